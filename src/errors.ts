@@ -1,0 +1,95 @@
+/** Machine-readable codes of the errors this package throws or answers with. */
+export type ErrorCode =
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_INVALID_GROUPING_KEY'
+  | 'ERR_PARSE'
+  | 'ERR_UNSUPPORTED_ENCODING'
+  | 'ERR_BODY_TOO_LARGE'
+  | 'ERR_REQUEST_ABORTED'
+  | 'ERR_INCONSISTENT'
+  | 'ERR_NOT_FOUND'
+  | 'ERR_METHOD_NOT_ALLOWED'
+  | 'ERR_FORBIDDEN'
+
+/**
+ * The base class of every error of this package. It carries the HTTP status in `statusCode` and
+ * `status` (read by Fastify and Express) and `expose`, true when the message is safe to send.
+ */
+export class PushgatewayError extends Error {
+  override name = 'PushgatewayError'
+  /** The machine-readable error code. */
+  readonly code: ErrorCode
+  /** The HTTP status the error maps to. */
+  readonly statusCode: number
+
+  /** The HTTP status, for Express and http-errors conventions. */
+  get status (): number {
+    return this.statusCode
+  }
+
+  /** Whether the message may be sent to the client: true for 4xx. */
+  get expose (): boolean {
+    return this.statusCode < 500
+  }
+
+  constructor (code: ErrorCode, message: string, statusCode: number, options?: ErrorOptions) {
+    super(message, options)
+    this.code = code
+    this.statusCode = statusCode
+  }
+}
+
+/** A grouping key in the URL is invalid (bad label name, odd components, bad base64, no job). */
+export class InvalidGroupingKeyError extends PushgatewayError {
+  override name = 'InvalidGroupingKeyError'
+  constructor (message: string) {
+    super('ERR_INVALID_GROUPING_KEY', message, 400)
+  }
+}
+
+/** A pushed body could not be parsed; the message names the line or byte where it failed. */
+export class ParseError extends PushgatewayError {
+  override name = 'ParseError'
+  constructor (message: string, options?: ErrorOptions) {
+    super('ERR_PARSE', message, 400, options)
+  }
+}
+
+/** A push was refused because it is invalid or inconsistent with what is stored. */
+export class InconsistentPushError extends PushgatewayError {
+  override name = 'InconsistentPushError'
+  constructor (message: string) {
+    super('ERR_INCONSISTENT', `pushed metrics are invalid or inconsistent with existing metrics: ${message}`, 400)
+  }
+}
+
+/** A request body was larger than the configured limit (after decompression). */
+export class BodyTooLargeError extends PushgatewayError {
+  override name = 'BodyTooLargeError'
+  /** The limit that was exceeded, in bytes. */
+  readonly limit: number
+  constructor (limit: number) {
+    super('ERR_BODY_TOO_LARGE', `request body exceeds the body limit of ${limit} bytes`, 413)
+    this.limit = limit
+  }
+}
+
+/** An option passed to a factory or constructor is invalid. */
+export class InvalidOptionError extends TypeError {
+  override name = 'TypeError'
+  /** Always `ERR_INVALID_OPTION`. */
+  readonly code = 'ERR_INVALID_OPTION'
+  constructor (option: string, expectation: string, value: unknown) {
+    super(`pushgateway-middleware: option "${option}" must be ${expectation}, got ${describe(value)}`)
+  }
+}
+
+function describe (value: unknown): string {
+  if (typeof value === 'function') return 'a function'
+  if (typeof value === 'bigint') return `${value}n`
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return Object.prototype.toString.call(value)
+  }
+}
