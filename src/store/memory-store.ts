@@ -1,0 +1,259 @@
+import type { LabelPair, Metric, MetricFamily, MetricType } from '../exposition/types.js'
+import type { GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamilyLookup, StoreSize, StoredFamily } from './store.js'
+import { InconsistentPushError } from '../errors.js'
+import { FamilyIndex, seriesKey } from './family-index.js'
+import {
+  PUSH_FAILURE_TIME, PUSH_FAILURE_TIME_HELP, PUSH_TIME, PUSH_TIME_HELP,
+  exportedGroupLabels, groupLabelPairs, labelsKey, sanitizeFamilies
+} from './sanitize.js'
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
+const TIMESTAMP_FAMILIES = new Set([PUSH_TIME, PUSH_FAILURE_TIME])
+const HISTOGRAM_TYPES = new Set<MetricType>(['histogram', 'gaugehistogram'])
+const SUFFIXES = ['_count', '_sum', '_bucket'] as const
+
+interface Group {
+  id: string
+  labels: Readonly<Record<string, string>>
+  exported: LabelPair[]
+  families: Map<string, StoredFamily>
+  pushTimeNs: bigint
+  failureTimeNs: bigint
+}
+
+/** Options of the in-memory store. */
+export interface MemoryStoreOptions {
+  /** Families a push may not redefine with another type (the gateway's own). Default: none. */
+  reserved?: ReservedFamilyLookup
+}
+
+/**
+ * The in-memory store with the reference's semantics. The consistency check costs time in
+ * proportion to the push, not to the store, thanks to the family and series index.
+ */
+export class MemoryStore implements MetricStore {
+  readonly #groups = new Map<string, Group>()
+  readonly #index = new FamilyIndex()
+  readonly #reserved: ReservedFamilyLookup
+
+  constructor (options: MemoryStoreOptions = {}) {
+    this.#reserved = options.reserved ?? (() => undefined)
+  }
+
+  push (write: PushWrite): void {
+    const id = groupId(write.labels)
+    const existing = this.#groups.get(id)
+    const groupPairs = groupLabelPairs(write.labels)
+    const exported = existing?.exported ?? exportedGroupLabels(groupPairs)
+    const pushed = write.families.filter(f => !TIMESTAMP_FAMILIES.has(f.name))
+    let problem = findTimestamp(pushed)
+    const families = problem === undefined ? sanitizeFamilies(pushed, write.labels, groupPairs) : []
+    if (problem === undefined) problem = this.#findInconsistency(id, existing, exported, families, write.replace)
+    if (problem !== undefined) {
+      this.#recordFailure(id, existing, write.labels, exported, write.timeNs)
+      throw new InconsistentPushError(problem)
+    }
+    const group = existing ?? this.#createGroup(id, write.labels, exported)
+    if (write.replace) {
+      const pushedNames = new Set(families.map(f => f.name))
+      for (const name of group.families.keys()) {
+        // Families pushed again are replaced in place, which keeps their order and HELP rank.
+        if (!TIMESTAMP_FAMILIES.has(name) && !pushedNames.has(name)) this.#removeFamily(group, name)
+      }
+    }
+    for (const family of families) this.#setFamily(group, { family, timeNs: write.timeNs })
+    group.pushTimeNs = write.timeNs
+    this.#setTimestamp(group, PUSH_TIME, write.timeNs, write.timeNs)
+    if (!group.families.has(PUSH_FAILURE_TIME)) this.#setTimestamp(group, PUSH_FAILURE_TIME, 0n, write.timeNs)
+  }
+
+  recordFailure (labels: Readonly<Record<string, string>>, timeNs: bigint): void {
+    const id = groupId(labels)
+    const existing = this.#groups.get(id)
+    this.#recordFailure(id, existing, labels, existing?.exported ?? exportedGroupLabels(groupLabelPairs(labels)), timeNs)
+  }
+
+  delete (labels: Readonly<Record<string, string>>): void {
+    const group = this.#groups.get(groupId(labels))
+    if (group === undefined) return
+    for (const name of group.families.keys()) this.#index.remove(group.id, name)
+    this.#groups.delete(group.id)
+  }
+
+  wipe (): void {
+    this.#groups.clear()
+    this.#index.clear()
+  }
+
+  groups (): Iterable<GroupView> {
+    return this.#groups.values()
+  }
+
+  families (): MetricFamily[] {
+    return this.#index.families()
+  }
+
+  render (format: RenderFormat, extra: readonly MetricFamily[]): string {
+    return this.#index.render(format, extra)
+  }
+
+  size (): StoreSize {
+    return { groups: this.#groups.size, series: this.#index.seriesCount }
+  }
+
+  #createGroup (id: string, labels: Readonly<Record<string, string>>, exported: LabelPair[]): Group {
+    const group: Group = { id, labels: { ...labels }, exported, families: new Map(), pushTimeNs: 0n, failureTimeNs: 0n }
+    this.#groups.set(id, group)
+    return group
+  }
+
+  #setFamily (group: Group, stored: StoredFamily): void {
+    group.families.set(stored.family.name, stored)
+    this.#index.set(group.id, stored)
+  }
+
+  #removeFamily (group: Group, name: string): void {
+    group.families.delete(name)
+    this.#index.remove(group.id, name)
+  }
+
+  #setTimestamp (group: Group, name: typeof PUSH_TIME | typeof PUSH_FAILURE_TIME, valueNs: bigint, timeNs: bigint): void {
+    if (name === PUSH_TIME) group.pushTimeNs = valueNs
+    else group.failureTimeNs = valueNs
+    this.#setFamily(group, {
+      family: {
+        name,
+        help: name === PUSH_TIME ? PUSH_TIME_HELP : PUSH_FAILURE_TIME_HELP,
+        type: 'gauge',
+        metrics: [{ labels: group.exported, value: Number(valueNs) / 1e9 }]
+      },
+      timeNs
+    })
+  }
+
+  #recordFailure (id: string, existing: Group | undefined, labels: Readonly<Record<string, string>>, exported: LabelPair[], timeNs: bigint): void {
+    // A new group whose timestamp series another group already exports would make every later
+    // scrape and push fail (the reference's poisoning bug): record nothing then.
+    if (existing === undefined && this.#index.ownerOf(seriesKey(PUSH_TIME, exported)) !== undefined) return
+    const group = existing ?? this.#createGroup(id, labels, exported)
+    this.#setTimestamp(group, PUSH_FAILURE_TIME, timeNs, timeNs)
+    if (!group.families.has(PUSH_TIME)) this.#setTimestamp(group, PUSH_TIME, 0n, timeNs)
+  }
+
+  #findInconsistency (id: string, existing: Group | undefined, exported: LabelPair[], families: readonly MetricFamily[], replace: boolean): string | undefined {
+    const pushedTypes = new Map<string, MetricType>()
+    for (const family of families) pushedTypes.set(family.name, family.type)
+    // The type under `name` once this push is applied, in this group's kept families or elsewhere.
+    const typeAfter = (name: string): MetricType | undefined => {
+      const pushedType = pushedTypes.get(name)
+      if (pushedType !== undefined) return pushedType
+      const kept = replace ? undefined : existing?.families.get(name)
+      if (kept !== undefined && kept.family.metrics.length > 0) return kept.family.type
+      return this.#reserved(name)?.type ?? this.#index.typeElsewhere(name, id)
+    }
+    const seen = new Set<string>()
+    for (const family of families) {
+      const problem = this.#familyProblem(id, family, typeAfter, seen)
+      if (problem !== undefined) return problem
+    }
+    if (existing === undefined) {
+      const owner = this.#index.ownerOf(seriesKey(PUSH_TIME, exported))
+      if (owner !== undefined) return duplicateSeries(PUSH_TIME, exported)
+    }
+    return undefined
+  }
+
+  #familyProblem (id: string, family: MetricFamily, typeAfter: (name: string) => MetricType | undefined, seen: Set<string>): string | undefined {
+    const { name, type, metrics } = family
+    if (!METRIC_NAME.test(name)) return `${JSON.stringify(name)} is not a valid metric name`
+    if (metrics.length === 0) return undefined
+    const reserved = this.#reserved(name)
+    if (reserved !== undefined && reserved.type !== type) {
+      return `gathered metric family ${name} has type ${upper(type)} but should have ${upper(reserved.type)}`
+    }
+    const otherType = this.#index.typeElsewhere(name, id)
+    if (otherType !== undefined && otherType !== type) {
+      return `collected metric ${JSON.stringify(name)} ${formatLabels((metrics[0] as Metric).labels)} is not a ${upper(otherType)}: another group pushed the family as ${upper(otherType)}, this push as ${upper(type)}`
+    }
+    const collision = suffixCollision(name, type, typeAfter)
+    if (collision !== undefined) return collision
+    for (const metric of metrics) {
+      const labelProblem = checkLabels(name, type, metric.labels)
+      if (labelProblem !== undefined) return labelProblem
+      const key = seriesKey(name, metric.labels)
+      const owner = this.#index.ownerOf(key)
+      if (seen.has(key) || (owner !== undefined && owner !== id)) return duplicateSeries(name, metric.labels)
+      seen.add(key)
+    }
+    return undefined
+  }
+}
+
+/** The id of a group: its labels (job included) sorted by name, unambiguously joined. */
+export function groupId (labels: Readonly<Record<string, string>>): string {
+  return labelsKey(groupLabelPairs(labels))
+}
+
+function findTimestamp (families: readonly MetricFamily[]): string | undefined {
+  for (const family of families) {
+    for (const metric of family.metrics) {
+      if (metric.timestampMs !== undefined) return 'pushed metrics must not have timestamps'
+    }
+  }
+  return undefined
+}
+
+function suffixCollision (name: string, type: MetricType, typeAfter: (name: string) => MetricType | undefined): string | undefined {
+  for (const suffix of SUFFIXES) {
+    if (!name.endsWith(suffix)) continue
+    const base = name.slice(0, -suffix.length)
+    const baseType = typeAfter(base)
+    if (baseType === 'summary' && suffix !== '_bucket') {
+      return `collected metric named ${JSON.stringify(name)} collides with previously collected summary named ${JSON.stringify(base)}`
+    }
+    if (baseType !== undefined && HISTOGRAM_TYPES.has(baseType)) {
+      return `collected metric named ${JSON.stringify(name)} collides with previously collected histogram named ${JSON.stringify(base)}`
+    }
+  }
+  if (type !== 'summary' && !HISTOGRAM_TYPES.has(type)) return undefined
+  for (const suffix of SUFFIXES) {
+    if (suffix === '_bucket' && type === 'summary') continue
+    if (typeAfter(name + suffix) !== undefined) {
+      return `collected histogram or summary named ${JSON.stringify(name)} collides with previously collected metric named ${JSON.stringify(name + suffix)}`
+    }
+  }
+  return undefined
+}
+
+function checkLabels (name: string, type: MetricType, labels: readonly LabelPair[]): string | undefined {
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i] as LabelPair
+    if (!LABEL_NAME.test(label.name) || label.name.startsWith('__')) {
+      return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} has a label with an invalid name: ${JSON.stringify(label.name)}`
+    }
+    if (i > 0 && (labels[i - 1] as LabelPair).name === label.name) {
+      return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} has two or more labels with the same name: ${label.name}`
+    }
+    if (type === 'summary' && label.name === 'quantile') {
+      return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} has a "quantile" label, which summaries reserve`
+    }
+    if (HISTOGRAM_TYPES.has(type) && label.name === 'le') {
+      return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} has an "le" label, which histograms reserve`
+    }
+  }
+  return undefined
+}
+
+function duplicateSeries (name: string, labels: readonly LabelPair[]): string {
+  return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} was collected before with the same name and label values`
+}
+
+/** Labels in exposition syntax, for messages: `{a="1",b="2"}`. */
+export function formatLabels (labels: readonly LabelPair[]): string {
+  return '{' + labels.map(l => `${l.name}=${JSON.stringify(l.value)}`).join(',') + '}'
+}
+
+function upper (type: MetricType): string {
+  return type === 'gaugehistogram' ? 'GAUGE_HISTOGRAM' : type.toUpperCase()
+}

@@ -1,0 +1,64 @@
+import type { LabelPair, MetricFamily } from '../exposition/types.js'
+
+/** The separator inside series and group keys: a lone surrogate never occurs in valid UTF-8 text. */
+export const KEY_SEPARATOR = '\ud800'
+
+/** Name of the gauge holding each group's last successful write time. */
+export const PUSH_TIME = 'push_time_seconds'
+/** Name of the gauge holding each group's last failed write time. */
+export const PUSH_FAILURE_TIME = 'push_failure_time_seconds'
+/** HELP of `push_time_seconds`, byte-exact with the reference. */
+export const PUSH_TIME_HELP = 'Last Unix time when changing this group in the Pushgateway succeeded.'
+/** HELP of `push_failure_time_seconds`, byte-exact with the reference. */
+export const PUSH_FAILURE_TIME_HELP = 'Last Unix time when changing this group in the Pushgateway failed.'
+
+/** Sorts label pairs by name; names are ASCII, so code unit order is byte order. */
+export function sortLabels (labels: LabelPair[]): LabelPair[] {
+  return labels.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+}
+
+/** The grouping labels as sorted pairs. */
+export function groupLabelPairs (labels: Readonly<Record<string, string>>): LabelPair[] {
+  return sortLabels(Object.keys(labels).map(name => ({ name, value: labels[name] as string })))
+}
+
+/** The labels every series of a group carries: the grouping labels plus `instance=""` if absent. */
+export function exportedGroupLabels (groupPairs: readonly LabelPair[]): LabelPair[] {
+  if (groupPairs.some(l => l.name === 'instance')) return groupPairs.slice()
+  return sortLabels([...groupPairs, { name: 'instance', value: '' }])
+}
+
+/** A key identifying a sorted label set, unambiguous for any valid UTF-8 names and values. */
+export function labelsKey (labels: readonly LabelPair[]): string {
+  let key = ''
+  for (const { name, value } of labels) key += name + KEY_SEPARATOR + value + KEY_SEPARATOR
+  return key
+}
+
+/**
+ * Forces the grouping labels onto every metric of the families (they override the body's), adds
+ * `instance=""` where no instance is set, and sorts the labels by name, as the reference does.
+ * Returns new families; the metrics' values are shared with the input.
+ */
+export function sanitizeFamilies (
+  families: readonly MetricFamily[],
+  groupLabels: Readonly<Record<string, string>>,
+  groupPairs: readonly LabelPair[]
+): MetricFamily[] {
+  const groupHasInstance = Object.hasOwn(groupLabels, 'instance')
+  return families.map(family => ({
+    ...family,
+    metrics: family.metrics.map(metric => {
+      const labels: LabelPair[] = []
+      let hasInstance = groupHasInstance
+      for (const label of metric.labels) {
+        if (Object.hasOwn(groupLabels, label.name)) continue
+        if (label.name === 'instance') hasInstance = true
+        labels.push(label)
+      }
+      labels.push(...groupPairs)
+      if (!hasInstance) labels.push({ name: 'instance', value: '' })
+      return { ...metric, labels: sortLabels(labels) }
+    })
+  }))
+}

@@ -1,0 +1,79 @@
+import type { LabelPair, MetricFamily, MetricType } from '../exposition/types.js'
+
+/** A family as a group stores it: labels sanitized and sorted, with the time of the write. */
+export interface StoredFamily {
+  /** The family; every metric carries the group's labels and `instance`. */
+  family: MetricFamily
+  /** When the write that stored it was received, in nanoseconds since the epoch. */
+  timeNs: bigint
+}
+
+/** A read-only view of one group, for `/api/v1/metrics` and persistence. */
+export interface GroupView {
+  /** The grouping labels, `job` included, sorted by name. */
+  labels: Readonly<Record<string, string>>
+  /** The stored families by name, the two timestamp families excluded. */
+  families: ReadonlyMap<string, StoredFamily>
+  /** Time of the last successful write in nanoseconds since the epoch, `0n` if none. */
+  pushTimeNs: bigint
+  /** Time of the last failed write in nanoseconds since the epoch, `0n` if none. */
+  failureTimeNs: bigint
+}
+
+/** A push as the store receives it: parsed, not yet sanitized or checked. */
+export interface PushWrite {
+  /** The grouping labels, `job` included. */
+  labels: Readonly<Record<string, string>>
+  /** The pushed families. */
+  families: MetricFamily[]
+  /** True for PUT (replace the group), false for POST (replace same-name families). */
+  replace: boolean
+  /** When the request was received, in nanoseconds since the epoch. */
+  timeNs: bigint
+}
+
+/** A family that is not pushed but exposed next to the pushed ones (the gateway's own metrics). */
+export interface ReservedFamily {
+  /** Its type; a pushed family of the same name must have the same type. */
+  type: MetricType
+}
+
+/** Looks up a family that a push may not redefine, by name. */
+export type ReservedFamilyLookup = (name: string) => ReservedFamily | undefined
+
+/** The exposition formats a store renders. */
+export type RenderFormat = 'text' | 'openmetrics'
+
+/**
+ * Where groups live. The in-memory store implements it; a shared backend can replace it without
+ * touching the gateway or the adapters. Methods may answer synchronously or with a promise.
+ */
+export interface MetricStore {
+  /** Checks and applies a push; throws an `InconsistentPushError` after recording the failure time. */
+  push (write: PushWrite): void | Promise<void>
+  /** Records a failed write to a group (its failure time), creating the group if it is missing. */
+  recordFailure (labels: Readonly<Record<string, string>>, timeNs: bigint): void | Promise<void>
+  /** Removes the group with exactly these labels; a missing group is not an error. */
+  delete (labels: Readonly<Record<string, string>>): void | Promise<void>
+  /** Removes every group. */
+  wipe (): void | Promise<void>
+  /** The groups, in the order they were created. */
+  groups (): Iterable<GroupView> | Promise<Iterable<GroupView>>
+  /** The merged families of all groups, sorted by name, their metrics in exposition order. */
+  families (): MetricFamily[] | Promise<MetricFamily[]>
+  /** The exposition of all groups in one format, merged with `extra` families (the gateway's own). */
+  render (format: RenderFormat, extra: readonly MetricFamily[]): string | Promise<string>
+  /** Counts of stored groups and series. */
+  size (): StoreSize | Promise<StoreSize>
+}
+
+/** Counts of what a store holds. */
+export interface StoreSize {
+  /** Number of groups. */
+  groups: number
+  /** Number of series (metrics) across all groups, the timestamp families included. */
+  series: number
+}
+
+/** Label pairs sorted by name; the shape every stored metric carries. */
+export type SortedLabels = readonly LabelPair[]

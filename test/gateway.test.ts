@@ -1,0 +1,284 @@
+import t from 'tap'
+import { gunzipSync, gzipSync } from 'node:zlib'
+import { Registry, Gauge } from 'prom-client'
+import { Pushgateway, type GatewayRequest, type PushgatewayOptions } from '../src/gateway.js'
+import { MemoryStore } from '../src/store/memory-store.js'
+import { decodeDelimited, encodeDelimited, PROTOBUF_CONTENT_TYPE } from '../src/exposition/protobuf.js'
+import type { MetricFamily } from '../src/exposition/types.js'
+
+const SECOND = 1_000_000_000n
+const PREFIX = 'pushed metrics are invalid or inconsistent with existing metrics: '
+
+function gateway (options: PushgatewayOptions = {}): Pushgateway {
+  let now = 1_000_000_000n * SECOND
+  return new Pushgateway({ registry: new Registry(), now: () => (now += SECOND), ...options })
+}
+
+function request (method: string, url: string, body?: string | Buffer, headers: Record<string, string> = {}): GatewayRequest {
+  const req: GatewayRequest = { method, url, headers }
+  if (body !== undefined) req.body = body
+  return req
+}
+
+function doubleLE (value: number): Buffer {
+  const buf = Buffer.alloc(8)
+  buf.writeDoubleLE(value)
+  return buf
+}
+
+async function pushed (gw: Pushgateway): Promise<string> {
+  return gw.metrics()
+}
+
+t.test('push endpoints', async t => {
+  t.test('PUT, POST and DELETE through handle()', async t => {
+    const gw = gateway()
+    let res = await gw.handle(request('PUT', '/metrics/job/a', 'm1 1\nm2 2\n'))
+    t.same(res, { status: 200, headers: {}, body: '' })
+    res = await gw.handle(request('POST', '/metrics/job/a?ignored=1', 'm2 20\nm3 30\n'))
+    t.equal(res.status, 200)
+    t.match(await pushed(gw), /m1\{instance="",job="a"\} 1\n[^]*m2\{instance="",job="a"\} 20\n[^]*m3\{instance="",job="a"\} 30\n/)
+    res = await gw.handle(request('DELETE', '/metrics/job/a'))
+    t.same(res, { status: 202, headers: {}, body: '' })
+    t.equal(await pushed(gw), '')
+    res = await gw.handle(request('delete', '/metrics/job/never'))
+    t.equal(res.status, 202, 'deleting a missing group is a 202, methods are case-insensitive')
+  })
+
+  t.test('grouping keys from the URL', async t => {
+    const gw = gateway()
+    t.equal((await gw.handle(request('PUT', '/metrics/job@base64/YS9i/p@base64/L3Zhci90bXA/v/b+c%20d', 'm 1\n'))).status, 200)
+    t.match(await pushed(gw), 'm{instance="",job="a/b",p="/var/tmp",v="b+c d"} 1\n')
+    const bad = await gw.handle(request('PUT', '/metrics/job/j/a/1/b', 'm 1\n'))
+    t.equal(bad.status, 400)
+    t.equal(bad.body, 'odd number of components in label string "/a/1/b"\n')
+    t.equal(bad.headers['content-type'], 'text/plain; charset=utf-8')
+    t.equal(bad.headers['x-content-type-options'], 'nosniff')
+    t.equal((await gw.handle(request('PUT', '/metrics/job@base64/=', ''))).body, 'job name is required\n')
+    t.equal((await gw.handle(request('DELETE', '/metrics/job/j/__a/1'))).status, 400, 'DELETE checks the key too')
+  })
+
+  t.test('bodies: parse errors, gzip, protobuf, OpenMetrics, limits', async t => {
+    const gw = gateway({ bodyLimit: 1024 })
+    let res = await gw.handle(request('PUT', '/metrics/job/p', 'x 1'))
+    t.same([res.status, res.body], [400, 'text format parsing error in line 1: unexpected end of input stream\n'])
+    t.equal(await pushed(gw), '', 'a parse error creates no group')
+    res = await gw.handle(request('PUT', '/metrics/job/z', gzipSync('gz 1\n'), { 'content-encoding': 'GZIP' }))
+    t.equal(res.status, 200)
+    res = await gw.handle(request('PUT', '/metrics/job/z2', Buffer.from('not gzip'), { 'content-encoding': 'gzip' }))
+    t.equal(res.status, 400)
+    const family: MetricFamily = { name: 'pb_total', help: 'From protobuf.', type: 'counter', metrics: [{ labels: [{ name: 'kind', value: 'x' }], value: 3 }] }
+    res = await gw.handle(request('PUT', '/metrics/job/pb', encodeDelimited([family]), { 'content-type': PROTOBUF_CONTENT_TYPE }))
+    t.equal(res.status, 200)
+    res = await gw.handle(request('PUT', '/metrics/job/om', '# TYPE om counter\nom_total 2\n# EOF\n', { 'content-type': 'application/openmetrics-text; version=1.0.0' }))
+    t.equal(res.status, 200)
+    const out = await pushed(gw)
+    t.match(out, 'gz{instance="",job="z"} 1\n')
+    t.match(out, '# HELP pb_total From protobuf.\n# TYPE pb_total counter\npb_total{instance="",job="pb",kind="x"} 3\n')
+    t.match(out, '# TYPE om_total counter\nom_total{instance="",job="om"} 2\n')
+    res = await gw.handle(request('PUT', '/metrics/job/big', Buffer.alloc(2000, 'a')))
+    t.same([res.status, res.body], [413, 'request body exceeds the body limit of 1024 bytes\n'])
+    res = await gw.handle(request('PUT', '/metrics/job/nobody'))
+    t.equal(res.status, 200, 'a push without a body empties the group')
+  })
+
+  t.test('a protobuf metric contradicting its family type records a failure', async t => {
+    const gw = gateway()
+    // A GAUGE family (name "g") whose one metric carries only an untyped value of 1.
+    const metric = Buffer.concat([Buffer.from([0x2a, 0x09, 0x09]), doubleLE(1)])
+    const family = Buffer.concat([Buffer.from([0x0a, 0x01, 0x67, 0x18, 0x01, 0x22, metric.length]), metric])
+    const body = Buffer.concat([Buffer.from([family.length]), family])
+    const res = await gw.handle(request('PUT', '/metrics/job/pbbad', body, { 'content-type': PROTOBUF_CONTENT_TYPE }))
+    t.equal(res.status, 400)
+    t.match(res.body, PREFIX)
+    t.match(await pushed(gw), /push_failure_time_seconds\{instance="",job="pbbad"\} 1\.\d+e\+09\n/)
+  })
+
+  t.test('consistency failures', async t => {
+    const gw = gateway()
+    await gw.handle(request('PUT', '/metrics/job/c1', '# TYPE tm gauge\ntm 1\n'))
+    const res = await gw.handle(request('PUT', '/metrics/job/c2', '# TYPE tm counter\ntm 1\n'))
+    t.equal(res.status, 400)
+    t.ok(res.body.toString().startsWith(PREFIX))
+    const timestamp = await gw.handle(request('PUT', '/metrics/job/t', 't 1 1000\n'))
+    t.equal(timestamp.body, PREFIX + 'pushed metrics must not have timestamps\n')
+  })
+
+  t.test('without the consistency check pushes answer 202 and inconsistent ones are dropped', async t => {
+    const gw = gateway({ consistencyCheck: false })
+    t.equal((await gw.handle(request('PUT', '/metrics/job/u1', '# TYPE u counter\nu 1\n'))).status, 202)
+    t.equal((await gw.handle(request('PUT', '/metrics/job/u2', '# TYPE u gauge\nu 1\n'))).status, 202)
+    t.equal((await gw.handle(request('PUT', '/metrics/job/u3', 'x 1'))).status, 400, 'parse errors are still 400')
+    const out = await pushed(gw)
+    t.match(out, 'u{instance="",job="u1"} 1\n')
+    t.notMatch(out, 'job="u2"} 1\nu', 'the inconsistent push is not stored')
+    t.match(out, /push_failure_time_seconds\{instance="",job="u2"\} [1-9]/, 'its failure time is recorded')
+  })
+
+  t.test('OPTIONS and wrong methods', async t => {
+    const gw = gateway()
+    t.same(await gw.handle(request('OPTIONS', '/metrics/job/x')), { status: 200, headers: { allow: 'DELETE, OPTIONS, POST, PUT' }, body: '' })
+    const res = await gw.handle(request('GET', '/metrics/job/x'))
+    t.same([res.status, res.headers['allow'], res.body], [405, 'DELETE, OPTIONS, POST, PUT', 'Method Not Allowed\n'])
+  })
+})
+
+t.test('programmatic API', async t => {
+  const gw = gateway()
+  await gw.push({ job: 'backup', labels: { instance: 'db1' } }, 'm 1\n', { contentType: 'text/plain' })
+  await gw.push({ job: 'backup', labels: { instance: 'db1' } }, 'n 2\n', { replace: false })
+  t.match(await gw.metrics(), /m\{instance="db1",job="backup"\} 1\n[^]*n\{instance="db1",job="backup"\} 2\n/)
+  t.match(await gw.metrics({ format: 'openmetrics' }), /# TYPE m unknown\n[^]*# EOF\n$/)
+  t.match(await gw.metrics({ registry: true }), /pushgateway_groups 1\n/)
+  await gw.delete({ job: 'backup', labels: { instance: 'db1' } })
+  t.equal(await gw.metrics(), '')
+  await gw.push({ job: 'a' }, 'm 1\n')
+  await gw.wipe()
+  t.equal(await gw.metrics(), '')
+  await t.rejects(gw.push({ job: '' }, ''), { name: 'InvalidGroupingKeyError', statusCode: 400, message: 'job name is required' })
+  await t.rejects(gw.push(null as never, ''), { statusCode: 400, message: /must be an object/ })
+  await t.rejects(gw.push({ job: 'a', labels: { job: 'b' } }, ''), { message: 'improper label name "job"' })
+  await t.rejects(gw.push({ job: 'a', labels: { '1a': 'b' } }, ''), { message: 'improper label name "1a"' })
+  await t.rejects(gw.push({ job: 'a', labels: { a: 1 as never } }, ''), { message: 'label a must have a string value' })
+  await t.rejects(gw.delete({ job: 'a', labels: { __x: 'b' } }), { name: 'InvalidGroupingKeyError', statusCode: 400 })
+})
+
+t.test('scrape', async t => {
+  t.test('content negotiation and gzip', async t => {
+    const gw = gateway({ registry: new Registry() })
+    await gw.push({ job: 'a' }, '# TYPE c counter\nc 1\n')
+    let res = await gw.handle(request('GET', '/metrics'))
+    t.equal(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8')
+    t.match(res.body, 'c{instance="",job="a"} 1\n')
+    t.match(res.body, '# TYPE pushgateway_groups gauge\npushgateway_groups 1\n', 'the gateway exposes its own metrics')
+    res = await gw.handle(request('GET', '/metrics', undefined, { accept: 'application/openmetrics-text; version=1.0.0' }))
+    t.equal(res.headers['content-type'], 'application/openmetrics-text; version=1.0.0; charset=utf-8')
+    t.match(res.body, /# EOF\n$/)
+    t.equal(res.body.toString().split('# EOF').length, 2, 'exactly one EOF')
+    res = await gw.handle(request('GET', '/metrics', undefined, { accept: PROTOBUF_CONTENT_TYPE }))
+    t.equal(res.headers['content-type'], PROTOBUF_CONTENT_TYPE)
+    const families = decodeDelimited(res.body as Buffer)
+    t.ok(families.some(f => f.name === 'c' && f.metrics[0]?.value === 1))
+    res = await gw.handle(request('GET', '/metrics', undefined, { 'accept-encoding': 'gzip' }))
+    t.equal(res.headers['content-encoding'], 'gzip')
+    t.match(gunzipSync(res.body as Buffer).toString(), 'c{instance="",job="a"} 1\n')
+    t.equal((await gw.handle(request('PUT', '/metrics'))).status, 405)
+  })
+
+  t.test('a family of the registry and a pushed one of the same name merge; protobuf too', async t => {
+    const registry = new Registry()
+    const own = new Gauge({ name: 'shared', help: 'The service help.', registers: [registry] })
+    own.set(5)
+    const gw = gateway({ registry })
+    const refused = await gw.handle(request('PUT', '/metrics/job/x', '# TYPE shared counter\nshared 1\n'))
+    t.same([refused.status, refused.body], [400, PREFIX + 'gathered metric family shared has type COUNTER but should have GAUGE\n'])
+    await gw.push({ job: 'x' }, '# HELP shared Pushed help.\n# TYPE shared gauge\nshared 1\n')
+    const res = await gw.handle(request('GET', '/metrics'))
+    t.match(res.body, '# HELP shared The service help.\n# TYPE shared gauge\nshared 5\nshared{instance="",job="x"} 1\n')
+    const pb = decodeDelimited((await gw.handle(request('GET', '/metrics', undefined, { accept: PROTOBUF_CONTENT_TYPE }))).body as Buffer)
+    t.same(pb.find(f => f.name === 'shared')?.metrics.map(m => m.value), [5, 1])
+  })
+
+  t.test('options that shape the exposition', async t => {
+    const gw = gateway({ telemetryPath: '/prom', openMetrics: false, exposeRegistry: false })
+    await gw.push({ job: 'a' }, 'm 1\n')
+    t.equal((await gw.handle(request('GET', '/metrics'))).status, 404)
+    const res = await gw.handle(request('GET', '/prom', undefined, { accept: 'application/openmetrics-text; version=1.0.0' }))
+    t.equal(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8')
+    t.notMatch(res.body, 'pushgateway_http_requests_total')
+    const none = gateway({ telemetryPath: false })
+    t.equal((await none.handle(request('GET', '/metrics'))).status, 404)
+  })
+})
+
+t.test('API and management endpoints', async t => {
+  const gw = gateway({ adminApi: true, flags: { 'web.listen-address': ':9091' } })
+  let res = await gw.handle(request('GET', '/api/v1/metrics'))
+  t.equal(res.body, '{"status":"success","data":[]}')
+  t.equal(res.headers['content-type'], 'application/json')
+  t.equal(res.headers['access-control-allow-origin'], '*')
+  await gw.push({ job: 'a' }, '# HELP m A <b> & "c"\n# TYPE m gauge\nm 1.5\n')
+  res = await gw.handle(request('GET', '/api/v1/metrics'))
+  const data = JSON.parse(res.body.toString()).data
+  t.same(data[0].labels, { job: 'a' })
+  t.equal(data[0].last_push_successful, true)
+  t.same(data[0].m.metrics, [{ labels: { instance: '', job: 'a' }, value: '1.5' }])
+  t.match(res.body, '"help":"A \\u003cb\\u003e \\u0026 \\"c\\""')
+  res = await gw.handle(request('GET', '/api/v1/status'))
+  const status = JSON.parse(res.body.toString())
+  t.equal(status.status, 'success')
+  t.same(Object.keys(status.data), ['build_information', 'flags', 'start_time'])
+  t.equal(status.data.flags['web.enable-admin-api'], 'true')
+  t.equal(status.data.flags['web.listen-address'], ':9091')
+  t.equal(status.data.build_information.version, JSON.parse((await import('node:fs')).readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version)
+  t.match(status.data.start_time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/)
+  t.equal((await gw.handle(request('POST', '/api/v1/status'))).status, 405)
+  res = await gw.handle(request('OPTIONS', '/api/v1/anything'))
+  t.same([res.status, res.headers['access-control-allow-methods']], [200, 'GET, POST, DELETE, OPTIONS'])
+  t.equal((await gw.handle(request('GET', '/api/v1/nothing'))).status, 404)
+  t.equal((await gw.handle(request('GET', '/api/v1/admin/wipe'))).status, 405)
+  res = await gw.handle(request('PUT', '/api/v1/admin/wipe'))
+  t.same([res.status, res.body], [202, ''])
+  t.equal(await gw.metrics(), '')
+  t.equal((await gateway().handle(request('PUT', '/api/v1/admin/wipe'))).status, 404, 'wipe is opt-in')
+
+  res = await gw.handle(request('GET', '/-/healthy'))
+  t.same([res.status, res.body], [200, 'OK'])
+  t.equal((await gw.handle(request('GET', '/-/ready'))).status, 200)
+  t.equal((await gw.handle(request('POST', '/-/ready'))).status, 405)
+  res = await gw.handle(request('PUT', '/-/quit'))
+  t.same([res.status, res.body], [403, 'Lifecycle API is not enabled.'])
+  res = await gw.handle(request('GET', '/-/quit'))
+  t.same([res.status, res.body], [405, 'Only POST or PUT requests allowed.'])
+  t.same([(await gw.handle(request('GET', '/nothing'))).body], ['404 page not found\n'])
+
+  let quit = 0
+  const lifecycle = gateway({ onQuit: () => { quit++ } })
+  res = await lifecycle.handle(request('POST', '/-/quit'))
+  t.same([res.status, res.body], [200, 'Requesting termination... Goodbye!'])
+  await new Promise(resolve => setImmediate(resolve))
+  t.equal(quit, 1, 'onQuit runs after the answer')
+})
+
+t.test('own metrics', async t => {
+  const registry = new Registry()
+  const gw = gateway({ registry })
+  await gw.handle(request('PUT', '/metrics/job/a', 'm 1\n', { 'content-length': '4', 'x-list': ['a', 'b'] as never }))
+  await gw.handle(request('PUT', '/metrics/job/a', 'x 1'))
+  await gw.handle(request('DELETE', '/metrics/job/a'))
+  await gw.handle(request('GET', '/api/v1/status'))
+  await gw.handle(request('PUT', '/metrics/job/a', 'm 1\n', { 'content-length': 'nope' }))
+  const out = await registry.metrics()
+  t.match(out, 'pushgateway_http_requests_total{code="200",handler="push",method="put"} 2')
+  t.match(out, 'pushgateway_http_requests_total{code="400",handler="push",method="put"} 1')
+  t.match(out, 'pushgateway_http_requests_total{code="202",handler="delete",method="delete"} 1')
+  t.match(out, 'pushgateway_http_requests_total{code="200",handler="api/v1/status",method="get"} 1')
+  t.match(out, 'pushgateway_http_push_duration_seconds_count{method="put"} 3')
+  t.match(out, 'pushgateway_http_push_size_bytes_count{method="put"} 3')
+  t.match(out, 'pushgateway_groups 1')
+  t.match(out, 'pushgateway_series 3')
+  const second = new Pushgateway({ registry })
+  t.ok(second, 'a second gateway on the same registry shares the metrics')
+})
+
+t.test('options are validated once', async t => {
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['options', 5, /option "options" must be an object, got 5/],
+    ['registry', { registry: {} }, /option "registry" must be a prom-client Registry, got \{\}/],
+    ['store', { store: {} }, /option "store" must be a MetricStore/],
+    ['consistencyCheck', { consistencyCheck: 'no' }, /option "consistencyCheck" must be a boolean, got "no"/],
+    ['bodyLimit', { bodyLimit: -1 }, /option "bodyLimit" must be a positive integer number of bytes, got -1/],
+    ['bodyLimit NaN', { bodyLimit: Number.NaN }, /option "bodyLimit"/],
+    ['telemetryPath', { telemetryPath: 'metrics' }, /option "telemetryPath" must be a path starting with "\/" or false/],
+    ['telemetryPath true', { telemetryPath: true }, /option "telemetryPath"/],
+    ['onQuit', { onQuit: 1 }, /option "onQuit" must be a function, got 1/],
+    ['now', { now: 'x' }, /option "now" must be a function/],
+    ['flags', { flags: 'x' }, /option "flags" must be an object of strings/],
+    ['flags null', { flags: null }, /option "flags"/]
+  ]
+  for (const [name, options, message] of cases) {
+    t.throws(() => new Pushgateway(options as PushgatewayOptions), { name: 'TypeError', code: 'ERR_INVALID_OPTION', message }, name)
+  }
+  t.ok(new Pushgateway({ store: new MemoryStore(), registry: new Registry() }), 'a store can be passed in')
+  t.ok(new Pushgateway().registry, 'the global registry is the default')
+})
