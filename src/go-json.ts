@@ -1,3 +1,5 @@
+import { compareUtf8 } from './exposition/metric-order.js'
+
 /**
  * A JSON object whose fields are written in insertion order, like a Go struct (maps, that is plain
  * objects, are written with sorted keys). Fields whose value is `undefined` are left out, which is how
@@ -160,25 +162,6 @@ function sortKeys (keys: string[]): string[] {
     keys[j + 1] = key
   }
   return keys
-}
-
-/**
- * Compares two strings in UTF-8 byte order (Go's string order), which differs from JavaScript's UTF-16
- * order only when a surrogate pair meets a character in U+E000–U+FFFF. Usable as a `sort` comparator.
- */
-export function compareUtf8 (a: string, b: string): number {
-  const length = a.length < b.length ? a.length : b.length
-  for (let i = 0; i < length; i++) {
-    const x = a.charCodeAt(i)
-    const y = b.charCodeAt(i)
-    if (x !== y) return x >= 0xd800 && y >= 0xd800 ? utf8Rank(x) - utf8Rank(y) : x - y
-  }
-  return a.length - b.length
-}
-
-// Surrogates (code points >= U+10000, four UTF-8 bytes) sort after U+E000–U+FFFF.
-function utf8Rank (unit: number): number {
-  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000
 }
 
 const NANOS_PER_SECOND = 1_000_000_000n

@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer'
 import { InvalidGroupingKeyError } from './errors.js'
 import { decodeGoBase64Url, encodeBase64Url } from './go-base64.js'
 import { goQuote } from './go-quote.js'
-import { compareUtf8 } from './go-json.js'
+import { compareUtf8 } from './exposition/metric-order.js'
 
 /** A grouping key: the job plus the other grouping labels (`labels` never holds `job`). */
 export interface GroupingKey {

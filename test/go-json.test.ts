@@ -1,5 +1,5 @@
 import t from 'tap'
-import { compareUtf8, formatGoTime, goJson, GoStruct, goStruct } from '../src/go-json.js'
+import { formatGoTime, goJson, GoStruct, goStruct } from '../src/go-json.js'
 
 function nanosAt (isoSeconds: string, fraction: bigint): bigint {
   return BigInt(Date.parse(isoSeconds)) * 1_000_000n + fraction
@@ -107,23 +107,6 @@ t.test('goJson', async t => {
       ['a Map in a map', { m: new Map() }, /unsupported object \[object Map\]/]
     ]
     for (const [name, value, message] of REFUSED) t.throws(() => goJson(value), { name: 'TypeError', message }, name)
-  })
-})
-
-t.test('compareUtf8', async t => {
-  t.test('orders like UTF-8 bytes', async t => {
-    const sorted = ['', 'a', 'aa', 'ab', 'b', '\u007f', 'é', '\ud7ff', '\ue000', '\uffff', '𐀀', '😀', '😀a']
-    const shuffled = [...sorted].reverse()
-    t.strictSame(shuffled.sort(compareUtf8), sorted)
-  })
-
-  t.test('gives 0 for equal strings and a sign otherwise', async t => {
-    t.equal(compareUtf8('abc', 'abc'), 0)
-    t.ok(compareUtf8('\uffff', '😀') < 0)
-    t.ok(compareUtf8('😀', '\uffff') > 0)
-    t.ok(compareUtf8('😀', '😁') < 0)
-    t.ok(compareUtf8('\ue000', '\uffff') < 0)
-    t.ok(compareUtf8('a', '\uffff') < 0)
   })
 })
 
