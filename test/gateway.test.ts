@@ -261,6 +261,13 @@ t.test('own metrics', async t => {
   t.ok(second, 'a second gateway on the same registry shares the metrics')
 })
 
+t.test('errors that are not the client\'s reach the caller of handle()', async t => {
+  const store = new MemoryStore()
+  store.push = () => { throw new Error('disk on fire') }
+  const gw = gateway({ store })
+  await t.rejects(gw.handle(request('PUT', '/metrics/job/a', 'm 1\n')), { message: 'disk on fire' })
+})
+
 t.test('options are validated once', async t => {
   const cases: Array<[string, unknown, RegExp]> = [
     ['options', 5, /option "options" must be an object, got 5/],

@@ -102,6 +102,7 @@ t.test('timestamps are refused and recorded as a failure', async t => {
 t.test('consistency check', async t => {
   const cases: Array<[string, Array<[Record<string, string>, string]>, RegExp]> = [
     ['type clash across groups', [[{ job: 'c1' }, '# TYPE tm gauge\ntm 1\n'], [{ job: 'c2' }, '# TYPE tm counter\ntm 1\n']], /collected metric "tm" \{instance="",job="c2"\} is not a GAUGE/],
+    ['gauge histogram against histogram', [[{ job: 'g1' }, '# TYPE gh histogram\ngh_bucket{le="+Inf"} 1\ngh_sum 1\ngh_count 1\n'], [{ job: 'g2' }, '# TYPE gh gaugehistogram\ngh_bucket{le="+Inf"} 1\ngh_sum 1\ngh_count 1\n']], /is not a HISTOGRAM: another group pushed the family as HISTOGRAM, this push as GAUGE_HISTOGRAM/],
     ['untyped against gauge', [[{ job: 'c1' }, '# TYPE tm gauge\ntm 1\n'], [{ job: 'c3' }, 'tm 1\n']], /is not a GAUGE/],
     ['duplicate series within a push', [[{ job: 'c4' }, 'dup 1\ndup 2\n']], /collected metric "dup" \{instance="",job="c4"\} was collected before with the same name and label values/],
     ['duplicate series across groups', [[{ job: 'c5' }, 'dd{instance="x"} 1\n'], [{ job: 'c5', instance: 'x' }, 'dd 1\n']], /collected metric "dd" \{instance="x",job="c5"\} was collected before/],
@@ -224,6 +225,8 @@ t.test('exposition', async t => {
     t.equal(text(store), first, 'a second scrape gives the same')
     pushText(store, { job: 'a' }, 'm{x="1"} 2\n')
     t.match(text(store), /m\{instance="",job="a",x="1"\} 2\n/, 'a new value is rendered')
+    pushText(store, { job: 'a' }, 'm{x="1",y="2"} 4\n')
+    t.match(text(store), /m\{instance="",job="b",x="0"\} 1\nm\{instance="",job="a",x="1",y="2"\} 4\n/, 'a series with more labels sorts after')
     pushText(store, { job: 'a' }, 'm{x="-"} 3\n')
     t.match(text(store), /m\{instance="",job="a",x="-"\} 3\nm\{instance="",job="b",x="0"\} 1\n/, 'new series are sorted in')
     t.equal(store.render('openmetrics', []).includes('# TYPE m unknown\n'), true, 'OpenMetrics is rendered from the same store')
