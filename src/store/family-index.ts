@@ -3,7 +3,7 @@ import type { RenderFormat, StoredFamily } from './store.js'
 import { compareLabelValues } from '../exposition/metric-order.js'
 import { textHeader, textMetric } from '../exposition/write-text.js'
 import { openMetricsHeader, openMetricsMetric } from '../exposition/write-openmetrics.js'
-import { KEY_SEPARATOR, labelsKey } from './sanitize.js'
+import { labelsKey } from './sanitize.js'
 
 /** One group's share of an indexed family, with its rendered lines cached per format. */
 interface Member {
@@ -40,7 +40,7 @@ const RENDERERS: Record<RenderFormat, {
 
 /** The key of one series: family name and sorted labels. */
 export function seriesKey (name: string, labels: readonly LabelPair[]): string {
-  return name + KEY_SEPARATOR + labelsKey(labels)
+  return name.length + ':' + name + labelsKey(labels)
 }
 
 /**
