@@ -56,6 +56,11 @@ t.test('push endpoints', async t => {
     t.equal(bad.headers['x-content-type-options'], 'nosniff')
     t.equal((await gw.handle(request('PUT', '/metrics/job@base64/=', ''))).body, 'job name is required\n')
     t.equal((await gw.handle(request('DELETE', '/metrics/job/j/__a/1'))).status, 400, 'DELETE checks the key too')
+    t.equal((await gw.handle(request('POST', '/metrics/job', 'm 1\n'))).status, 404, 'no job segment: 404 as the reference')
+    t.same([(await gw.handle(request('POST', '/metrics/job/', 'm 1\n'))).body], ['job name is required\n'], 'an empty job is a 400, not a redirect')
+    t.same([(await gw.handle(request('PUT', '/metrics/job/a//b', 'm 1\n'))).body], ['improper label name ""\n'], 'an empty segment is not redirected')
+    t.equal((await gw.handle(request('PUT', '/metrics/job/j/a//b/c', 'm 1\n'))).status, 200)
+    t.match(await pushed(gw), 'm{a="",b="c",instance="",job="j"} 1\n', 'an empty value in the middle, as prom-client sends it')
   })
 
   t.test('bodies: parse errors, gzip, protobuf, OpenMetrics, limits', async t => {
@@ -76,6 +81,8 @@ t.test('push endpoints', async t => {
     t.match(out, 'gz{instance="",job="z"} 1\n')
     t.match(out, '# HELP pb_total From protobuf.\n# TYPE pb_total counter\npb_total{instance="",job="pb",kind="x"} 3\n')
     t.match(out, '# TYPE om_total counter\nom_total{instance="",job="om"} 2\n')
+    res = await gw.handle(request('PUT', '/metrics/job/pb2', encodeDelimited([family]), { 'content-type': 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily' }))
+    t.equal(res.status, 400, 'protobuf without encoding=delimited is parsed as text')
     res = await gw.handle(request('PUT', '/metrics/job/big', Buffer.alloc(2000, 'a')))
     t.same([res.status, res.body], [413, 'request body exceeds the body limit of 1024 bytes\n'])
     res = await gw.handle(request('PUT', '/metrics/job/nobody'))
@@ -102,6 +109,10 @@ t.test('push endpoints', async t => {
     t.ok(res.body.toString().startsWith(PREFIX))
     const timestamp = await gw.handle(request('PUT', '/metrics/job/t', 't 1 1000\n'))
     t.equal(timestamp.body, PREFIX + 'pushed metrics must not have timestamps\n')
+    const api = JSON.parse((await gw.handle(request('GET', '/api/v1/metrics'))).body.toString())
+    const group = api.data.find((g: { labels: { job: string } }) => g.labels.job === 't')
+    t.equal(group.last_push_successful, false)
+    t.equal(group.push_time_seconds.metrics[0].value, '0')
   })
 
   t.test('without the consistency check pushes answer 202 and inconsistent ones are dropped', async t => {
