@@ -18,6 +18,7 @@ import { VERSION } from './version.js'
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 const PUSH_ALLOW = 'DELETE, OPTIONS, POST, PUT'
 const GET_ALLOW = 'GET, OPTIONS'
+const MANAGEMENT_PATHS = new Set(['/-/healthy', '/-/ready', '/-/quit'])
 
 /** Options of a `Pushgateway`. Every option is validated once, in the constructor. */
 export interface PushgatewayOptions {
@@ -171,12 +172,21 @@ export class Pushgateway {
     return format === 'openmetrics' ? body + '# EOF\n' : body
   }
 
-  /** Handles one HTTP request of the Pushgateway surface, relative to the mount point. */
+  /**
+   * Whether a URL (relative to the mount point) belongs to the Pushgateway surface: the push
+   * paths, the exposition, `/api/v1/…` and `/-/healthy`, `/-/ready`, `/-/quit`. Adapters pass
+   * other requests on to the application.
+   */
+  owns (url: string): boolean {
+    const path = pathOf(url)
+    return isPushPath(path) || path === this.#telemetryPath || path.startsWith('/api/v1/') || MANAGEMENT_PATHS.has(path)
+  }
+
+  /** Handles one HTTP request of the Pushgateway surface, relative to the mount point; other paths get a 404. */
   async handle (request: GatewayRequest): Promise<GatewayResponse> {
-    const query = request.url.indexOf('?')
-    const path = query === -1 ? request.url : request.url.slice(0, query)
+    const path = pathOf(request.url)
     const method = request.method.toUpperCase()
-    if (path.startsWith('/metrics/job/') || path.startsWith('/metrics/job@base64/')) return this.#handlePushPath(method, path, request)
+    if (isPushPath(path)) return this.#handlePushPath(method, path, request)
     if (path === this.#telemetryPath) {
       if (method === 'GET') return this.#scrape(request)
       return methodNotAllowed(method, GET_ALLOW)
@@ -312,6 +322,15 @@ export class Pushgateway {
   async #registryFamilies (): Promise<MetricFamily[]> {
     return parseMetrics(await this.registry.metrics(), this.registry.contentType)
   }
+}
+
+function pathOf (url: string): string {
+  const query = url.indexOf('?')
+  return query === -1 ? url : url.slice(0, query)
+}
+
+function isPushPath (path: string): boolean {
+  return path.startsWith('/metrics/job/') || path.startsWith('/metrics/job@base64/')
 }
 
 function groupingLabels (key: GroupingKey): Record<string, string> {

@@ -272,6 +272,12 @@ t.test('own metrics', async t => {
   t.ok(second, 'a second gateway on the same registry shares the metrics')
 })
 
+t.test('owns() tells the surface from the application\'s paths', async t => {
+  const gw = gateway({ telemetryPath: '/prom' })
+  for (const url of ['/metrics/job/a', '/metrics/job@base64/YQ?x=1', '/prom', '/api/v1/status', '/api/v1/other', '/-/healthy', '/-/ready', '/-/quit']) t.ok(gw.owns(url), url)
+  for (const url of ['/', '/metrics', '/metrics/job', '/status', '/-/other', '/api/v1', '/prom/x']) t.notOk(gw.owns(url), url)
+})
+
 t.test('errors that are not the client\'s reach the caller of handle()', async t => {
   const store = new MemoryStore()
   store.push = () => { throw new Error('disk on fire') }
