@@ -15,7 +15,6 @@ export interface GroupingKey {
 const BASE64_SUFFIX = '@base64'
 const JOB_PREFIX = '/job/'
 const JOB_BASE64_PREFIX = '/job@base64/'
-const SEPARATOR = '\xff'
 const LEGACY_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 const NOT_UTF8 = 'grouping key is not valid UTF-8'
 
@@ -172,32 +171,6 @@ function validSequenceLength (bytes: Buffer, i: number): number {
     if (b === undefined || b < 0x80 || b > 0xbf) return 0
   }
   return length
-}
-
-/**
- * The identity of a grouping key, as the Go gateway computes it (spec 2.4): the label names sorted
- * (UTF-8 byte order), joined as `name \xFF value \xFF name \xFF value…` without a trailing separator.
- * `labels` must include `job`.
- */
-export function groupingKeyId (labels: Readonly<Record<string, string>>): string {
-  const names = Object.keys(labels).sort(compareUtf8)
-  let id = ''
-  for (let i = 0; i < names.length; i++) {
-    const name = names[i] as string
-    if (i > 0) id += SEPARATOR
-    id += name + SEPARATOR + (labels[name] as string)
-  }
-  return id
-}
-
-/** All labels of a grouping key, `job` included, as a new object with the names in UTF-8 byte order. */
-export function groupingKeyLabels (key: GroupingKey): Record<string, string> {
-  const names = Object.keys(key.labels)
-  names.push('job')
-  names.sort(compareUtf8)
-  const result: Record<string, string> = {}
-  for (const name of names) result[name] = name === 'job' ? key.job : key.labels[name] as string
-  return result
 }
 
 /**

@@ -1,8 +1,6 @@
 import t from 'tap'
 import { InvalidGroupingKeyError } from '../src/errors.js'
 import {
-  groupingKeyId,
-  groupingKeyLabels,
   groupingKeyToPath,
   parseGroupingPath
 } from '../src/grouping-key.js'
@@ -162,34 +160,6 @@ t.test('parseGroupingPath', async t => {
   t.test('returns labels without job', async t => {
     const parsed = parseGroupingPath('/job/j/job/x/a/1')
     t.strictSame(Object.keys(parsed.labels), ['a'])
-  })
-})
-
-t.test('groupingKeyId', async t => {
-  t.test('joins sorted names and values with 0xFF', async t => {
-    t.equal(groupingKeyId({ job: 'a' }), 'job\xffa')
-    t.equal(groupingKeyId({ job: 'j', instance: 'i', a: '' }), 'a\xff\xffinstance\xffi\xffjob\xffj')
-    t.equal(groupingKeyId({}), '')
-  })
-
-  t.test('tells an empty label apart from a missing one', async t => {
-    t.not(groupingKeyId({ job: 'foo' }), groupingKeyId({ job: 'foo', instance: '' }))
-  })
-
-  t.test('sorts in UTF-8 byte order', async t => {
-    t.equal(groupingKeyId({ '\uffff': '1', '😀': '2', job: 'j' }), 'job\xffj\xff\uffff\xff1\xff😀\xff2')
-  })
-})
-
-t.test('groupingKeyLabels', async t => {
-  t.test('adds job and sorts by name', async t => {
-    const labels = groupingKeyLabels(key('j', { zz: '1', instance: 'i', a: '' }))
-    t.strictSame(labels, { a: '', instance: 'i', job: 'j', zz: '1' })
-    t.strictSame(Object.keys(labels), ['a', 'instance', 'job', 'zz'])
-  })
-
-  t.test('gives only job for a key without labels', async t => {
-    t.strictSame(groupingKeyLabels(key('j')), { job: 'j' })
   })
 })
 
