@@ -14,8 +14,8 @@ import { MemoryStore } from './store/memory-store.js'
 import { GatewayMetrics, registeredType } from './own-metrics.js'
 import { API_HEADERS, metricsApiBody, statusApiBody } from './api.js'
 import { VERSION } from './version.js'
+import { isLegacyLabelName } from './names.js'
 
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 const PUSH_ALLOW = 'DELETE, OPTIONS, POST, PUT'
 const GET_ALLOW = 'GET, OPTIONS'
 const MANAGEMENT_PATHS = new Set(['/-/healthy', '/-/ready', '/-/quit'])
@@ -338,7 +338,7 @@ function groupingLabels (key: GroupingKey): Record<string, string> {
   if (typeof key.job !== 'string' || key.job === '') throw new InvalidGroupingKeyError('job name is required')
   const labels: Record<string, string> = {}
   for (const [name, value] of Object.entries(key.labels ?? {})) {
-    if (!LABEL_NAME.test(name) || name.startsWith('__') || name === 'job') throw new InvalidGroupingKeyError(`improper label name ${JSON.stringify(name)}`)
+    if (!isLegacyLabelName(name) || name.startsWith('__') || name === 'job') throw new InvalidGroupingKeyError(`improper label name ${JSON.stringify(name)}`)
     if (typeof value !== 'string') throw new InvalidGroupingKeyError(`label ${name} must have a string value`)
     labels[name] = value
   }

@@ -3,6 +3,7 @@ import { InvalidGroupingKeyError } from './errors.js'
 import { decodeGoBase64Url, encodeBase64Url } from './go-base64.js'
 import { goQuote } from './go-quote.js'
 import { compareUtf8 } from './exposition/metric-order.js'
+import { isLegacyLabelName } from './names.js'
 
 /** A grouping key: the job plus the other grouping labels (`labels` never holds `job`). */
 export interface GroupingKey {
@@ -15,7 +16,6 @@ export interface GroupingKey {
 const BASE64_SUFFIX = '@base64'
 const JOB_PREFIX = '/job/'
 const JOB_BASE64_PREFIX = '/job@base64/'
-const LEGACY_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 const NOT_UTF8 = 'grouping key is not valid UTF-8'
 
 interface WellFormedString { isWellFormed (): boolean }
@@ -68,7 +68,7 @@ function splitLabels (labels: string): Record<string, string> {
     const value = components[i + 1] as string
     const isBase64 = name.endsWith(BASE64_SUFFIX)
     const trimmedName = isBase64 ? name.slice(0, -BASE64_SUFFIX.length) : name
-    if (!LEGACY_LABEL_NAME.test(trimmedName) || trimmedName.startsWith('__')) {
+    if (!isLegacyLabelName(trimmedName) || trimmedName.startsWith('__')) {
       throw new InvalidGroupingKeyError(`improper label name ${goQuote(trimmedName)}`)
     }
     const decodedValue = isBase64 ? decodeLabelValue(trimmedName, value) : value

@@ -1,5 +1,6 @@
 import { formatSampleValue } from './format-float.js'
 import type { Histogram, LabelPair, Metric, MetricFamily, MetricType, Summary } from './types.js'
+import { isLegacyMetricName } from '../names.js'
 
 /** The `Content-Type` of a text format 0.0.4 exposition, as the Go Pushgateway 1.5.1 sends it. */
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
@@ -116,7 +117,7 @@ function preferFloatCount (float: number | undefined, integer: number): number {
  */
 export function formatSeries (name: string, labels: string, extra: string): string {
   const pairs = labels === '' ? extra : extra === '' ? labels : labels + ',' + extra
-  if (isLegacyName(name)) return pairs === '' ? name : name + '{' + pairs + '}'
+  if (isLegacyMetricName(name)) return pairs === '' ? name : name + '{' + pairs + '}'
   return '{' + formatMetricName(name) + (pairs === '' ? '' : ',' + pairs) + '}'
 }
 
@@ -132,7 +133,7 @@ export function formatLabelPairs (labels: readonly LabelPair[]): string {
 
 /** Writes a metric or label name as is when legacy-valid, else double-quoted and escaped. */
 export function formatMetricName (name: string): string {
-  return isLegacyName(name) ? name : '"' + escapeString(name, true) + '"'
+  return isLegacyMetricName(name) ? name : '"' + escapeString(name, true) + '"'
 }
 
 /**
@@ -161,15 +162,4 @@ export function escapeString (s: string, quotes: boolean): string {
 export function formatInteger (n: number): string {
   if (Number.isSafeInteger(n)) return String(n)
   return Number.isFinite(n) ? BigInt(Math.trunc(n)).toString() : String(n)
-}
-
-/** Tells whether a name matches the legacy pattern `[a-zA-Z_:][a-zA-Z0-9_:]*`. */
-function isLegacyName (name: string): boolean {
-  if (name === '') return false
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i)
-    const letter = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x3a
-    if (!letter && !(c >= 0x30 && c <= 0x39 && i > 0)) return false
-  }
-  return true
 }

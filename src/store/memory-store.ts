@@ -2,13 +2,12 @@ import type { LabelPair, Metric, MetricFamily, MetricType } from '../exposition/
 import type { GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamilyLookup, StoreSize, StoredFamily } from './store.js'
 import { InconsistentPushError } from '../errors.js'
 import { FamilyIndex, seriesKey } from './family-index.js'
+import { isLegacyLabelName, isLegacyMetricName } from '../names.js'
 import {
   PUSH_FAILURE_TIME, PUSH_FAILURE_TIME_HELP, PUSH_TIME, PUSH_TIME_HELP,
   exportedGroupLabels, groupLabelPairs, labelsKey, sanitizeFamilies
 } from './sanitize.js'
 
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 const TIMESTAMP_FAMILIES = new Set([PUSH_TIME, PUSH_FAILURE_TIME])
 const HISTOGRAM_TYPES = new Set<MetricType>(['histogram', 'gaugehistogram'])
 const SUFFIXES = ['_count', '_sum', '_bucket'] as const
@@ -166,7 +165,7 @@ export class MemoryStore implements MetricStore {
 
   #familyProblem (id: string, family: MetricFamily, typeAfter: (name: string) => MetricType | undefined, seen: Set<string>): string | undefined {
     const { name, type, metrics } = family
-    if (!METRIC_NAME.test(name)) return `${JSON.stringify(name)} is not a valid metric name`
+    if (!isLegacyMetricName(name)) return `${JSON.stringify(name)} is not a valid metric name`
     if (metrics.length === 0) return undefined
     const reserved = this.#reserved(name)
     if (reserved !== undefined && reserved.type !== type) {
@@ -229,7 +228,7 @@ function suffixCollision (name: string, type: MetricType, typeAfter: (name: stri
 function checkLabels (name: string, type: MetricType, labels: readonly LabelPair[]): string | undefined {
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i] as LabelPair
-    if (!LABEL_NAME.test(label.name) || label.name.startsWith('__')) {
+    if (!isLegacyLabelName(label.name) || label.name.startsWith('__')) {
       return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} has a label with an invalid name: ${JSON.stringify(label.name)}`
     }
     if (i > 0 && (labels[i - 1] as LabelPair).name === label.name) {
