@@ -1,6 +1,7 @@
 import { ParseError } from '../errors.js'
 import { goQuote } from '../go-quote.js'
 import type { Bucket, Histogram, LabelPair, Metric, MetricFamily, MetricType } from './types.js'
+import { isLegacyLabelName, isLegacyMetricName } from '../names.js'
 
 // A port of the TextParser state machine of prometheus/common `expfmt/text_parse.go` (v0.69.0)
 // with legacy name validation. It keeps the reference's state, including what carries over from
@@ -797,25 +798,6 @@ function isLabelNameChar (c: number): boolean {
 
 function isMetricNameChar (c: number): boolean {
   return isLabelNameChar(c) || c === COLON
-}
-
-/** Go's legacy metric name rule: `^[a-zA-Z_:][a-zA-Z0-9_:]*$`. */
-function isLegacyMetricName (name: string): boolean {
-  if (name === '') return false
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i)
-    if (!(isLetter(c) || c === UNDERSCORE || c === COLON || (i > 0 && isDigit(c)))) return false
-  }
-  return true
-}
-
-/** Go's legacy label name rule `^[a-zA-Z_][a-zA-Z0-9_]*$`, for a name already known not to be empty. */
-function isLegacyLabelName (name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i)
-    if (!(isLetter(c) || c === UNDERSCORE || (i > 0 && isDigit(c)))) return false
-  }
-  return true
 }
 
 /** The index of the first backslash in `text` from `start` to before `stop`, or -1. */
