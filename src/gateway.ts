@@ -9,6 +9,7 @@ import { PROTOBUF_CONTENT_TYPE, encodeDelimited } from './exposition/protobuf.js
 import { OPENMETRICS_CONTENT_TYPE } from './exposition/write-openmetrics.js'
 import { TEXT_CONTENT_TYPE } from './exposition/write-text.js'
 import { acceptsGzip, negotiateFormat } from './exposition/negotiate.js'
+import { compareUtf8 } from './exposition/metric-order.js'
 import { parseGroupingPath } from './grouping-key.js'
 import { MemoryStore } from './store/memory-store.js'
 import { GatewayMetrics, registeredType } from './own-metrics.js'
@@ -353,7 +354,7 @@ function mergeFamilies (pushed: MetricFamily[], extra: readonly MetricFamily[]):
     const mine = byName.get(own.name)
     byName.set(own.name, mine === undefined ? own : { ...own, metrics: [...own.metrics, ...mine.metrics] })
   }
-  return [...byName.values()].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  return [...byName.values()].sort((a, b) => compareUtf8(a.name, b.name))
 }
 
 function header (request: GatewayRequest, name: string): string | undefined {

@@ -197,6 +197,9 @@ t.test('scrape', async t => {
     const res = await gw.handle(request('GET', '/prom', undefined, { accept: 'application/openmetrics-text; version=1.0.0' }))
     t.equal(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8')
     t.notMatch(res.body, 'pushgateway_http_requests_total')
+    const pb = await gw.handle(request('GET', '/prom', undefined, { accept: PROTOBUF_CONTENT_TYPE, 'accept-encoding': ['gzip', 'br'] as never, 'x-absent': undefined as never }))
+    t.same(decodeDelimited(gunzipSync(pb.body as Buffer)).map(f => f.name), ['m', 'push_failure_time_seconds', 'push_time_seconds'], 'protobuf without the registry; list headers')
+    t.same(await gw.handle(request('OPTIONS', '/prom')), { status: 200, headers: { allow: 'GET, OPTIONS' }, body: '' })
     const none = gateway({ telemetryPath: false })
     t.equal((await none.handle(request('GET', '/metrics'))).status, 404)
   })
@@ -254,7 +257,7 @@ t.test('API and management endpoints', async t => {
 t.test('own metrics', async t => {
   const registry = new Registry()
   const gw = gateway({ registry })
-  await gw.handle(request('PUT', '/metrics/job/a', 'm 1\n', { 'content-length': '4', 'x-list': ['a', 'b'] as never }))
+  await gw.handle(request('PUT', '/metrics/job/a', 'm 1\n', { 'content-length': '4', 'x-list': ['a', 'b'] as never, 'x-absent': undefined as never }))
   await gw.handle(request('PUT', '/metrics/job/a', 'x 1'))
   await gw.handle(request('DELETE', '/metrics/job/a'))
   await gw.handle(request('GET', '/api/v1/status'))

@@ -225,6 +225,8 @@ t.test('exposition', async t => {
     t.equal(text(store), first, 'a second scrape gives the same')
     pushText(store, { job: 'a' }, 'm{x="1"} 2\n')
     t.match(text(store), /m\{instance="",job="a",x="1"\} 2\n/, 'a new value is rendered')
+    pushText(store, { job: 'a' }, 'm{w="1"} 5\n')
+    t.match(text(store), /m\{instance="",job="a",w="1"\} 5\nm\{instance="",job="b",x="0"\} 1\n/, 'a renamed label sorts the series again')
     pushText(store, { job: 'a' }, 'm{x="1",y="2"} 4\n')
     t.match(text(store), /m\{instance="",job="b",x="0"\} 1\nm\{instance="",job="a",x="1",y="2"\} 4\n/, 'a series with more labels sorts after')
     pushText(store, { job: 'a' }, 'm{x="-"} 3\n')
