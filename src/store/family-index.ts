@@ -236,7 +236,8 @@ function unitOf (family: IndexedFamily): string | undefined {
   return undefined
 }
 
-function sameLabelSets (a: readonly Metric[], b: readonly Metric[]): boolean {
+/** Whether two metric lists carry the same label sets in the same order. */
+export function sameLabelSets (a: readonly Metric[], b: readonly Metric[]): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) {
     const x = (a[i] as Metric).labels

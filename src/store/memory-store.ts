@@ -1,7 +1,7 @@
 import type { LabelPair, Metric, MetricFamily, MetricType } from '../exposition/types.js'
 import type { GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamilyLookup, StoreSize, StoredFamily } from './store.js'
 import { InconsistentPushError } from '../errors.js'
-import { FamilyIndex, seriesKey } from './family-index.js'
+import { FamilyIndex, sameLabelSets, seriesKey } from './family-index.js'
 import { isLegacyLabelName, isLegacyMetricName } from '../names.js'
 import {
   PUSH_FAILURE_TIME, PUSH_FAILURE_TIME_HELP, PUSH_TIME, PUSH_TIME_HELP,
@@ -108,6 +108,13 @@ export class MemoryStore implements MetricStore {
   }
 
   #setFamily (group: Group, stored: StoredFamily): void {
+    const previous = group.families.get(stored.family.name)
+    if (previous !== undefined && previous.family.metrics.length > 0 && sameLabelSets(previous.family.metrics, stored.family.metrics)) {
+      // A push of the same series again (the common case) updates the stored objects in place:
+      // the new ones then die young instead of filling the old generation of the heap.
+      updateInPlace(previous, stored)
+      stored = previous
+    }
     group.families.set(stored.family.name, stored)
     this.#index.set(group.id, stored)
   }
@@ -153,7 +160,7 @@ export class MemoryStore implements MetricStore {
     }
     const seen = new Set<string>()
     for (const family of families) {
-      const problem = this.#familyProblem(id, family, typeAfter, seen)
+      const problem = this.#familyProblem(id, existing, family, typeAfter, seen)
       if (problem !== undefined) return problem
     }
     if (existing === undefined) {
@@ -163,7 +170,7 @@ export class MemoryStore implements MetricStore {
     return undefined
   }
 
-  #familyProblem (id: string, family: MetricFamily, typeAfter: (name: string) => MetricType | undefined, seen: Set<string>): string | undefined {
+  #familyProblem (id: string, existing: Group | undefined, family: MetricFamily, typeAfter: (name: string) => MetricType | undefined, seen: Set<string>): string | undefined {
     const { name, type, metrics } = family
     if (!isLegacyMetricName(name)) return `${JSON.stringify(name)} is not a valid metric name`
     if (metrics.length === 0) return undefined
@@ -177,6 +184,9 @@ export class MemoryStore implements MetricStore {
     }
     const collision = suffixCollision(name, type, typeAfter)
     if (collision !== undefined) return collision
+    // The same series as this group already holds under the name passed every series check then.
+    const previous = existing?.families.get(name)
+    if (previous !== undefined && sameLabelSets(previous.family.metrics, metrics)) return undefined
     for (const metric of metrics) {
       const labelProblem = checkLabels(name, type, metric.labels)
       if (labelProblem !== undefined) return labelProblem
@@ -192,6 +202,31 @@ export class MemoryStore implements MetricStore {
 /** The id of a group: its labels (job included) sorted by name, unambiguously joined. */
 export function groupId (labels: Readonly<Record<string, string>>): string {
   return labelsKey(groupLabelPairs(labels))
+}
+
+function updateInPlace (target: StoredFamily, source: StoredFamily): void {
+  const { family } = source
+  target.timeNs = source.timeNs
+  target.family.type = family.type
+  setOptional(target.family, 'help', family.help)
+  setOptional(target.family, 'unit', family.unit)
+  for (let i = 0; i < family.metrics.length; i++) {
+    const from = family.metrics[i] as Metric
+    const to = target.family.metrics[i] as Metric
+    setOptional(to, 'value', from.value)
+    setOptional(to, 'summary', from.summary)
+    setOptional(to, 'histogram', from.histogram)
+    setOptional(to, 'exemplar', from.exemplar)
+    setOptional(to, 'createdTimestampMs', from.createdTimestampMs)
+  }
+}
+
+function setOptional<T extends object, K extends keyof T> (target: T, key: K, value: T[K] | undefined): void {
+  if (value === undefined) {
+    delete target[key]
+  } else {
+    target[key] = value
+  }
 }
 
 function findTimestamp (families: readonly MetricFamily[]): string | undefined {

@@ -234,6 +234,19 @@ t.test('exposition', async t => {
     t.equal(store.render('openmetrics', []).includes('# TYPE m unknown\n'), true, 'OpenMetrics is rendered from the same store')
   })
 
+  t.test('pushing the same series again updates help, unit, type and values', async t => {
+    const store = new MemoryStore()
+    pushText(store, { job: 'a' }, '# HELP m old help\n# TYPE m gauge\nm{x="1"} 1\n')
+    const before = group(store, { job: 'a' })?.families.get('m')
+    pushText(store, { job: 'a' }, '# TYPE m summary\nm_sum{x="1"} 3\nm_count{x="1"} 2\n', { at: 2 })
+    t.equal(group(store, { job: 'a' })?.families.get('m'), before, 'the stored family is updated in place')
+    t.match(text(store), /^# TYPE m summary\nm_sum\{instance="",job="a",x="1"\} 3\nm_count\{instance="",job="a",x="1"\} 2\n/)
+    t.equal(before?.timeNs, 2_000_000_000n)
+    store.push({ labels: { job: 'a' }, families: [{ name: 'm', unit: 'seconds', type: 'gauge', metrics: [{ labels: [{ name: 'x', value: '1' }], value: 4, createdTimestampMs: 5 }] }], replace: true, timeNs: 3n })
+    t.same(before?.family.metrics[0], { labels: [{ name: 'instance', value: '' }, { name: 'job', value: 'a' }, { name: 'x', value: '1' }], value: 4, createdTimestampMs: 5 })
+    t.equal(before?.family.unit, 'seconds')
+  })
+
   t.test('families() merges the groups in exposition order', async t => {
     const store = new MemoryStore()
     pushText(store, { job: 'b' }, '# HELP m help\nm 2\n')
