@@ -1,7 +1,7 @@
 import t from 'tap'
 import { API_HEADERS, metricsApiBody, statusApiBody } from '../src/api.js'
 import type { GroupView, StoredFamily } from '../src/store/store.js'
-import type { Histogram, MetricFamily } from '../src/exposition/types.js'
+import { emptyHistogram, type Histogram, type MetricFamily } from '../src/exposition/types.js'
 
 const TIME = 1583781848025744841n
 // Go prints API times in the server's zone; the tests pin it.
@@ -12,7 +12,7 @@ function stored (family: MetricFamily): StoredFamily {
 }
 
 function histogram (fields: Partial<Histogram>): Histogram {
-  return { sampleCount: 0, sampleSum: 0, buckets: [], negativeSpans: [], negativeDeltas: [], negativeCounts: [], positiveSpans: [], positiveDeltas: [], positiveCounts: [], exemplars: [], ...fields }
+  return { ...emptyHistogram(), ...fields }
 }
 
 t.test('metricsApiBody', async t => {

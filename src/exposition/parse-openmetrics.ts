@@ -1,6 +1,7 @@
 import { ParseError } from '../errors.js'
 import { goQuote } from '../go-quote.js'
 import type { Exemplar, Histogram, LabelPair, Metric, MetricFamily, MetricType } from './types.js'
+import { emptyHistogram } from './types.js'
 
 type OmType = 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown'
 
@@ -568,18 +569,7 @@ class OpenMetricsParser {
     if (type === 'summary') {
       point.summary = { sampleCount: 0, sampleSum: 0, quantiles: [] }
     } else if (type !== 'counter') {
-      point.histogram = {
-        sampleCount: 0,
-        sampleSum: 0,
-        buckets: [],
-        negativeSpans: [],
-        negativeDeltas: [],
-        negativeCounts: [],
-        positiveSpans: [],
-        positiveDeltas: [],
-        positiveCounts: [],
-        exemplars: []
-      }
+      point.histogram = emptyHistogram()
     }
     if (ts !== undefined) point.timestampMs = secondsToMs(ts)
     family.metrics.push(point)

@@ -1,6 +1,7 @@
 import { ParseError } from '../errors.js'
 import { goQuote } from '../go-quote.js'
 import type { Bucket, Histogram, LabelPair, Metric, MetricFamily, MetricType } from './types.js'
+import { emptyHistogram } from './types.js'
 import { isLegacyLabelName, isLegacyMetricName } from '../names.js'
 
 // A port of the TextParser state machine of prometheus/common `expfmt/text_parse.go` (v0.69.0)
@@ -375,7 +376,7 @@ class TextParser {
   private addHistogramSample (metric: Metric, value: number, name: string): void {
     let histogram = metric.histogram
     if (histogram === undefined) {
-      histogram = newHistogram()
+      histogram = emptyHistogram()
       metric.histogram = histogram
       this.histogramsToNormalize.push(histogram)
     }
@@ -730,21 +731,6 @@ function sameLabelSet (entry: Registered, names: string[], values: string[], cou
     if (j === -1 || entry.values[j] !== values[i]) return false
   }
   return true
-}
-
-function newHistogram (): Histogram {
-  return {
-    sampleCount: 0,
-    sampleSum: 0,
-    buckets: [],
-    negativeSpans: [],
-    negativeDeltas: [],
-    negativeCounts: [],
-    positiveSpans: [],
-    positiveDeltas: [],
-    positiveCounts: [],
-    exemplars: []
-  }
 }
 
 /** Makes a histogram all-float when any count is a float, as Go's normalizeHistogram does. */

@@ -5,7 +5,7 @@
  */
 import { InconsistentPushError, ParseError } from '../errors.js'
 import { goQuote } from '../go-quote.js'
-import { METRIC_TYPES } from './types.js'
+import { METRIC_TYPES, emptyHistogram } from './types.js'
 import type {
   BucketSpan,
   Bucket,
@@ -762,23 +762,8 @@ function decodeQuantile (end: number): Quantile {
   return quantile
 }
 
-function newHistogram (): Histogram {
-  return {
-    sampleCount: 0,
-    sampleSum: 0,
-    buckets: [],
-    negativeSpans: [],
-    negativeDeltas: [],
-    negativeCounts: [],
-    positiveSpans: [],
-    positiveDeltas: [],
-    positiveCounts: [],
-    exemplars: []
-  }
-}
-
 function decodeHistogram (end: number, target: Metric): void {
-  const h = target.histogram ??= newHistogram()
+  const h = target.histogram ??= emptyHistogram()
   while (pos < end) {
     const fieldStart = pos
     const tag = readUnsigned(end)

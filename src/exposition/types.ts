@@ -138,3 +138,19 @@ export interface MetricFamily {
   /** The metrics of the family, in pushed order. */
   metrics: Metric[]
 }
+
+/** A new histogram with no observations, no buckets and no native fields. */
+export function emptyHistogram (): Histogram {
+  return {
+    sampleCount: 0,
+    sampleSum: 0,
+    buckets: [],
+    negativeSpans: [],
+    negativeDeltas: [],
+    negativeCounts: [],
+    positiveSpans: [],
+    positiveDeltas: [],
+    positiveCounts: [],
+    exemplars: []
+  }
+}

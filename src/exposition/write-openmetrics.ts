@@ -1,5 +1,6 @@
 import { formatGoFloat } from './format-float.js'
 import type { Exemplar, Histogram, Metric, MetricFamily, MetricType, Summary } from './types.js'
+import { emptyHistogram } from './types.js'
 import { escapeString, formatInteger, formatLabelPairs, formatMetricName, formatSeries } from './write-text.js'
 
 /** The `Content-Type` of an OpenMetrics 1.0.0 exposition. */
@@ -15,18 +16,7 @@ const OPENMETRICS_TYPE_NAMES: Readonly<Record<MetricType, string>> = {
 }
 
 const NO_SUMMARY: Summary = { sampleCount: 0, sampleSum: 0, quantiles: [] }
-const NO_HISTOGRAM: Histogram = {
-  sampleCount: 0,
-  sampleSum: 0,
-  buckets: [],
-  negativeSpans: [],
-  negativeDeltas: [],
-  negativeCounts: [],
-  positiveSpans: [],
-  positiveDeltas: [],
-  positiveCounts: [],
-  exemplars: []
-}
+const NO_HISTOGRAM: Histogram = emptyHistogram()
 
 /**
  * Writes the metadata lines of a family in OpenMetrics 1.0 as expfmt's `MetricFamilyToOpenMetrics`

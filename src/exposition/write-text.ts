@@ -1,5 +1,6 @@
 import { formatSampleValue } from './format-float.js'
 import type { Histogram, LabelPair, Metric, MetricFamily, MetricType, Summary } from './types.js'
+import { emptyHistogram } from './types.js'
 import { isLegacyMetricName } from '../names.js'
 
 /** The `Content-Type` of a text format 0.0.4 exposition, as the Go Pushgateway 1.5.1 sends it. */
@@ -19,18 +20,7 @@ const ESCAPED = /[\\\n]/
 const ESCAPED_WITH_QUOTES = /[\\\n"]/
 
 const NO_SUMMARY: Summary = { sampleCount: 0, sampleSum: 0, quantiles: [] }
-const NO_HISTOGRAM: Histogram = {
-  sampleCount: 0,
-  sampleSum: 0,
-  buckets: [],
-  negativeSpans: [],
-  negativeDeltas: [],
-  negativeCounts: [],
-  positiveSpans: [],
-  positiveDeltas: [],
-  positiveCounts: [],
-  exemplars: []
-}
+const NO_HISTOGRAM: Histogram = emptyHistogram()
 
 /**
  * Writes the comment lines of a family in text format 0.0.4: `# HELP` (only when `help` is defined,

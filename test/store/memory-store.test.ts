@@ -2,7 +2,7 @@ import t from 'tap'
 import { MemoryStore, formatLabels, groupId } from '../../src/store/memory-store.js'
 import { InconsistentPushError } from '../../src/errors.js'
 import type { GroupView } from '../../src/store/store.js'
-import type { MetricFamily } from '../../src/exposition/types.js'
+import { emptyHistogram, type MetricFamily } from '../../src/exposition/types.js'
 import { pushText } from '../helpers/store.js'
 
 const FAILURE_HEADER = '# HELP push_failure_time_seconds Last Unix time when changing this group in the Pushgateway failed.\n# TYPE push_failure_time_seconds gauge\n'
@@ -267,8 +267,4 @@ t.test('formatLabels', async t => {
 
 function withoutTimestamps (exposition: string): string {
   return exposition.replace(/^(# (HELP|TYPE) )?push_(failure_)?time_seconds.*\n/gm, '')
-}
-
-function emptyHistogram () {
-  return { sampleCount: 0, sampleSum: 0, buckets: [], negativeSpans: [], negativeDeltas: [], negativeCounts: [], positiveSpans: [], positiveDeltas: [], positiveCounts: [], exemplars: [] }
 }
