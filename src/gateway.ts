@@ -93,6 +93,8 @@ export interface GatewayResponse {
   headers: Record<string, string>
   /** The response body. */
   body: string | Buffer
+  /** For an answer to a bad request, the error it reports; adapters may hand it to the framework instead. */
+  error?: PushgatewayError
 }
 
 /** A Prometheus Pushgateway: push, delete and scrape semantics of the reference, and its HTTP surface. */
@@ -392,8 +394,15 @@ function methodNotAllowed (method: string, allow: string): GatewayResponse {
 }
 
 function errorResponse (err: unknown): GatewayResponse {
-  if (err instanceof PushgatewayError && err.expose) return plainResponse(err.statusCode, err.message + '\n')
-  throw err
+  if (!(err instanceof PushgatewayError && err.expose)) throw err
+  return errorAnswer(err)
+}
+
+/** The plain-text answer to a bad request, in the Go gateway's form, carrying the error. */
+export function errorAnswer (err: PushgatewayError): GatewayResponse {
+  const response = plainResponse(err.statusCode, err.message + '\n')
+  response.error = err
+  return response
 }
 
 function systemNowNs (): bigint {

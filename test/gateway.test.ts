@@ -54,6 +54,7 @@ t.test('push endpoints', async t => {
     t.equal(bad.body, 'odd number of components in label string "/a/1/b"\n')
     t.equal(bad.headers['content-type'], 'text/plain; charset=utf-8')
     t.equal(bad.headers['x-content-type-options'], 'nosniff')
+    t.match(bad.error, { name: 'InvalidGroupingKeyError', statusCode: 400, expose: true }, 'the error travels with the answer')
     t.equal((await gw.handle(request('PUT', '/metrics/job@base64/=', ''))).body, 'job name is required\n')
     t.equal((await gw.handle(request('DELETE', '/metrics/job/j/__a/1'))).status, 400, 'DELETE checks the key too')
     t.equal((await gw.handle(request('POST', '/metrics/job', 'm 1\n'))).status, 404, 'no job segment: 404 as the reference')
