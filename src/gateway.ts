@@ -20,6 +20,7 @@ import { isLegacyLabelName } from './names.js'
 const PUSH_ALLOW = 'DELETE, OPTIONS, POST, PUT'
 const GET_ALLOW = 'GET, OPTIONS'
 const MANAGEMENT_PATHS = new Set(['/-/healthy', '/-/ready', '/-/quit'])
+const OPENMETRICS_REGISTRY_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8'
 
 /** Options of a `Pushgateway`. Every option is validated once, in the constructor. */
 export interface PushgatewayOptions {
@@ -41,6 +42,8 @@ export interface PushgatewayOptions {
   openMetrics?: boolean
   /** Include the registry's metrics in the gateway's own exposition, as the reference includes its own. Default `true`. */
   exposeRegistry?: boolean
+  /** Merge the pushed metrics into the registry's own `metrics()`, so the service's `/metrics` (plain prom-client, express-prom-bundle, fastify-metrics) shows them: one scrape target. Default `false`. */
+  mergeIntoRegistry?: boolean
   /** The flags reported by `/api/v1/status`, merged over the ones derived from these options. Default: none. */
   flags?: Readonly<Record<string, string>>
   /** The clock, in nanoseconds since the epoch. Default: the system clock. */
@@ -111,6 +114,7 @@ export class Pushgateway {
   readonly #telemetryPath: string | false
   readonly #openMetrics: boolean
   readonly #exposeRegistry: boolean
+  readonly #registryMetrics: () => Promise<string>
   readonly #flags: Readonly<Record<string, string>>
   readonly #now: () => bigint
   readonly #startTimeNs: bigint
@@ -133,6 +137,11 @@ export class Pushgateway {
     }
     this.#openMetrics = optionalBoolean(options, 'openMetrics') ?? true
     this.#exposeRegistry = optionalBoolean(options, 'exposeRegistry') ?? true
+    this.#registryMetrics = this.registry.metrics.bind(this.registry)
+    if (optionalBoolean(options, 'mergeIntoRegistry') === true) {
+      const registry = this.registry
+      registry.metrics = async () => this.metrics({ registry: true, format: registry.contentType === OPENMETRICS_REGISTRY_TYPE ? 'openmetrics' : 'text' })
+    }
     if (options.flags !== undefined && (options.flags === null || typeof options.flags !== 'object')) throw new InvalidOptionError('flags', 'an object of strings', options.flags)
     this.#flags = {
       'persistence.file': '',
@@ -323,7 +332,7 @@ export class Pushgateway {
   }
 
   async #registryFamilies (): Promise<MetricFamily[]> {
-    return parseMetrics(await this.registry.metrics(), this.registry.contentType)
+    return parseMetrics(await this.#registryMetrics(), this.registry.contentType)
   }
 }
 

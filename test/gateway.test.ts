@@ -276,6 +276,27 @@ t.test('own metrics', async t => {
   t.ok(second, 'a second gateway on the same registry shares the metrics')
 })
 
+t.test('mergeIntoRegistry: one /metrics for the service', async t => {
+  const registry = new Registry()
+  const own = new Gauge({ name: 'service_up', help: 'The service is up.', registers: [registry] })
+  own.set(1)
+  const gw = gateway({ registry, mergeIntoRegistry: true })
+  await gw.push({ job: 'batch' }, '# TYPE batch_done gauge\nbatch_done 1\n')
+  const text = await registry.metrics()
+  t.match(text, '# TYPE batch_done gauge\nbatch_done{instance="",job="batch"} 1\n')
+  t.match(text, '# HELP service_up The service is up.\n# TYPE service_up gauge\nservice_up 1\n')
+  t.match(text, 'pushgateway_groups 1\n')
+
+  const om = new Registry(Registry.OPENMETRICS_CONTENT_TYPE)
+  new Gauge({ name: 'service_up', help: 'The service is up.', registers: [om] }).set(1)
+  const omGateway = gateway({ registry: om, mergeIntoRegistry: true })
+  await omGateway.push({ job: 'batch' }, 'batch_done 1\n')
+  const omText = await om.metrics()
+  t.match(omText, '# TYPE batch_done unknown\nbatch_done{instance="",job="batch"} 1.0\n')
+  t.equal(omText.split('# EOF\n').length, 2, 'exactly one EOF')
+  t.ok(omText.endsWith('# EOF\n'))
+})
+
 t.test('owns() tells the surface from the application\'s paths', async t => {
   const gw = gateway({ telemetryPath: '/prom' })
   for (const url of ['/metrics/job/a', '/metrics/job@base64/YQ?x=1', '/prom', '/api/v1/status', '/api/v1/other', '/-/healthy', '/-/ready', '/-/quit']) t.ok(gw.owns(url), url)
@@ -302,7 +323,8 @@ t.test('options are validated once', async t => {
     ['onQuit', { onQuit: 1 }, /option "onQuit" must be a function, got 1/],
     ['now', { now: 'x' }, /option "now" must be a function/],
     ['flags', { flags: 'x' }, /option "flags" must be an object of strings/],
-    ['flags null', { flags: null }, /option "flags"/]
+    ['flags null', { flags: null }, /option "flags"/],
+    ['mergeIntoRegistry', { mergeIntoRegistry: 1 }, /option "mergeIntoRegistry" must be a boolean/]
   ]
   for (const [name, options, message] of cases) {
     t.throws(() => new Pushgateway(options as PushgatewayOptions), { name: 'TypeError', code: 'ERR_INVALID_OPTION', message }, name)
