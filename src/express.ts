@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { Pushgateway, errorAnswer, type PushgatewayOptions } from './gateway.js'
+import { errorAnswer, gatewayFromOptions, type Pushgateway, type PushgatewayOptions } from './gateway.js'
 import { InvalidOptionError, PushgatewayError } from './errors.js'
 import type { RequestBody } from './body.js'
 
@@ -28,13 +28,9 @@ const ERROR_HANDLING = ['respond', 'next']
  */
 export function pushgateway (options: ExpressPushgatewayOptions = {}): PushgatewayMiddleware {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options)
-  const { gateway: shared, errorHandling = 'respond', ...core } = options
+  const { errorHandling = 'respond' } = options
   if (!ERROR_HANDLING.includes(errorHandling)) throw new InvalidOptionError('errorHandling', '"respond" or "next"', errorHandling)
-  if (shared !== undefined && !(shared instanceof Pushgateway)) throw new InvalidOptionError('gateway', 'a Pushgateway', shared)
-  if (shared !== undefined && Object.keys(core).length > 0) {
-    throw new InvalidOptionError('gateway', 'given alone (its own options apply)', `gateway with ${Object.keys(core).join(', ')}`)
-  }
-  const gateway = shared ?? new Pushgateway(core)
+  const gateway = gatewayFromOptions(options)
 
   function pushgatewayMiddleware (req: ExpressRequest, res: ServerResponse, next: (err?: unknown) => void): void {
     // A server always sets both; the types allow undefined for client-side messages.

@@ -100,6 +100,38 @@ export interface GatewayResponse {
   error?: PushgatewayError
 }
 
+// Every core option, so that `gateway` plus one of them is refused; a new core option fails to compile here.
+const CORE_OPTIONS: Readonly<Record<keyof PushgatewayOptions, true>> = {
+  registry: true,
+  store: true,
+  consistencyCheck: true,
+  bodyLimit: true,
+  adminApi: true,
+  onQuit: true,
+  telemetryPath: true,
+  openMetrics: true,
+  exposeRegistry: true,
+  mergeIntoRegistry: true,
+  flags: true,
+  now: true
+}
+const CORE_OPTION_NAMES = Object.keys(CORE_OPTIONS) as Array<keyof PushgatewayOptions>
+
+/**
+ * The gateway an adapter serves: `options.gateway` when given (then no other core option may be),
+ * otherwise a new `Pushgateway` built from the core options; other keys (the adapter's own) are ignored.
+ */
+export function gatewayFromOptions (options: PushgatewayOptions & { gateway?: unknown }): Pushgateway {
+  const gateway = options.gateway
+  if (gateway === undefined) return new Pushgateway(options)
+  if (!(gateway instanceof Pushgateway)) throw new InvalidOptionError('gateway', 'a Pushgateway', gateway)
+  const conflict = CORE_OPTION_NAMES.find(name => options[name] !== undefined)
+  if (conflict !== undefined) {
+    throw new InvalidOptionError(conflict, 'left out when "gateway" is given (configure that Pushgateway instead)', options[conflict])
+  }
+  return gateway
+}
+
 /** A Prometheus Pushgateway: push, delete and scrape semantics of the reference, and its HTTP surface. */
 export class Pushgateway {
   /** The store holding the groups. */
@@ -140,7 +172,7 @@ export class Pushgateway {
     this.#registryMetrics = this.registry.metrics.bind(this.registry)
     if (optionalBoolean(options, 'mergeIntoRegistry') === true) {
       const registry = this.registry
-      registry.metrics = async () => this.metrics({ registry: true, format: registry.contentType === OPENMETRICS_REGISTRY_TYPE ? 'openmetrics' : 'text' })
+      registry.metrics = async () => this.metrics({ registry: true, format: (registry.contentType as string) === OPENMETRICS_REGISTRY_TYPE ? 'openmetrics' : 'text' })
     }
     if (options.flags !== undefined && (options.flags === null || typeof options.flags !== 'object')) throw new InvalidOptionError('flags', 'an object of strings', options.flags)
     this.#flags = {
@@ -182,6 +214,11 @@ export class Pushgateway {
     const extra = options.registry === true ? await this.#registryFamilies() : []
     const body = await this.store.render(format, extra)
     return format === 'openmetrics' ? body + '# EOF\n' : body
+  }
+
+  /** Path of the exposition relative to the mount point, or `false` when it is not served. */
+  get telemetryPath (): string | false {
+    return this.#telemetryPath
   }
 
   /**

@@ -193,7 +193,7 @@ t.test('options are validated once', async t => {
     [7, /option "options" must be an object, got 7/],
     [{ errorHandling: 'throw' }, /option "errorHandling" must be "respond" or "next", got "throw"/],
     [{ gateway: {} }, /option "gateway" must be a Pushgateway, got \{\}/],
-    [{ gateway: new Pushgateway({ registry: new Registry() }), adminApi: true }, /option "gateway" must be given alone \(its own options apply\), got "gateway with adminApi"/],
+    [{ gateway: new Pushgateway({ registry: new Registry() }), adminApi: true }, /option "adminApi" must be left out when "gateway" is given \(configure that Pushgateway instead\), got true/],
     [{ bodyLimit: 0 }, /option "bodyLimit"/]
   ]
   for (const [options, message] of cases) {

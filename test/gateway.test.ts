@@ -287,7 +287,8 @@ t.test('mergeIntoRegistry: one /metrics for the service', async t => {
   t.match(text, '# HELP service_up The service is up.\n# TYPE service_up gauge\nservice_up 1\n')
   t.match(text, 'pushgateway_groups 1\n')
 
-  const om = new Registry(Registry.OPENMETRICS_CONTENT_TYPE)
+  const om = new Registry()
+  om.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never)
   new Gauge({ name: 'service_up', help: 'The service is up.', registers: [om] }).set(1)
   const omGateway = gateway({ registry: om, mergeIntoRegistry: true })
   await omGateway.push({ job: 'batch' }, 'batch_done 1\n')

@@ -1,0 +1,106 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import fp from 'fastify-plugin'
+import { gatewayFromOptions, type Pushgateway, type GatewayRequest, type PushgatewayOptions } from './gateway.js'
+import type { RequestBody } from './body.js'
+import { InvalidOptionError } from './errors.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The Pushgateway served by the `pushgateway-middleware/fastify` plugin. */
+    pushgateway: Pushgateway
+  }
+}
+
+/**
+ * Options of the Fastify plugin: the `Pushgateway` options (a new gateway is built from them), or
+ * `gateway` to serve an existing one, plus Fastify's `prefix`. Default: a new gateway at the root.
+ */
+export interface FastifyPushgatewayOptions extends PushgatewayOptions {
+  /** A Pushgateway to serve instead of building one; no other Pushgateway option may be given with it. Default: none. */
+  gateway?: Pushgateway
+  /** Where the Pushgateway surface is mounted. Default: the registering context's own prefix. */
+  prefix?: string
+}
+
+// The surface besides the exposition; `gateway.handle()` tells methods and unknown API paths apart.
+const SURFACE_ROUTES = ['/metrics/job/*', '/metrics/job@base64/*', '/api/v1/*', '/-/healthy', '/-/ready', '/-/quit']
+const SLASH = 0x2f
+
+const plugin: FastifyPluginAsync<FastifyPushgatewayOptions> = async function pushgatewayPlugin (fastify, options) {
+  const prefix = prefixOf(options)
+  const gateway = gatewayFromOptions(options)
+  const telemetryPath = gateway.telemetryPath
+  fastify.decorate('pushgateway', gateway)
+  // fastify-plugin skips encapsulation, so Fastify ignores `prefix` here: the routes go in a child that takes it.
+  fastify.register(async function pushgatewayRoutes (routes) {
+    passBodiesThrough(routes)
+    const handler = handlerFor(gateway, mountOf(routes.prefix))
+    const method = routes.supportedMethods
+    for (const url of routePaths(telemetryPath)) routes.route({ method, url, handler })
+  }, prefix === undefined ? {} : { prefix })
+}
+
+/** The Fastify plugin serving a Pushgateway; it decorates the instance with `pushgateway`. */
+export const fastifyPushgateway = fp(plugin, { fastify: '5.x', name: 'pushgateway-middleware' })
+export default fastifyPushgateway
+
+function prefixOf (options: FastifyPushgatewayOptions): string | undefined {
+  const prefix: unknown = options.prefix
+  if (prefix === undefined || typeof prefix === 'string') return prefix
+  throw new InvalidOptionError('prefix', 'a string', prefix)
+}
+
+function routePaths (telemetryPath: string | false): string[] {
+  if (telemetryPath === false || isSurfacePath(telemetryPath)) return SURFACE_ROUTES
+  // A `:` would start a route parameter; `::` is find-my-way's literal colon.
+  return [...SURFACE_ROUTES, telemetryPath.replaceAll(':', '::')]
+}
+
+function isSurfacePath (path: string): boolean {
+  return path.startsWith('/metrics/job/') || path.startsWith('/metrics/job@base64/') || path.startsWith('/api/v1/') ||
+    path === '/-/healthy' || path === '/-/ready' || path === '/-/quit'
+}
+
+// Hands the request stream to the core untouched (it decodes gzip and applies `bodyLimit` itself);
+// a parser that returns the stream is one Fastify neither buffers nor size-limits.
+function passBodiesThrough (routes: FastifyInstance): void {
+  routes.removeAllContentTypeParsers()
+  routes.addContentTypeParser('*', function rawStream (_request, payload, done) {
+    done(null, payload)
+  })
+}
+
+function mountOf (prefix: string): string {
+  return prefix.endsWith('/') ? prefix.slice(0, -1) : prefix
+}
+
+function handlerFor (gateway: Pushgateway, mount: string): RouteHandlerMethod {
+  const segments = mount.split('/').filter(segment => segment !== '').length
+  return async function pushgatewayHandler (request: FastifyRequest, reply: FastifyReply) {
+    // `request.url` is the raw request URL (after `rewriteUrl`), still percent-encoded.
+    const gatewayRequest: GatewayRequest = { method: request.method, url: relativeUrl(request.url, mount, segments), headers: request.headers }
+    if (request.body !== undefined) gatewayRequest.body = request.body as RequestBody
+    const response = await gateway.handle(gatewayRequest)
+    reply.code(response.status).headers(response.headers)
+    // A Buffer keeps the core's Content-Type as is (Fastify adds a charset to a JSON string) and skips serialization.
+    if (response.body.length === 0) return reply.send()
+    return reply.send(typeof response.body === 'string' ? Buffer.from(response.body) : response.body)
+  }
+}
+
+/**
+ * The URL relative to the mount point. Usually the URL starts with the mount itself; otherwise
+ * (a parametric prefix, `caseSensitive: false`, duplicate slashes) the mount's segments are skipped.
+ */
+function relativeUrl (url: string, mount: string, segments: number): string {
+  const end = mount.length
+  if (url.startsWith(mount) && url.charCodeAt(end) === SLASH && url.charCodeAt(end + 1) !== SLASH) return url.slice(end)
+  let index = 0
+  for (let segment = 0; segment < segments; segment++) {
+    while (url.charCodeAt(index) === SLASH) index++
+    // The route matched, so another slash follows every segment of the mount.
+    index = url.indexOf('/', index)
+  }
+  while (url.charCodeAt(index + 1) === SLASH) index++
+  return url.slice(index)
+}
