@@ -40,6 +40,17 @@ t.test('npm start: the Express app serves its routes, takes pushes and has one /
   t.match(metrics, 'app_hello_requests_total 1\n', 'the app\'s own metrics on the same /metrics')
 })
 
+t.test('the Fastify app', async t => {
+  const { child, base } = await start(t, 'examples/fastify-app.js')
+  t.equal(await (await fetch(`${base}/hello`)).text(), 'hello\n')
+  t.equal((await fetch(`${base}/pushgateway/metrics/job/f`, { method: 'PUT', body: 'fm 2\n' })).status, 200)
+  t.match(await (await fetch(`${base}/metrics`)).text(), 'fm{instance="",job="f"} 2\n')
+  t.equal((await fetch(`${base}/pushgateway/metrics`)).status, 404, 'telemetryPath: false leaves /metrics to the app')
+  child.kill('SIGTERM')
+  const [code] = await once(child, 'exit')
+  t.equal(code, 0, 'SIGTERM shuts it down')
+})
+
 t.test('the node:http example', async t => {
   const { child, base } = await start(t, 'examples/http-server.js')
   const push = await fetch(`${base}/metrics/job/x`, { method: 'POST', body: 'm 1\n' })
