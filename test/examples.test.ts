@@ -17,13 +17,17 @@ function childEnv (extra: Record<string, string>): NodeJS.ProcessEnv {
 async function start (t: Test, script: string): Promise<{ child: ChildProcess, base: string }> {
   const child = spawn(process.execPath, [script], { cwd: root, env: childEnv({ PORT: '0' }), stdio: ['ignore', 'pipe', 'inherit'] })
   t.teardown(() => { child.kill('SIGTERM') })
+  // Keep reading stdout for the child's whole life: a closed pipe would kill it on its next line.
   let output = ''
-  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-    output += chunk.toString()
-    const match = /http:\/\/localhost:(\d+)/.exec(output)
-    if (match !== null && output.includes('\n')) return { child, base: `http://127.0.0.1:${match[1] as string}` }
-  }
-  throw new Error(`${script} printed no URL: ${output}`)
+  const base = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      const match = /http:\/\/localhost:(\d+)[^\n]*\n/.exec(output)
+      if (match !== null) resolve(`http://127.0.0.1:${match[1] as string}`)
+    })
+    child.once('exit', () => reject(new Error(`${script} exited before printing its URL: ${output}`)))
+  })
+  return { child, base }
 }
 
 t.test('npm start: the Express app serves its routes, takes pushes and has one /metrics', async t => {
