@@ -55,6 +55,19 @@ t.test('the Fastify app', async t => {
   t.equal(code, 0, 'SIGTERM shuts it down')
 })
 
+for (const script of ['examples/express-prom-bundle.js', 'examples/fastify-metrics.js']) {
+  t.test(`${script}: pushed metrics on the /metrics the metrics package serves`, async t => {
+    const { child, base } = await start(t, script)
+    t.equal(await (await fetch(`${base}/hello`)).text(), 'hello\n')
+    t.equal((await fetch(`${base}/pushgateway/metrics/job/ex`, { method: 'PUT', body: 'pm 7\n' })).status, 200)
+    const metrics = await (await fetch(`${base}/metrics`)).text()
+    t.match(metrics, 'pm{instance="",job="ex"} 7\n')
+    t.match(metrics, /http_request_duration_seconds_bucket\{[^}]*"\/hello"/, 'next to the package\'s own request metrics')
+    child.kill('SIGTERM')
+    await once(child, 'exit')
+  })
+}
+
 t.test('the node:http example', async t => {
   const { child, base } = await start(t, 'examples/http-server.js')
   const push = await fetch(`${base}/metrics/job/x`, { method: 'POST', body: 'm 1\n' })

@@ -3,6 +3,7 @@ import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'n
 import type { AddressInfo } from 'node:net'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import express, { type ErrorRequestHandler } from 'express'
+import express4 from 'express4'
 import { Registry } from 'prom-client'
 import { pushgateway } from '../src/express.js'
 import { Pushgateway } from '../src/gateway.js'
@@ -41,48 +42,50 @@ async function inject (application: express.Express, options: { method: string, 
   })
 }
 
-function app (mount: string, options: Parameters<typeof pushgateway>[0] = {}): express.Express {
-  const application = express()
+function app (mount: string, options: Parameters<typeof pushgateway>[0] = {}, framework = express): express.Express {
+  const application = framework()
   application.get('/own', (_req, res) => { res.send('own route') })
   application.use(mount, pushgateway({ registry: new Registry(), ...options }))
   application.get('/after', (_req, res) => { res.send('after') })
   return application
 }
 
-for (const mount of ['/', '/pgw']) {
-  const base = mount === '/' ? '' : mount
-  t.test(`mounted at ${mount}`, async t => {
-    const application = app(mount, { adminApi: true })
-    let res = await inject(application, { method: 'PUT', url: `${base}/metrics/job/a/p@base64/L3Zhci90bXA/v/b+c%20e`, payload: 'm 1\n' })
-    t.same([res.statusCode, res.body], [200, ''])
-    res = await inject(application, { method: 'POST', url: `${base}/metrics/job/a/p@base64/L3Zhci90bXA/v/b+c%2Fd%20e`, payload: 'n 2\n' })
-    t.equal(res.statusCode, 400, '%2F is decoded before the path is split, as the reference does')
-    res = await inject(application, { method: 'POST', url: `${base}/metrics/job/a/p@base64/L3Zhci90bXA`, payload: gzipSync('n 2\n'), headers: { 'content-encoding': 'gzip' } })
-    t.equal(res.statusCode, 200)
-    res = await inject(application, { method: 'GET', url: `${base}/metrics`, headers: { 'accept-encoding': 'gzip' } })
-    t.equal(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8')
-    const text = gunzipSync(res.rawPayload).toString()
-    t.match(text, 'm{instance="",job="a",p="/var/tmp",v="b+c e"} 1\n')
-    t.match(text, 'n{instance="",job="a",p="/var/tmp"} 2\n')
-    res = await inject(application, { method: 'GET', url: `${base}/metrics`, headers: { accept: 'application/openmetrics-text; version=1.0.0' } })
-    t.match(res.body, /# EOF\n$/)
-    res = await inject(application, { method: 'GET', url: `${base}/api/v1/metrics` })
-    t.equal(JSON.parse(res.body).data.length, 2)
-    res = await inject(application, { method: 'GET', url: `${base}/api/v1/status` })
-    t.equal(JSON.parse(res.body).status, 'success')
-    t.equal((await inject(application, { method: 'GET', url: `${base}/-/healthy` })).body, 'OK')
-    t.equal((await inject(application, { method: 'GET', url: `${base}/-/ready` })).statusCode, 200)
-    t.equal((await inject(application, { method: 'PUT', url: `${base}/-/quit` })).statusCode, 403)
-    t.equal((await inject(application, { method: 'DELETE', url: `${base}/metrics/job/a` })).statusCode, 202)
-    t.equal((await inject(application, { method: 'PUT', url: `${base}/api/v1/admin/wipe` })).statusCode, 202)
-    res = await inject(application, { method: 'GET', url: `${base}/metrics` })
-    t.notMatch(res.body, 'job="a"')
-    res = await inject(application, { method: 'PUT', url: `${base}/metrics/job/j/a/1/b`, payload: 'm 1\n' })
-    t.same([res.statusCode, res.body], [400, 'odd number of components in label string "/a/1/b"\n'])
-    t.equal((await inject(application, { method: 'GET', url: '/own' })).body, 'own route', 'the app keeps its routes')
-    t.equal((await inject(application, { method: 'GET', url: '/after' })).body, 'after', 'requests it does not own fall through')
-    t.equal((await inject(application, { method: 'GET', url: `${base}/unknown` })).statusCode, 404)
-  })
+for (const [version, framework] of [['5', express], ['4', express4]] as const) {
+  for (const mount of ['/', '/pgw']) {
+    const base = mount === '/' ? '' : mount
+    t.test(`Express ${version}, mounted at ${mount}`, async t => {
+      const application = app(mount, { adminApi: true }, framework as unknown as typeof express)
+      let res = await inject(application, { method: 'PUT', url: `${base}/metrics/job/a/p@base64/L3Zhci90bXA/v/b+c%20e`, payload: 'm 1\n' })
+      t.same([res.statusCode, res.body], [200, ''])
+      res = await inject(application, { method: 'POST', url: `${base}/metrics/job/a/p@base64/L3Zhci90bXA/v/b+c%2Fd%20e`, payload: 'n 2\n' })
+      t.equal(res.statusCode, 400, '%2F is decoded before the path is split, as the reference does')
+      res = await inject(application, { method: 'POST', url: `${base}/metrics/job/a/p@base64/L3Zhci90bXA`, payload: gzipSync('n 2\n'), headers: { 'content-encoding': 'gzip' } })
+      t.equal(res.statusCode, 200)
+      res = await inject(application, { method: 'GET', url: `${base}/metrics`, headers: { 'accept-encoding': 'gzip' } })
+      t.equal(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8')
+      const text = gunzipSync(res.rawPayload).toString()
+      t.match(text, 'm{instance="",job="a",p="/var/tmp",v="b+c e"} 1\n')
+      t.match(text, 'n{instance="",job="a",p="/var/tmp"} 2\n')
+      res = await inject(application, { method: 'GET', url: `${base}/metrics`, headers: { accept: 'application/openmetrics-text; version=1.0.0' } })
+      t.match(res.body, /# EOF\n$/)
+      res = await inject(application, { method: 'GET', url: `${base}/api/v1/metrics` })
+      t.equal(JSON.parse(res.body).data.length, 2)
+      res = await inject(application, { method: 'GET', url: `${base}/api/v1/status` })
+      t.equal(JSON.parse(res.body).status, 'success')
+      t.equal((await inject(application, { method: 'GET', url: `${base}/-/healthy` })).body, 'OK')
+      t.equal((await inject(application, { method: 'GET', url: `${base}/-/ready` })).statusCode, 200)
+      t.equal((await inject(application, { method: 'PUT', url: `${base}/-/quit` })).statusCode, 403)
+      t.equal((await inject(application, { method: 'DELETE', url: `${base}/metrics/job/a` })).statusCode, 202)
+      t.equal((await inject(application, { method: 'PUT', url: `${base}/api/v1/admin/wipe` })).statusCode, 202)
+      res = await inject(application, { method: 'GET', url: `${base}/metrics` })
+      t.notMatch(res.body, 'job="a"')
+      res = await inject(application, { method: 'PUT', url: `${base}/metrics/job/j/a/1/b`, payload: 'm 1\n' })
+      t.same([res.statusCode, res.body], [400, 'odd number of components in label string "/a/1/b"\n'])
+      t.equal((await inject(application, { method: 'GET', url: '/own' })).body, 'own route', 'the app keeps its routes')
+      t.equal((await inject(application, { method: 'GET', url: '/after' })).body, 'after', 'requests it does not own fall through')
+      t.equal((await inject(application, { method: 'GET', url: `${base}/unknown` })).statusCode, 404)
+    })
+  }
 }
 
 t.test('a chunked push with no Content-Type, as prom-client sends it, over a real socket', async t => {
@@ -117,8 +120,8 @@ t.test('a chunked push with no Content-Type, as prom-client sends it, over a rea
 
 t.test('after an app-wide body parser', async t => {
   t.test('express.raw() and express.text() leave the bytes, gzip already inflated', async t => {
-    for (const parser of [express.raw({ type: '*/*' }), express.text({ type: '*/*' })]) {
-      const application = express()
+    for (const [framework, parser] of [[express, express.raw({ type: '*/*' })], [express, express.text({ type: '*/*' })], [express4, express4.raw({ type: '*/*' })], [express4, express4.text({ type: '*/*' })]] as const) {
+      const application = (framework as unknown as typeof express)()
       application.use(parser)
       application.use(pushgateway({ registry: new Registry() }))
       t.equal((await inject(application, { method: 'PUT', url: '/metrics/job/a', payload: 'm 1\n', headers: { 'content-type': 'text/plain' } })).statusCode, 200)
