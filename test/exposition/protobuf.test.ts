@@ -7,6 +7,7 @@ import {
 } from '../../src/exposition/protobuf.js'
 import { InconsistentPushError, ParseError } from '../../src/errors.js'
 import type { Histogram, Metric, MetricFamily } from '../../src/exposition/types.js'
+import { emptyHistogram } from '../../src/exposition/types.js'
 
 // A tiny, independent protobuf wire builder, so the vectors below follow metrics.proto field
 // numbers rather than the codec under test.
@@ -59,19 +60,7 @@ const UNKNOWN: Bytes = [
 ]
 
 function histogram (fields: Partial<Histogram> = {}): Histogram {
-  return {
-    sampleCount: 0,
-    sampleSum: 0,
-    buckets: [],
-    negativeSpans: [],
-    negativeDeltas: [],
-    negativeCounts: [],
-    positiveSpans: [],
-    positiveDeltas: [],
-    positiveCounts: [],
-    exemplars: [],
-    ...fields
-  }
+  return { ...emptyHistogram(), ...fields }
 }
 
 t.test('PROTOBUF_CONTENT_TYPE', async t => {

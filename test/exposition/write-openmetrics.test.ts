@@ -1,6 +1,7 @@
 import t from 'tap'
 import { parseOpenMetrics } from '../../src/exposition/parse-openmetrics.js'
 import type { Histogram, LabelPair, Metric, MetricFamily, MetricType } from '../../src/exposition/types.js'
+import { emptyHistogram } from '../../src/exposition/types.js'
 import {
   OPENMETRICS_CONTENT_TYPE,
   openMetricsHeader,
@@ -13,19 +14,7 @@ function labels (pairs: Record<string, string>): LabelPair[] {
 }
 
 function histogram (fields: Partial<Histogram>): Histogram {
-  return {
-    sampleCount: 0,
-    sampleSum: 0,
-    buckets: [],
-    negativeSpans: [],
-    negativeDeltas: [],
-    negativeCounts: [],
-    positiveSpans: [],
-    positiveDeltas: [],
-    positiveCounts: [],
-    exemplars: [],
-    ...fields
-  }
+  return { ...emptyHistogram(), ...fields }
 }
 
 function render (family: MetricFamily): string {

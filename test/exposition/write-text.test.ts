@@ -1,5 +1,6 @@
 import t from 'tap'
 import type { Histogram, LabelPair, Metric, MetricFamily } from '../../src/exposition/types.js'
+import { emptyHistogram } from '../../src/exposition/types.js'
 import {
   TEXT_CONTENT_TYPE,
   escapeString,
@@ -17,19 +18,7 @@ function labels (pairs: Record<string, string>): LabelPair[] {
 }
 
 function histogram (fields: Partial<Histogram>): Histogram {
-  return {
-    sampleCount: 0,
-    sampleSum: 0,
-    buckets: [],
-    negativeSpans: [],
-    negativeDeltas: [],
-    negativeCounts: [],
-    positiveSpans: [],
-    positiveDeltas: [],
-    positiveCounts: [],
-    exemplars: [],
-    ...fields
-  }
+  return { ...emptyHistogram(), ...fields }
 }
 
 function render (family: MetricFamily): string {
