@@ -169,11 +169,7 @@ export class Pushgateway {
     }
     this.#openMetrics = optionalBoolean(options, 'openMetrics') ?? true
     this.#exposeRegistry = optionalBoolean(options, 'exposeRegistry') ?? true
-    this.#registryMetrics = this.registry.metrics.bind(this.registry)
-    if (optionalBoolean(options, 'mergeIntoRegistry') === true) {
-      const registry = this.registry
-      registry.metrics = async () => this.metrics({ registry: true, format: (registry.contentType as string) === OPENMETRICS_REGISTRY_TYPE ? 'openmetrics' : 'text' })
-    }
+    const mergeIntoRegistry = optionalBoolean(options, 'mergeIntoRegistry') ?? false
     if (options.flags !== undefined && (options.flags === null || typeof options.flags !== 'object')) throw new InvalidOptionError('flags', 'an object of strings', options.flags)
     this.#flags = {
       'persistence.file': '',
@@ -186,6 +182,12 @@ export class Pushgateway {
     }
     this.#startTimeNs = this.#now()
     this.#metrics = new GatewayMetrics(this.registry, this.store)
+    // Last, once every option is known to be valid: this changes the caller's registry.
+    this.#registryMetrics = this.registry.metrics.bind(this.registry)
+    if (mergeIntoRegistry) {
+      const registry = this.registry
+      registry.metrics = async () => this.metrics({ registry: true, format: (registry.contentType as string) === OPENMETRICS_REGISTRY_TYPE ? 'openmetrics' : 'text' })
+    }
   }
 
   /**

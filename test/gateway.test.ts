@@ -296,6 +296,11 @@ t.test('mergeIntoRegistry: one /metrics for the service', async t => {
   t.match(omText, '# TYPE batch_done unknown\nbatch_done{instance="",job="batch"} 1.0\n')
   t.equal(omText.split('# EOF\n').length, 2, 'exactly one EOF')
   t.ok(omText.endsWith('# EOF\n'))
+
+  const untouched = new Registry()
+  const original = untouched.metrics
+  t.throws(() => gateway({ registry: untouched, mergeIntoRegistry: true, bodyLimit: 0 }), { code: 'ERR_INVALID_OPTION' })
+  t.equal(untouched.metrics, original, 'an invalid option leaves the registry as it was')
 })
 
 t.test('owns() tells the surface from the application\'s paths', async t => {
