@@ -19,7 +19,8 @@ export interface CliIo {
 
 /**
  * Runs the standalone server with the Go binary's flags until SIGTERM, SIGINT or `/-/quit`, and
- * resolves with the exit code: 0 after a graceful shutdown, 1 for bad flags or a failed start.
+ * resolves with the exit code: 0 after a graceful shutdown (or `--help`, `--version`), 1 for a
+ * bad command line (`pushgateway-middleware: error: …, try --help` on stderr) or a failed start.
  */
 export async function runCli (argv: readonly string[], io: CliIo): Promise<number> {
   let parsed
@@ -35,7 +36,7 @@ export async function runCli (argv: readonly string[], io: CliIo): Promise<numbe
     return 0
   }
   if (parsed.command === 'version') {
-    io.stdout(`pushgateway-middleware, version ${VERSION} (node ${process.version})\n`)
+    io.stdout(`pushgateway-middleware, version ${VERSION}\n  node version:     ${process.version}\n  platform:         ${process.platform}/${process.arch}\n`)
     return 0
   }
   const logger = createLogger({ level: parsed.flags.logLevel, format: parsed.flags.logFormat, write: io.stderr })
@@ -46,16 +47,21 @@ export async function runCli (argv: readonly string[], io: CliIo): Promise<numbe
     logger.error('could not start', { err: (err as Error).message })
     return 1
   }
+  // Only the first signal: a second SIGINT or SIGTERM gets Node's default, an immediate exit.
   const stop = (signal: string): void => {
-    logger.info('Received signal, exiting gracefully...', { signal })
+    unwire()
+    logger.info('received SIGINT/SIGTERM; exiting gracefully...', { signal })
     // eslint-disable-next-line no-void -- close() never rejects
     void server.close()
   }
-  io.signals.once('SIGTERM', stop)
-  io.signals.once('SIGINT', stop)
+  const unwire = (): void => {
+    io.signals.off('SIGTERM', stop)
+    io.signals.off('SIGINT', stop)
+  }
+  io.signals.on('SIGTERM', stop)
+  io.signals.on('SIGINT', stop)
   await server.closed
-  io.signals.off('SIGTERM', stop)
-  io.signals.off('SIGINT', stop)
+  unwire()
   return 0
 }
 

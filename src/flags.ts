@@ -1,10 +1,12 @@
+import { goQuote } from './go-quote.js'
+
 /** The standalone server's settings, from the Go binary's flags. */
 export interface ServerFlags {
-  /** `--web.listen-address` (repeatable): where to listen. Default `[':9091']`. */
+  /** `--web.listen-address` (repeatable): where to listen, Go syntax (`:9091`, `127.0.0.1:0`, `[::1]:9100`). Default `[':9091']`. */
   listenAddresses: string[]
-  /** `--web.telemetry-path`: the exposition path under the route prefix. Default `'/metrics'`. */
+  /** `--web.telemetry-path` as given: the exposition path, joined to the route prefix. Default `'/metrics'`. */
   telemetryPath: string
-  /** `--web.route-prefix` as given. Default `''`. */
+  /** `--web.route-prefix` as given; see `computeRoutePrefix`. Default `''`. */
   routePrefix: string
   /** `--web.external-url`: its path is the default route prefix. Default `''`. */
   externalUrl: string
@@ -14,8 +16,8 @@ export interface ServerFlags {
   enableLifecycle: boolean
   /** `--persistence.file`: not implemented yet; a warning is logged when set. Default `''`. */
   persistenceFile: string
-  /** `--persistence.interval` in milliseconds. Default 5 minutes. */
-  persistenceIntervalMs: number
+  /** `--persistence.interval` in nanoseconds, as Go's `time.Duration`. Default 5 minutes. */
+  persistenceIntervalNs: bigint
   /** `--push.disable-consistency-check`: answer pushes with 202 at once. Default `false`. */
   disableConsistencyCheck: boolean
   /** `--log.level`. Default `'info'`. */
@@ -29,17 +31,17 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 /** Log line formats. */
 export type LogFormat = 'logfmt' | 'json'
 
-/** What the command line asks for. */
+/** What the command line asks for: run the server with these flags, or print the help or the version. */
 export type ParsedArgs = { command: 'run', flags: ServerFlags } | { command: 'help' } | { command: 'version' }
 
-/** A command line the server cannot run with; the message names the flag. */
+/** A command line the server cannot run with; the message names the flag, as kingpin's do. */
 export class FlagError extends Error {
   override name = 'FlagError'
 }
 
 interface FlagSpec {
   name: string
-  kind: 'string' | 'bool' | 'duration' | 'enum'
+  kind: 'string' | 'bool' | 'duration' | 'enum' | 'url'
   help: string
   fallback: string
   values?: readonly string[]
@@ -49,136 +51,29 @@ interface FlagSpec {
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
 const LOG_FORMATS: readonly LogFormat[] = ['logfmt', 'json']
-const UNSUPPORTED = new Set(['web.config.file', 'web.systemd-socket', 'push.enable-utf8-names'])
+// Flags of the Go binary this server refuses, with the value Go reports for them by default.
+const UNSUPPORTED: Readonly<Record<string, string>> = { 'web.config.file': '', 'web.systemd-socket': 'false', 'push.enable-utf8-names': 'false' }
+const UNSUPPORTED_BOOLS = new Set(['web.systemd-socket', 'push.enable-utf8-names'])
+// strconv.ParseBool, which kingpin uses for `--flag=value`.
+const BOOLS: Readonly<Record<string, boolean>> = { 1: true, t: true, T: true, true: true, TRUE: true, True: true, 0: false, f: false, F: false, false: false, FALSE: false, False: false }
 
 const SPECS: readonly FlagSpec[] = [
-  { name: 'web.listen-address', kind: 'string', repeatable: true, fallback: ':9091', help: 'Address to listen on for the web interface, API, and telemetry. Repeatable.', apply: (f, v) => { f.listenAddresses.push(v) } },
+  { name: 'web.listen-address', kind: 'string', repeatable: true, fallback: ':9091', help: 'Addresses on which to expose metrics and web interface. Repeatable for multiple addresses. Examples: `:9100` or `[::1]:9100`.', apply: (f, v) => { f.listenAddresses.push(v) } },
   { name: 'web.telemetry-path', kind: 'string', fallback: '/metrics', help: 'Path under which to expose metrics.', apply: (f, v) => { f.telemetryPath = v } },
-  { name: 'web.external-url', kind: 'string', fallback: '', help: 'The URL under which the Pushgateway is externally reachable; its path is the default route prefix.', apply: (f, v) => { f.externalUrl = v } },
+  { name: 'web.external-url', kind: 'url', fallback: '', help: 'The URL under which the Pushgateway is externally reachable.', apply: (f, v) => { f.externalUrl = v } },
   { name: 'web.route-prefix', kind: 'string', fallback: '', help: 'Prefix for the internal routes of web endpoints. Defaults to the path of --web.external-url.', apply: (f, v) => { f.routePrefix = v } },
-  { name: 'web.enable-lifecycle', kind: 'bool', fallback: 'false', help: 'Enable shutdown via HTTP request.', apply: (f, v) => { f.enableLifecycle = v === 'true' } },
-  { name: 'web.enable-admin-api', kind: 'bool', fallback: 'false', help: 'Enable API endpoints for admin control actions.', apply: (f, v) => { f.enableAdminApi = v === 'true' } },
-  { name: 'persistence.file', kind: 'string', fallback: '', help: 'File to persist metrics. If empty, metrics are only kept in memory. (Not implemented yet.)', apply: (f, v) => { f.persistenceFile = v } },
-  { name: 'persistence.interval', kind: 'duration', fallback: '5m', help: 'The minimum interval at which to write out the persistence file.', apply: (f, v) => { f.persistenceIntervalMs = parseGoDuration(v) } },
-  { name: 'push.disable-consistency-check', kind: 'bool', fallback: 'false', help: 'Answer pushes with 202 before checking them; inconsistent pushes are dropped.', apply: (f, v) => { f.disableConsistencyCheck = v === 'true' } },
+  { name: 'web.enable-lifecycle', kind: 'bool', fallback: 'false', help: 'Enable shutdown via HTTP request.', apply: (f, v) => { f.enableLifecycle = BOOLS[v] === true } },
+  { name: 'web.enable-admin-api', kind: 'bool', fallback: 'false', help: 'Enable API endpoints for admin control actions.', apply: (f, v) => { f.enableAdminApi = BOOLS[v] === true } },
+  { name: 'persistence.file', kind: 'string', fallback: '', help: 'File to persist metrics. If empty, metrics are only kept in memory. (Persistence is not implemented yet: a warning is logged and nothing is saved.)', apply: (f, v) => { f.persistenceFile = v } },
+  { name: 'persistence.interval', kind: 'duration', fallback: '5m', help: 'The minimum interval at which to write out the persistence file.', apply: (f, v) => { f.persistenceIntervalNs = parseGoDuration(v) } },
+  { name: 'push.disable-consistency-check', kind: 'bool', fallback: 'false', help: 'Do not check consistency of pushed metrics. DANGEROUS.', apply: (f, v) => { f.disableConsistencyCheck = BOOLS[v] === true } },
   { name: 'log.level', kind: 'enum', values: LOG_LEVELS, fallback: 'info', help: 'Only log messages with the given severity or above. One of: [debug, info, warn, error]', apply: (f, v) => { f.logLevel = v as LogLevel } },
   { name: 'log.format', kind: 'enum', values: LOG_FORMATS, fallback: 'logfmt', help: 'Output format of log messages. One of: [logfmt, json]', apply: (f, v) => { f.logFormat = v as LogFormat } }
 ]
 const BY_NAME = new Map(SPECS.map(spec => [spec.name, spec]))
 
-/** Parses the Go binary's flags (`--flag=value`, `--flag value`, `--flag`/`--no-flag` for booleans). */
-export function parseArgs (argv: readonly string[]): ParsedArgs {
-  const flags = defaults()
-  let listenGiven = false
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string
-    if (arg === '-h' || arg === '--help') return { command: 'help' }
-    if (arg === '--version') return { command: 'version' }
-    if (!arg.startsWith('--')) throw new FlagError(`unexpected argument '${arg}'`)
-    const eq = arg.indexOf('=')
-    let name = eq === -1 ? arg.slice(2) : arg.slice(2, eq)
-    let value: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1)
-    let spec = BY_NAME.get(name)
-    if (spec === undefined && name.startsWith('no-') && value === undefined && BY_NAME.get(name.slice(3))?.kind === 'bool') {
-      name = name.slice(3)
-      spec = BY_NAME.get(name)
-      value = 'false'
-    }
-    if (UNSUPPORTED.has(name)) throw new FlagError(`flag --${name} is not supported by pushgateway-middleware`)
-    if (spec === undefined) throw new FlagError(`unknown long flag '--${name}'`)
-    if (spec.kind === 'bool') {
-      value ??= 'true'
-      if (value !== 'true' && value !== 'false') throw new FlagError(`invalid value ${JSON.stringify(value)} for flag --${name}: expected true or false`)
-    } else if (value === undefined) {
-      value = argv[++i]
-      if (value === undefined) throw new FlagError(`expected argument for flag --${name}`)
-    }
-    if (spec.values !== undefined && !spec.values.includes(value)) {
-      throw new FlagError(`invalid value ${JSON.stringify(value)} for flag --${name}: expected one of ${spec.values.join(', ')}`)
-    }
-    if (spec.repeatable === true && !listenGiven) {
-      flags.listenAddresses = []
-      listenGiven = true
-    }
-    spec.apply(flags, value)
-  }
-  if (!flags.telemetryPath.startsWith('/')) throw new FlagError(`invalid value ${JSON.stringify(flags.telemetryPath)} for flag --web.telemetry-path: it must start with "/"`)
-  if (flags.externalUrl !== '') {
-    try {
-      // eslint-disable-next-line no-new
-      new URL(flags.externalUrl)
-    } catch {
-      throw new FlagError(`invalid value ${JSON.stringify(flags.externalUrl)} for flag --web.external-url: not a URL`)
-    }
-  }
-  return { command: 'run', flags }
-}
-
-/** The route prefix as the Go binary computes it: the flag, else the external URL's path; `/x/` becomes `/x`, `/` becomes empty. */
-export function routePrefixOf (flags: Pick<ServerFlags, 'routePrefix' | 'externalUrl'>): string {
-  let prefix = flags.routePrefix
-  if (prefix === '' && flags.externalUrl !== '') prefix = new URL(flags.externalUrl).pathname
-  const trimmed = prefix.replace(/^\/+|\/+$/g, '')
-  return trimmed === '' ? '' : '/' + trimmed
-}
-
-/** The flags as `/api/v1/status` reports them, formatted as Go prints them. */
-export function statusFlags (flags: ServerFlags): Record<string, string> {
-  return {
-    'log.format': flags.logFormat,
-    'log.level': flags.logLevel,
-    'persistence.file': flags.persistenceFile,
-    'persistence.interval': formatGoDuration(flags.persistenceIntervalMs),
-    'push.disable-consistency-check': String(flags.disableConsistencyCheck),
-    'web.enable-admin-api': String(flags.enableAdminApi),
-    'web.enable-lifecycle': String(flags.enableLifecycle),
-    'web.external-url': flags.externalUrl,
-    'web.listen-address': flags.listenAddresses.join(','),
-    'web.route-prefix': routePrefixOf(flags),
-    'web.telemetry-path': flags.telemetryPath
-  }
-}
-
-/** The `--help` text: every flag with its default. */
-export function usage (): string {
-  let text = 'usage: pushgateway-middleware [<flags>]\n\nThe Pushgateway, in Node.js.\n\nFlags:\n  -h, --help     Show this help.\n      --version  Show the version.\n'
-  for (const spec of SPECS) {
-    const flag = spec.kind === 'bool' ? `--[no-]${spec.name}` : `--${spec.name}=${spec.kind === 'duration' ? 'DURATION' : 'VALUE'}`
-    text += `      ${flag}\n          ${spec.help} Default: ${JSON.stringify(spec.fallback)}.\n`
-  }
-  return text
-}
-
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
-
-/** Parses a Go duration (`5m`, `1h30m`, `1.5s`, `500ms`) into milliseconds. */
-export function parseGoDuration (text: string): number {
-  const parts = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/.test(text) ? text.match(/\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)/g) : null
-  if (parts === null) {
-    if (text === '0') return 0
-    throw new FlagError(`invalid duration ${JSON.stringify(text)}: use Go syntax such as 5m, 1h30m or 500ms`)
-  }
-  let ms = 0
-  for (const part of parts) {
-    const unit = /[a-zµ]+$/.exec(part)?.[0] as string
-    ms += Number(part.slice(0, -unit.length)) * (UNIT_MS[unit] as number)
-  }
-  return ms
-}
-
-/** Formats milliseconds as Go's `time.Duration.String()` does for whole milliseconds: `5m0s`, `1h30m0s`, `1.5s`, `500ms`. */
-export function formatGoDuration (ms: number): string {
-  if (ms === 0) return '0s'
-  if (ms < 1000) return `${ms}ms`
-  const hours = Math.floor(ms / 3_600_000)
-  const minutes = Math.floor((ms % 3_600_000) / 60_000)
-  const seconds = (ms % 60_000) / 1000
-  if (hours > 0) return `${hours}h${minutes}m${seconds}s`
-  if (minutes > 0) return `${minutes}m${seconds}s`
-  return `${seconds}s`
-}
-
-function defaults (): ServerFlags {
+/** The flags the Go binary runs with when none are given. */
+export function defaultFlags (): ServerFlags {
   return {
     listenAddresses: [':9091'],
     telemetryPath: '/metrics',
@@ -187,9 +82,199 @@ function defaults (): ServerFlags {
     enableAdminApi: false,
     enableLifecycle: false,
     persistenceFile: '',
-    persistenceIntervalMs: 300_000,
+    persistenceIntervalNs: 300_000_000_000n,
     disableConsistencyCheck: false,
     logLevel: 'info',
     logFormat: 'logfmt'
   }
+}
+
+/**
+ * Parses the Go binary's command line, kingpin style: `--flag=value` or `--flag value`, booleans
+ * as `--flag`, `--no-flag` or `--flag=true|false`; `-h`/`--help` and `--version` win. Throws a
+ * `FlagError` naming the flag for unknown flags, bad values, repeated flags and the Go flags this
+ * server does not support (`--web.config.file`, `--web.systemd-socket`, `--push.enable-utf8-names`).
+ */
+export function parseArgs (argv: readonly string[]): ParsedArgs {
+  const flags = defaultFlags()
+  const seen = new Set<string>()
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    if (arg === '-h' || arg === '--help') return { command: 'help' }
+    if (arg === '--version') return { command: 'version' }
+    if (!arg.startsWith('-') || arg === '-') throw new FlagError(`unexpected ${arg}`)
+    if (!arg.startsWith('--')) throw new FlagError(`unknown short flag '${arg.slice(0, 2)}'`)
+    const eq = arg.indexOf('=')
+    let name = eq === -1 ? arg.slice(2) : arg.slice(2, eq)
+    let value = eq === -1 ? undefined : arg.slice(eq + 1)
+    if (value === undefined && name.startsWith('no-') && isBoolFlag(name.slice(3))) {
+      name = name.slice(3)
+      value = 'false'
+    }
+    if (UNSUPPORTED[name] !== undefined) throw new FlagError(`flag '--${name}' of the Go Pushgateway is not supported by pushgateway-middleware`)
+    const spec = BY_NAME.get(name)
+    if (spec === undefined) throw new FlagError(`unknown long flag '--${name}'`)
+    if (seen.has(name) && spec.repeatable !== true) throw new FlagError(`flag '--${name}' cannot be repeated`)
+    if (spec.kind === 'bool') {
+      value ??= 'true'
+    } else if (value === undefined) {
+      value = argv[++i]
+      if (value === undefined) throw new FlagError(`expected argument for flag '--${name}'`)
+    }
+    checkValue(spec, value)
+    if (spec.repeatable === true && !seen.has(name)) flags.listenAddresses = []
+    seen.add(name)
+    spec.apply(flags, value)
+  }
+  return { command: 'run', flags }
+}
+
+function isBoolFlag (name: string): boolean {
+  return BY_NAME.get(name)?.kind === 'bool' || UNSUPPORTED_BOOLS.has(name)
+}
+
+function checkValue (spec: FlagSpec, value: string): void {
+  let problem: string | undefined
+  if (spec.kind === 'bool' && BOOLS[value] === undefined) problem = 'expected true or false'
+  if (spec.values !== undefined && !spec.values.includes(value)) problem = `expected one of ${spec.values.join(', ')}`
+  if (spec.kind === 'url') problem = urlProblem(value)
+  if (spec.kind === 'duration') problem = durationProblem(value)
+  if (problem !== undefined) throw new FlagError(`invalid value ${goQuote(value)} for flag '--${spec.name}': ${problem}`)
+}
+
+function urlProblem (value: string): string | undefined {
+  try {
+    urlPath(value)
+    return undefined
+  } catch {
+    return 'not a valid URL'
+  }
+}
+
+function durationProblem (value: string): string | undefined {
+  try {
+    parseGoDuration(value)
+    return undefined
+  } catch (err) {
+    return (err as FlagError).message
+  }
+}
+
+// The decoded path of a URL as Go's url.Parse reads it; relative URLs such as `/pgw/` are fine.
+function urlPath (value: string): string {
+  if (value === '') return ''
+  return decodeURIComponent(new URL(value, 'http://relative.invalid').pathname)
+}
+
+/**
+ * The route prefix as the Go binary computes it: `routePrefix`, or when empty the path of
+ * `externalUrl`; `"/"` becomes `""`, anything else starts with `/` and never ends with one.
+ */
+export function computeRoutePrefix (routePrefix: string, externalUrl: string): string {
+  let prefix = routePrefix === '' ? urlPath(externalUrl) : routePrefix
+  let end = prefix.length
+  while (end > 0 && prefix.charCodeAt(end - 1) === 0x2f) end--
+  prefix = prefix.slice(0, end)
+  if (prefix === '') return ''
+  return prefix.startsWith('/') ? prefix : '/' + prefix
+}
+
+/** The route prefix of these flags (`computeRoutePrefix` of `--web.route-prefix` and `--web.external-url`). */
+export function routePrefixOf (flags: Pick<ServerFlags, 'routePrefix' | 'externalUrl'>): string {
+  return computeRoutePrefix(flags.routePrefix, flags.externalUrl)
+}
+
+/**
+ * The flags as the Go binary's `/api/v1/status` reports them, formatted as Go prints them
+ * (`5m0s`, `true`, addresses joined with `,`, the computed route prefix), including the
+ * unsupported Go flags at the values they are in effect (their defaults).
+ */
+export function statusFlags (flags: ServerFlags): Record<string, string> {
+  return {
+    'log.format': flags.logFormat,
+    'log.level': flags.logLevel,
+    'persistence.file': flags.persistenceFile,
+    'persistence.interval': formatGoDuration(flags.persistenceIntervalNs),
+    'push.disable-consistency-check': String(flags.disableConsistencyCheck),
+    'push.enable-utf8-names': UNSUPPORTED['push.enable-utf8-names'] as string,
+    'web.config.file': UNSUPPORTED['web.config.file'] as string,
+    'web.enable-admin-api': String(flags.enableAdminApi),
+    'web.enable-lifecycle': String(flags.enableLifecycle),
+    'web.external-url': flags.externalUrl,
+    'web.listen-address': flags.listenAddresses.join(','),
+    'web.route-prefix': routePrefixOf(flags),
+    'web.systemd-socket': UNSUPPORTED['web.systemd-socket'] as string,
+    'web.telemetry-path': flags.telemetryPath
+  }
+}
+
+/** The `--help` text, kingpin style: every flag with its default. */
+export function usage (): string {
+  let text = 'usage: pushgateway-middleware [<flags>]\n\nThe Pushgateway, in Node.js (a drop-in for the Go binary).\n\nFlags:\n' +
+    '  -h, --help                     Show this help.\n' +
+    '      --version                  Show application version.\n'
+  for (const spec of SPECS) {
+    const flag = spec.kind === 'bool' ? `--[no-]${spec.name}` : `--${spec.name}=${goQuote(spec.fallback)}`
+    text += `      ${flag}\n          ${spec.help} Default: ${goQuote(spec.fallback)}.\n`
+  }
+  return text + `\nNot supported (refused): ${Object.keys(UNSUPPORTED).map(name => '--' + name).join(', ')}.\n`
+}
+
+const NS_PER_UNIT: Readonly<Record<string, bigint>> = {
+  ns: 1n, us: 1_000n, µs: 1_000n, μs: 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n
+}
+const MAX_DURATION = (1n << 63n) - 1n
+const DIGIT = /[0-9]/
+
+/**
+ * Parses a duration as Go's `time.ParseDuration` does (`5m`, `1h30m`, `1.5s`, `500ms`, `-2h`,
+ * `0`) into nanoseconds; throws a `FlagError` with Go's message for anything else.
+ */
+export function parseGoDuration (text: string): bigint {
+  let rest = text
+  const negative = rest.startsWith('-')
+  if (negative || rest.startsWith('+')) rest = rest.slice(1)
+  if (rest === '0') return 0n
+  if (rest === '') throw new FlagError(`time: invalid duration ${goQuote(text)}`)
+  let total = 0n
+  while (rest !== '') {
+    const number = /^([0-9]*)(?:\.([0-9]*))?/.exec(rest) as RegExpExecArray
+    const whole = number[1] as string
+    const fraction = number[2] ?? ''
+    if (whole === '' && fraction === '') throw new FlagError(`time: invalid duration ${goQuote(text)}`)
+    rest = rest.slice(number[0].length)
+    let unitEnd = 0
+    while (unitEnd < rest.length && rest[unitEnd] !== '.' && !DIGIT.test(rest[unitEnd] as string)) unitEnd++
+    const unitName = rest.slice(0, unitEnd)
+    rest = rest.slice(unitEnd)
+    if (unitName === '') throw new FlagError(`time: missing unit in duration ${goQuote(text)}`)
+    const unit = NS_PER_UNIT[unitName]
+    if (unit === undefined) throw new FlagError(`time: unknown unit ${goQuote(unitName)} in duration ${goQuote(text)}`)
+    total += BigInt(whole === '' ? 0 : whole) * unit
+    if (fraction !== '') total += BigInt(fraction) * unit / 10n ** BigInt(fraction.length)
+    if (total > MAX_DURATION + (negative ? 1n : 0n)) throw new FlagError(`time: invalid duration ${goQuote(text)}`)
+  }
+  return negative ? -total : total
+}
+
+/** Formats nanoseconds as Go's `time.Duration.String()` does: `5m0s`, `1h30m0s`, `1.5s`, `500ms`, `1.5µs`, `0s`. */
+export function formatGoDuration (ns: bigint): string {
+  const sign = ns < 0n ? '-' : ''
+  const u = ns < 0n ? -ns : ns
+  if (u === 0n) return '0s'
+  if (u < 1_000n) return `${sign}${u}ns`
+  if (u < 1_000_000n) return `${sign}${withFraction(u, 3)}µs`
+  if (u < 1_000_000_000n) return `${sign}${withFraction(u, 6)}ms`
+  const seconds = withFraction(u % 60_000_000_000n, 9)
+  const minutes = u / 60_000_000_000n
+  if (minutes === 0n) return `${sign}${seconds}s`
+  if (minutes < 60n) return `${sign}${minutes}m${seconds}s`
+  return `${sign}${minutes / 60n}h${minutes % 60n}m${seconds}s`
+}
+
+// `value / 10^digits` in decimal, without trailing zeros (Go's fmtFrac and fmtInt).
+function withFraction (value: bigint, digits: number): string {
+  const scale = 10n ** BigInt(digits)
+  const fraction = (value % scale).toString().padStart(digits, '0').replace(/0+$/, '')
+  return fraction === '' ? `${value / scale}` : `${value / scale}.${fraction}`
 }

@@ -1,7 +1,7 @@
 import type { LogFormat, LogLevel } from './flags.js'
 
 /** Fields of a log line besides the time, level and message. */
-export type LogFields = Readonly<Record<string, string | number | boolean>>
+export type LogFields = Readonly<Record<string, string | number | boolean | bigint>>
 
 /** A leveled logger writing one line per event. */
 export interface Logger {
@@ -15,34 +15,74 @@ export interface Logger {
   error (msg: string, fields?: LogFields): void
 }
 
-// eslint-disable-next-line no-control-regex
-const NEEDS_QUOTES = /[\s"=\\\u0000-\u001f]/
-const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 }
+/** Options of `createLogger`. */
+export interface LoggerOptions {
+  /** The least severe level written. Default `'info'`. */
+  level?: LogLevel
+  /** `'logfmt'` or `'json'`. Default `'logfmt'`. */
+  format?: LogFormat
+  /** Receives each line, newline included. Default: writes to `process.stderr`, as the Go binary logs. */
+  write?: (line: string) => void
+  /** The clock. Default: the system clock. */
+  now?: () => Date
+}
+
+const RANK: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3 }
 
 /**
- * Creates a logger that writes lines at `level` and above to `write`, as logfmt
- * (`ts=… level=info msg="Listening on" address=:9091`) or JSON, like the Go binary's logs.
+ * Creates a logger that writes one line per event at `level` and above, as the Go binary's
+ * logs look: logfmt `ts=2026-11-22T21:50:21.850Z level=info msg="Listening on" address=[::]:9091`
+ * or JSON `{"ts":"…","level":"info","msg":"Listening on","address":"[::]:9091"}`.
  */
-export function createLogger (options: { level: LogLevel, format: LogFormat, write: (line: string) => void, now?: () => Date }): Logger {
+export function createLogger (options: LoggerOptions = {}): Logger {
+  const least = RANK[options.level ?? 'info']
+  const format = options.format === 'json' ? formatJson : formatLogfmt
+  const write = options.write ?? ((line: string) => { process.stderr.write(line) })
   const now = options.now ?? (() => new Date())
-  const line = (level: LogLevel, msg: string, fields: LogFields = {}): void => {
-    if (RANK[level] < RANK[options.level]) return
-    const record: Record<string, string | number | boolean> = { ts: now().toISOString(), level, msg, ...fields }
-    options.write((options.format === 'json' ? JSON.stringify(record) : logfmt(record)) + '\n')
+  const log = (level: LogLevel, msg: string, fields: LogFields | undefined): void => {
+    if (RANK[level] < least) return
+    write(format(now().toISOString(), level, msg, fields) + '\n')
   }
   return {
-    debug: (msg, fields) => line('debug', msg, fields),
-    info: (msg, fields) => line('info', msg, fields),
-    warn: (msg, fields) => line('warn', msg, fields),
-    error: (msg, fields) => line('error', msg, fields)
+    debug: (msg, fields) => { log('debug', msg, fields) },
+    info: (msg, fields) => { log('info', msg, fields) },
+    warn: (msg, fields) => { log('warn', msg, fields) },
+    error: (msg, fields) => { log('error', msg, fields) }
   }
 }
 
-function logfmt (record: Record<string, string | number | boolean>): string {
-  return Object.entries(record).map(([key, value]) => `${key}=${logfmtValue(String(value))}`).join(' ')
+function formatLogfmt (ts: string, level: LogLevel, msg: string, fields: LogFields | undefined): string {
+  let line = `ts=${ts} level=${level} msg=${logfmtValue(msg)}`
+  if (fields !== undefined) {
+    for (const key of Object.keys(fields)) line += ` ${key}=${logfmtValue(String(fields[key]))}`
+  }
+  return line
 }
 
-// Quoted when it would not read back as one value: empty, spaces, quotes, `=`, control characters.
-function logfmtValue (value: string): string {
-  return value === '' || NEEDS_QUOTES.test(value) ? JSON.stringify(value) : value
+function formatJson (ts: string, level: LogLevel, msg: string, fields: LogFields | undefined): string {
+  const record: Record<string, string | number | boolean> = { ts, level, msg }
+  if (fields !== undefined) {
+    for (const key of Object.keys(fields)) {
+      const value = fields[key] as string | number | boolean | bigint
+      record[key] = typeof value === 'bigint' ? String(value) : value
+    }
+  }
+  return JSON.stringify(record)
+}
+
+/**
+ * A logfmt value: bare unless it is empty or holds a space, `=`, `"` or a control character;
+ * then quoted with `"` and `\` escaped and control characters as `\n`, `\t`, `\u001b`, as
+ * go-logfmt does.
+ */
+export function logfmtValue (value: string): string {
+  return value === '' || needsQuotes(value) ? JSON.stringify(value) : value
+}
+
+function needsQuotes (value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i)
+    if (code <= 0x20 || code === 0x3d || code === 0x22 || code === 0x7f) return true
+  }
+  return false
 }

@@ -1,30 +1,77 @@
 import t from 'tap'
-import { createLogger } from '../src/log.js'
+import { createLogger, logfmtValue } from '../src/log.js'
+import type { LogLevel } from '../src/flags.js'
 
 const now = (): Date => new Date('2026-11-22T21:50:21.850Z')
 
-t.test('logfmt lines, quoted where needed, filtered by level', async t => {
+t.test('logfmt lines: ts, level, msg, then the fields in order', async t => {
   const lines: string[] = []
-  const logger = createLogger({ level: 'info', format: 'logfmt', write: line => lines.push(line), now })
-  logger.debug('hidden')
+  const logger = createLogger({ level: 'debug', format: 'logfmt', write: line => lines.push(line), now })
   logger.info('Listening on', { address: '[::]:9091' })
-  logger.warn('odd', { empty: '', quote: 'say "hi"', eq: 'a=b', n: 3, ok: true, nl: 'a\nb' })
-  logger.error('bad')
+  logger.warn('odd', { n: 3, ok: true, big: 5n })
+  logger.debug('plain')
+  logger.error('bad', { err: 'text format parsing error in line 1: invalid metric name' })
   t.same(lines, [
     'ts=2026-11-22T21:50:21.850Z level=info msg="Listening on" address=[::]:9091\n',
-    'ts=2026-11-22T21:50:21.850Z level=warn msg=odd empty="" quote="say \\"hi\\"" eq="a=b" n=3 ok=true nl="a\\nb"\n',
-    'ts=2026-11-22T21:50:21.850Z level=error msg=bad\n'
+    'ts=2026-11-22T21:50:21.850Z level=warn msg=odd n=3 ok=true big=5\n',
+    'ts=2026-11-22T21:50:21.850Z level=debug msg=plain\n',
+    'ts=2026-11-22T21:50:21.850Z level=error msg=bad err="text format parsing error in line 1: invalid metric name"\n'
   ])
+})
+
+t.test('logfmt values are quoted and escaped where a reader needs it', async t => {
+  const cases: Array<[string, string]> = [
+    ['plain', 'plain'],
+    ['', '""'],
+    ['two words', '"two words"'],
+    ['a=b', '"a=b"'],
+    ['say "hi"', '"say \\"hi\\""'],
+    ['a\nb', '"a\\nb"'],
+    ['tab\there', '"tab\\there"'],
+    ['bell\u0007', '"bell\\u0007"'],
+    ['del\u007f', '"del\u007f"'],
+    ['back\\slash', 'back\\slash'],
+    ['quote"and\\', '"quote\\"and\\\\"'],
+    ['/metrics/job/a', '/metrics/job/a'],
+    ['Björn', 'Björn'],
+    ['[::1]:9091', '[::1]:9091']
+  ]
+  for (const [value, expected] of cases) t.equal(logfmtValue(value), expected, JSON.stringify(value))
 })
 
 t.test('JSON lines', async t => {
   const lines: string[] = []
   const logger = createLogger({ level: 'debug', format: 'json', write: line => lines.push(line), now })
-  logger.debug('Starting', { version: '1.0.0' })
-  t.same(lines, ['{"ts":"2026-11-22T21:50:21.850Z","level":"debug","msg":"Starting","version":"1.0.0"}\n'])
-  const errors: string[] = []
-  createLogger({ level: 'error', format: 'json', write: line => errors.push(line) }).warn('hidden')
-  t.same(errors, [])
-  createLogger({ level: 'error', format: 'json', write: line => errors.push(line) }).error('shown')
-  t.match(errors[0], /^\{"ts":"\d{4}-/)
+  logger.debug('Starting', { version: '1.0.0', n: 1, ok: false, big: 7n })
+  logger.info('no fields')
+  t.same(lines, [
+    '{"ts":"2026-11-22T21:50:21.850Z","level":"debug","msg":"Starting","version":"1.0.0","n":1,"ok":false,"big":"7"}\n',
+    '{"ts":"2026-11-22T21:50:21.850Z","level":"info","msg":"no fields"}\n'
+  ])
+  t.same(JSON.parse(lines[0] as string), { ts: '2026-11-22T21:50:21.850Z', level: 'debug', msg: 'Starting', version: '1.0.0', n: 1, ok: false, big: '7' })
+})
+
+t.test('levels: only the given level and above are written', async t => {
+  const levels: LogLevel[] = ['debug', 'info', 'warn', 'error']
+  for (const [rank, level] of levels.entries()) {
+    const written: string[] = []
+    const logger = createLogger({ level, write: line => written.push(/level=(\w+)/.exec(line)?.[1] as string), now })
+    for (const each of levels) logger[each]('x')
+    t.same(written, levels.slice(rank), `--log.level=${level}`)
+  }
+})
+
+t.test('defaults: info, logfmt, stderr, the system clock', async t => {
+  const written: string[] = []
+  const original = process.stderr.write
+  process.stderr.write = ((chunk: string) => { written.push(chunk); return true }) as typeof process.stderr.write
+  try {
+    const logger = createLogger()
+    logger.debug('hidden')
+    logger.info('shown')
+  } finally {
+    process.stderr.write = original
+  }
+  t.equal(written.length, 1)
+  t.match(written[0], /^ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=info msg=shown\n$/)
 })
