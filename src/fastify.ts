@@ -62,12 +62,27 @@ function isSurfacePath (path: string): boolean {
 }
 
 // Hands the request stream to the core untouched (it decodes gzip and applies `bodyLimit` itself);
-// a parser that returns the stream is one Fastify neither buffers nor size-limits.
+// a parser that returns the stream is one Fastify neither buffers nor size-limits. Fastify refuses a
+// Content-Type it cannot parse (``, `text`, `;;;`) with 415 before any parser runs, where the
+// reference reads the body as text: the header is set aside for Fastify and given back to the core.
 function passBodiesThrough (routes: FastifyInstance): void {
   routes.removeAllContentTypeParsers()
   routes.addContentTypeParser('*', function rawStream (_request, payload, done) {
     done(null, payload)
   })
+  routes.addHook('onRequest', async function setContentTypeAside (request) {
+    const contentType = request.headers['content-type']
+    if (contentType === undefined) return
+    originalContentTypes.set(request.raw, contentType)
+    request.headers['content-type'] = 'application/octet-stream'
+  })
+}
+
+const originalContentTypes = new WeakMap<object, string>()
+
+function headersFor (request: FastifyRequest): FastifyRequest['headers'] {
+  const contentType = originalContentTypes.get(request.raw)
+  return contentType === undefined ? request.headers : { ...request.headers, 'content-type': contentType }
 }
 
 function mountOf (prefix: string): string {
@@ -78,7 +93,7 @@ function handlerFor (gateway: Pushgateway, mount: string): RouteHandlerMethod {
   const segments = mount.split('/').filter(segment => segment !== '').length
   return async function pushgatewayHandler (request: FastifyRequest, reply: FastifyReply) {
     // `request.url` is the raw request URL (after `rewriteUrl`), still percent-encoded.
-    const gatewayRequest: GatewayRequest = { method: request.method, url: relativeUrl(request.url, mount, segments), headers: request.headers }
+    const gatewayRequest: GatewayRequest = { method: request.method, url: relativeUrl(request.url, mount, segments), headers: headersFor(request) }
     if (request.body !== undefined) gatewayRequest.body = request.body as RequestBody
     const response = await gateway.handle(gatewayRequest)
     reply.code(response.status).headers(response.headers)
