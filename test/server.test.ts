@@ -92,7 +92,8 @@ t.test('client errors are logged at debug, inconsistent pushes at error', async 
 
 t.test('a Fastify error in the request answers in plain text', async t => {
   const { base } = await start(t)
-  const answer = await send(base, 'PUT', '/metrics/job/a', 'm 1\n', { 'content-type': '' })
+  // Outside the plugin (whose routes read any Content-Type as the reference does), Fastify refuses it.
+  const answer = await send(base, 'PUT', '/elsewhere', 'm 1\n', { 'content-type': '' })
   t.same([answer.status, answer.body, answer.headers['content-type']], [415, 'Unsupported Media Type\n', 'text/plain; charset=utf-8'])
 })
 
