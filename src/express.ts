@@ -1,68 +1,108 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import { errorAnswer, gatewayFromOptions, type Pushgateway, type PushgatewayOptions } from './gateway.js'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import { errorAnswer, gatewayFromOptions, type GatewayRequest, type GatewayResponse, type Pushgateway, type PushgatewayOptions } from './gateway.js'
 import { InvalidOptionError, PushgatewayError } from './errors.js'
-import type { RequestBody } from './body.js'
 
-/** Options of the Express middleware: the core's options, or an existing gateway to share. */
-export interface ExpressPushgatewayOptions extends PushgatewayOptions {
-  /** An existing `Pushgateway` to serve (then no core option may be given). Default: a new one. */
+/** Options of the Express middleware: the `Pushgateway` options (a new gateway is built from them), or `gateway` to share an existing one. */
+export type ExpressPushgatewayOptions = PushgatewayOptions & {
+  /** An existing `Pushgateway` to serve; no other `Pushgateway` option may be given with it. Default: a new one built from the other options. */
   gateway?: Pushgateway
-  /** `'respond'` answers bad requests in the Go gateway's plain-text form; `'next'` passes them to the app's error handler as status-coded errors. Default `'respond'`. */
+  /** `'respond'` answers bad requests itself, in the Go gateway's plain-text form; `'next'` passes them to `next(err)` as status-coded `PushgatewayError`s for the app's error handler. Default `'respond'`. */
   errorHandling?: 'respond' | 'next'
 }
 
-/** The request as the middleware reads it: Express's, with the body a body parser may have left. */
-type ExpressRequest = IncomingMessage & { body?: unknown, _body?: boolean }
-
-/** An Express (4 or 5) middleware serving the Pushgateway surface, with the instance it serves. */
-export type PushgatewayMiddleware = ((req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void) & {
+/** An Express (4 or 5) middleware serving a Pushgateway, carrying the instance it serves as `gateway`. */
+export type PushgatewayMiddleware = RequestHandler & {
   /** The Pushgateway this middleware serves. */
   readonly gateway: Pushgateway
 }
 
-const ERROR_HANDLING = ['respond', 'next']
+/** The request as a body parser that ran first may have left it (body-parser sets `body`). */
+type ParsedRequest = IncomingMessage & { body?: unknown }
+
+const ERROR_HANDLING: ReadonlyArray<unknown> = ['respond', 'next']
 
 /**
- * Creates an Express middleware that serves the Pushgateway endpoints relative to where it is
- * mounted (`app.use('/pushgateway', pushgateway())`) and passes every other request on.
+ * Creates an Express middleware serving the Pushgateway endpoints relative to where it is mounted
+ * (`app.use('/pushgateway', pushgateway())`); every other request goes on to the application.
+ * Options are validated here, once: an invalid one throws an `InvalidOptionError`.
  */
 export function pushgateway (options: ExpressPushgatewayOptions = {}): PushgatewayMiddleware {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options)
   const { errorHandling = 'respond' } = options
   if (!ERROR_HANDLING.includes(errorHandling)) throw new InvalidOptionError('errorHandling', '"respond" or "next"', errorHandling)
+  // Validated before the gateway is built: building one registers its metrics in the registry.
   const gateway = gatewayFromOptions(options)
+  const passErrors = errorHandling === 'next'
 
-  function pushgatewayMiddleware (req: ExpressRequest, res: ServerResponse, next: (err?: unknown) => void): void {
-    // A server always sets both; the types allow undefined for client-side messages.
-    const url = req.url as string
+  function pushgatewayMiddleware (req: Request, res: Response, next: NextFunction): void {
+    // Express makes `req.url` relative to the mount point and leaves it percent-encoded.
+    const url = req.url
     if (!gateway.owns(url)) {
       next()
       return
     }
-    const input = requestBody(req)
-    const answering = input instanceof PushgatewayError
-      ? Promise.resolve(errorAnswer(input))
-      : gateway.handle({ method: req.method as string, url, headers: input.headers, body: input.body })
+    const request = gatewayRequest(req, url)
+    const answering = request instanceof PushgatewayError ? Promise.resolve(errorAnswer(request)) : gateway.handle(request)
     answering.then(answer => {
-      if (errorHandling === 'next' && answer.error !== undefined) {
-        next(answer.error)
-      } else {
-        res.writeHead(answer.status, answer.headers).end(answer.body)
-      }
-    }, next)
+      if (passErrors && answer.error !== undefined) next(answer.error)
+      else send(res, answer)
+    }).catch(next)
   }
   return Object.assign(pushgatewayMiddleware, { gateway })
 }
 
-// A body parser that ran first has consumed the stream (body-parser 1 marks it with `_body`, 2
-// leaves it ended): use what the parser left, if it is still the bytes.
-function requestBody (req: ExpressRequest): { body: RequestBody, headers: IncomingMessage['headers'] } | PushgatewayError {
-  if (req._body !== true && !req.readableEnded) return { body: req, headers: req.headers }
+/**
+ * The request for the core. The body is the request stream itself unless a body parser that ran
+ * first has read it: then what the parser left if it is still the bytes, or a 400 for a push
+ * whose body was turned into an object (the bytes are gone).
+ */
+function gatewayRequest (req: ParsedRequest, url: string): GatewayRequest | PushgatewayError {
+  const method = req.method as string
   const parsed = req.body
-  if (typeof parsed === 'string' || Buffer.isBuffer(parsed)) {
-    // express.raw() and express.text() inflate gzip bodies themselves.
-    const { 'content-encoding': _, ...headers } = req.headers
-    return { body: parsed, headers }
+  if (typeof parsed === 'string' || parsed instanceof Uint8Array) {
+    // express.raw() and express.text() inflate gzip (also deflate, br) by default, and refuse an
+    // encoded body when told not to: the header no longer applies, unless a parser of another
+    // kind left the bytes gzipped.
+    const headers = req.headers['content-encoding'] === undefined || isGzipped(parsed) ? req.headers : withoutContentEncoding(req.headers)
+    return { method, url, headers, body: parsed }
   }
-  return new PushgatewayError('ERR_PARSE', 'the request body was consumed by a body parser (JSON or urlencoded) before the pushgateway middleware: mount the middleware before that parser', 400)
+  // body-parser 2 leaves no other mark of a read body than the ended stream (1 also sets `_body`).
+  if (!req.readableEnded) return { method, url, headers: req.headers, body: req }
+  if (isPush(method, url) && carriesBody(req.headers)) return new BodyConsumedError()
+  // Nothing the core reads was lost: other requests ignore their body, and this one had none.
+  return { method, url, headers: req.headers }
+}
+
+function isGzipped (body: string | Uint8Array): boolean {
+  return typeof body !== 'string' && body[0] === 0x1f && body[1] === 0x8b
+}
+
+function withoutContentEncoding (headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const { 'content-encoding': _, ...rest } = headers
+  return rest
+}
+
+function isPush (method: string, url: string): boolean {
+  return (method === 'PUT' || method === 'POST') && (url.startsWith('/metrics/job/') || url.startsWith('/metrics/job@base64/'))
+}
+
+// As body-parser decides it (type-is `hasBody`), except that an empty body is no body.
+function carriesBody (headers: IncomingHttpHeaders): boolean {
+  const length = headers['content-length']
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+}
+
+/** The answer to a push whose body an app-wide JSON or urlencoded body parser has already turned into an object. */
+class BodyConsumedError extends PushgatewayError {
+  override name = 'BodyConsumedError'
+  constructor () {
+    super('ERR_PARSE', 'the request body was consumed by a JSON or urlencoded body parser before the pushgateway middleware: mount the pushgateway middleware before that body parser', 400)
+  }
+}
+
+function send (res: ServerResponse, answer: GatewayResponse): void {
+  // writeHead() fixes the headers at once: without a length Node would answer chunked where the reference does not.
+  res.setHeader('content-length', Buffer.byteLength(answer.body))
+  res.writeHead(answer.status, answer.headers).end(answer.body)
 }
