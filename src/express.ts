@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { errorAnswer, gatewayFromOptions, type GatewayRequest, type GatewayResponse, type Pushgateway, type PushgatewayOptions } from './gateway.js'
+import { errorAnswer, gatewayFromOptions, isPushPath, type GatewayRequest, type GatewayResponse, type Pushgateway, type PushgatewayOptions } from './gateway.js'
 import { InvalidOptionError, PushgatewayError } from './errors.js'
 
 /** Options of the Express middleware: the `Pushgateway` options (a new gateway is built from them), or `gateway` to share an existing one. */
@@ -84,7 +84,8 @@ function withoutContentEncoding (headers: IncomingHttpHeaders): IncomingHttpHead
 }
 
 function isPush (method: string, url: string): boolean {
-  return (method === 'PUT' || method === 'POST') && (url.startsWith('/metrics/job/') || url.startsWith('/metrics/job@base64/'))
+  // A query string cannot change what the path starts with.
+  return (method === 'PUT' || method === 'POST') && isPushPath(url)
 }
 
 // As body-parser decides it (type-is `hasBody`), except that an empty body is no body.

@@ -380,7 +380,8 @@ function pathOf (url: string): string {
   return query === -1 ? url : url.slice(0, query)
 }
 
-function isPushPath (path: string): boolean {
+/** Whether a path (relative to the mount point, without query) is a push path `/metrics/job…`. */
+export function isPushPath (path: string): boolean {
   return path.startsWith('/metrics/job/') || path.startsWith('/metrics/job@base64/')
 }
 
