@@ -1,0 +1,69 @@
+import { accessSync, constants } from 'node:fs'
+import { delimiter, join } from 'node:path'
+import type { Test } from 'tap'
+
+/** True under CI (`CI=true`), where a missing peer fails the suite instead of skipping it. */
+export const IN_CI = process.env.CI === 'true'
+
+/** A program another project ships, which the tests run as a peer. */
+export interface Peer {
+  /** What it is, for messages. */
+  what: string
+  /** The Debian package `.ci/run` installs it from. */
+  debianPackage: string
+  /** Its executable, absolute or looked up on PATH, or (with `readOnly`) a file that must exist. */
+  path: string
+  /** The path is a file to read, not a program to run. Default `false`. */
+  readOnly?: boolean
+}
+
+/** The reference Pushgateway. */
+export const PUSHGATEWAY: Peer = { what: 'the reference Pushgateway', debianPackage: 'prometheus-pushgateway', path: 'prometheus-pushgateway' }
+/** Prometheus itself. */
+export const PROMETHEUS: Peer = { what: 'Prometheus', debianPackage: 'prometheus', path: 'prometheus' }
+/** promtool, from the Prometheus package. */
+export const PROMTOOL: Peer = { what: 'promtool', debianPackage: 'prometheus', path: 'promtool' }
+/** The Go toolchain. */
+export const GO: Peer = { what: 'the Go toolchain', debianPackage: 'golang-go', path: 'go' }
+/** client_golang's sources, which a Go program builds against offline. */
+export const CLIENT_GOLANG: Peer = { what: 'client_golang', debianPackage: 'golang-github-prometheus-client-golang-dev', path: '/usr/share/gocode/src/github.com/prometheus/client_golang/prometheus/push/push.go', readOnly: true }
+/** Debian's Python, which has Debian's Python packages. */
+export const PYTHON: Peer = { what: 'Debian\'s python3', debianPackage: 'python3', path: '/usr/bin/python3' }
+/** The Python client, as Debian ships it. */
+export const PYTHON_CLIENT: Peer = { what: 'the Python client', debianPackage: 'python3-prometheus-client', path: '/usr/lib/python3/dist-packages/prometheus_client/exposition.py', readOnly: true }
+/** curl. */
+export const CURL: Peer = { what: 'curl', debianPackage: 'curl', path: 'curl' }
+
+/** The absolute path of a peer, or undefined when this machine does not have it. */
+export function locate (peer: Peer): string | undefined {
+  const candidates = peer.path.includes('/')
+    ? [peer.path]
+    : (process.env.PATH ?? '').split(delimiter).filter(dir => dir !== '').map(dir => join(dir, peer.path))
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, peer.readOnly === true ? constants.R_OK : constants.X_OK)
+      return candidate
+    } catch {}
+  }
+  return undefined
+}
+
+/**
+ * Locates the peers a test file needs. When one is missing the file ends there: skipped on a
+ * developer's machine, failed under CI, where a skipped conformance suite is not a pass.
+ * Returns their paths in order, or undefined when one is missing.
+ */
+export function requirePeers (t: Test, ...peers: Peer[]): string[] | undefined {
+  const paths: string[] = []
+  const missing: Peer[] = []
+  for (const peer of peers) {
+    const path = locate(peer)
+    if (path === undefined) missing.push(peer)
+    else paths.push(path)
+  }
+  if (missing.length === 0) return paths
+  const reason = missing.map(peer => `${peer.what} (${peer.path}) is missing: apt-get install -y ${peer.debianPackage}`).join('; ')
+  if (IN_CI) t.fail(`${reason}; .ci/run installs it and CI must not skip this suite`)
+  else t.plan(0, reason)
+  return undefined
+}
