@@ -28,12 +28,14 @@ export function pushFormat (contentType: string | undefined): PushFormat {
 export function parseMetrics (body: Buffer | string, contentType?: string): MetricFamily[] {
   const format = pushFormat(contentType)
   if (format === 'protobuf') return decodeDelimited(typeof body === 'string' ? Buffer.from(body) : body)
-  let text: string
-  if (typeof body === 'string') {
-    text = body
-  } else {
-    if (!isUtf8(body)) throw new ParseError('the request body is not valid UTF-8')
-    text = body.toString('utf8')
+  const parse = format === 'openmetrics' ? parseOpenMetrics : parseText
+  if (typeof body === 'string') return parse(body)
+  const text = body.toString('utf8')
+  if (!isUtf8(body)) {
+    // A syntax error before the bad bytes is reported as Go's parser reports it (a protobuf body
+    // sent without its Content-Type gets "invalid metric name"); otherwise the encoding is the problem.
+    parse(text)
+    throw new ParseError('the request body is not valid UTF-8')
   }
-  return format === 'openmetrics' ? parseOpenMetrics(text) : parseText(text)
+  return parse(text)
 }

@@ -76,6 +76,22 @@ const INCONSISTENT = 'pushed metrics are invalid or inconsistent with existing m
 const COLLISION = /^(pushed metrics are invalid or inconsistent with existing metrics: )collected .* collides with previously collected .*$/s
 const CLASH_DETAIL = /^(pushed metrics are invalid or inconsistent with existing metrics: (?:\d+ error\(s\) occurred:\n\* )?(?:collected metric "[^"]*"|gathered metric family \S+)).*$/s
 
+/**
+ * A difference in wording only, for a single push both sides refuse with a 400 and nothing stored:
+ * where Go passes on a decoder's terse error, ours says what is wrong with the body.
+ */
+export function clearerMessage (reference: string, ours: string): Difference {
+  const refused = (t: Test, run: Run, message: string): void => {
+    t.same([run.answers[0]?.status, run.rawBodies[0]], [400, message])
+    t.same((run.api as { data: unknown[] }).data, [], 'nothing is stored')
+  }
+  return {
+    readme: 'clearer messages for bodies that cannot be decoded',
+    reference: (t, run) => { refused(t, run, reference) },
+    ours: (t, run) => { refused(t, run, ours) }
+  }
+}
+
 /** A PUT of a text body. */
 export function put (path: string, body = '', headers: Record<string, string> = {}): Step {
   return { method: 'PUT', path, body, headers }

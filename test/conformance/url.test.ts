@@ -60,7 +60,7 @@ const sequences: Sequence[] = [
       readme: 'a grouping key that is not UTF-8 is refused (400) instead of poisoning /metrics',
       reference: (t, run) => {
         t.equal(run.answers[0]?.status, 400, 'the push is refused')
-        t.match(run.answers[0]?.body, /has a label named "v" whose value is not utf8/)
+        t.match(run.rawBodies[0], /has a label named "v" whose value is not utf8/)
         t.same((run.api as { data: unknown[] }).data.length, 2, 'yet the group stays, with its failure time')
         t.match(run.metrics, /^An error has occurred while serving metrics:/, 'and every later scrape fails')
       },
