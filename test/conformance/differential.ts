@@ -70,11 +70,10 @@ const OWN_FAMILY = /^(?:go|process|nodejs|pushgateway|promhttp)_/
 const PUSH_TIME_FAMILY = /^push(?:_failure)?_time_seconds$/
 const PROTOBUF = 'application/vnd.google.protobuf'
 const INCONSISTENT = 'pushed metrics are invalid or inconsistent with existing metrics: '
-// What a consistency error says after naming the metric: Go prints the metric's protobuf text (whose
-// form changed between Go releases); ours prints its series and what it clashed with.
-// A name collision is reported from the side gathered second, an order Go does not fix.
-const COLLISION = /^(pushed metrics are invalid or inconsistent with existing metrics: )collected .* collides with previously collected .*$/s
-const CLASH_DETAIL = /^(pushed metrics are invalid or inconsistent with existing metrics: (?:\d+ error\(s\) occurred:\n\* )?(?:collected metric "[^"]*"|gathered metric family \S+)).*$/s
+// After the common prefix Go prints each problem with the metric's protobuf text (whose form
+// changed between Go releases, and whose order follows map iteration); ours names the first
+// problem's series in exposition syntax and what it clashed with. Only the prefix is compared.
+const CLASH_DETAIL = /^(pushed metrics are invalid or inconsistent with existing metrics: )(?:\d+ error\(s\) occurred:\n)?\*? ?(?:collected|gathered) .*$/s
 
 /**
  * A difference in wording only, for a single push both sides refuse with a 400 and nothing stored:
@@ -150,7 +149,7 @@ export function comparableProtobuf (body: Buffer): unknown[] {
     const family = decodeDelimited(framed)[0]
     if (family === undefined || OWN_FAMILY.test(family.name)) continue
     if (PUSH_TIME_FAMILY.test(family.name)) {
-      out.push({ name: family.name, values: family.metric.map(m => ({ labels: m.label, value: m.gauge?.value === 0 ? 0 : '<time>' })) })
+      out.push({ name: family.name, values: family.metrics.map(m => ({ labels: m.labels, value: m.value === 0 ? 0 : '<time>' })) })
     } else {
       out.push(framed.toString('hex'))
     }
@@ -216,11 +215,11 @@ export function comparableAnswer (step: Step, answer: Answer): ComparableAnswer 
   const path = step.path.replace(/\?.*/, '')
   let body: unknown = bytes.toString('utf8')
   if (step.method === 'GET' && answer.status === 200 && path === '/metrics') {
-    body = type.startsWith(PROTOBUF) ? comparableProtobuf(bytes) : comparableText(bytes.toString('utf8'))
+    body = type.startsWith(PROTOBUF) && type.includes('encoding=delimited') ? comparableProtobuf(bytes) : comparableText(bytes.toString('utf8'))
   } else if (step.method === 'GET' && answer.status === 200 && path === '/api/v1/metrics') {
     body = comparableApi(bytes.toString('utf8'))
   }
-  if (answer.status === 400 && typeof body === 'string' && body.startsWith(INCONSISTENT)) body = body.replace(COLLISION, '$1… collides with previously collected …').replace(CLASH_DETAIL, '$1 …')
+  if (answer.status === 400 && typeof body === 'string' && body.startsWith(INCONSISTENT)) body = body.replace(CLASH_DETAIL, '$1…')
   return { status: answer.status, headers, body: step.view === undefined ? body : step.view(body) }
 }
 
