@@ -348,7 +348,8 @@ export class Pushgateway {
       if (method !== 'PUT') return methodNotAllowed(method, 'OPTIONS, PUT')
       await this.store.wipe()
       this.#count(202, 'wipe', method)
-      return { status: 202, headers: { ...API_HEADERS }, body: '' }
+      // The reference registers wipe beside the API, so it carries no CORS headers.
+      return { status: 202, headers: {}, body: '' }
     }
     return notFound()
   }
