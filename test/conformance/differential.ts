@@ -1,5 +1,6 @@
 // The differential harness: the same request sequences go to the reference Pushgateway and to our
 // Express mount, Fastify mount and standalone server, and the answers and the stored state are compared.
+import { readFileSync } from 'node:fs'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import t, { type Test } from 'tap'
 import { encodeDelimited, decodeDelimited } from '../../src/exposition/protobuf.js'
@@ -190,7 +191,7 @@ export function comparableApi (text: string): unknown {
         out[key] = value
         continue
       }
-      const family = { ...(value as Record<string, unknown>), time_stamp: '<time>' }
+      const family: Record<string, unknown> = { ...(value as Record<string, unknown>), time_stamp: '<time>' }
       if (PUSH_TIME_FAMILY.test(key)) {
         family.metrics = (family.metrics as Array<{ value: string }>).map(m => ({ ...m, value: m.value === '0' ? '0' : '<time>' }))
       }
@@ -286,6 +287,13 @@ export function differential (sequences: readonly Sequence[], options: SuiteOpti
   t.teardown(async () => {
     await reference.close()
     for (const frontEnd of ours.values()) await frontEnd.close()
+  })
+  t.test('the README lists every difference these sequences find', async t => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const compatibility = readme.slice(readme.indexOf('## Compatibility')).replace(/\s+/g, ' ').toLowerCase()
+    for (const sequence of sequences) {
+      if (sequence.differs !== undefined) t.ok(compatibility.includes(`**${sequence.differs.readme.toLowerCase()}`), sequence.differs.readme)
+    }
   })
   for (const sequence of sequences) {
     t.test(sequence.name, async t => {
