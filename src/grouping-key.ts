@@ -27,22 +27,16 @@ interface WellFormedString { isWellFormed (): boolean }
  * improper label name, bad base64 or an empty job.
  */
 export function parseGroupingPath (path: string): GroupingKey {
-  const decoded = percentDecode(path)
-  let rest: string
-  let jobIsBase64: boolean
-  if (decoded.startsWith(JOB_PREFIX)) {
-    rest = decoded.slice(JOB_PREFIX.length)
-    jobIsBase64 = false
-  } else if (decoded.startsWith(JOB_BASE64_PREFIX)) {
-    rest = decoded.slice(JOB_BASE64_PREFIX.length)
-    jobIsBase64 = true
-  } else {
+  // Split before decoding, so a %2F is a slash inside a job, name or value (what prom-client means
+  // by it); the Go gateway decodes first and silently makes other labels of it (spec 2.5).
+  const segments = path.split('/').map(percentDecode)
+  const jobSegment = segments[1]
+  if (segments.length < 3 || segments[0] !== '' || (jobSegment !== 'job' && jobSegment !== 'job@base64')) {
     throw new InvalidGroupingKeyError('grouping key path must start with /job/')
   }
-  const slash = rest.indexOf('/')
-  let job = slash === -1 ? rest : rest.slice(0, slash)
-  if (jobIsBase64) job = decodeJob(job)
-  const labels = splitLabels(slash === -1 ? '' : rest.slice(slash))
+  let job = segments[2] as string
+  if (jobSegment === 'job@base64') job = decodeJob(job)
+  const labels = splitLabels(segments.slice(3))
   if (job === '') throw new InvalidGroupingKeyError('job name is required')
   return { job, labels }
 }
@@ -55,13 +49,12 @@ function decodeJob (raw: string): string {
   return utf8String(result.value)
 }
 
-// Mirrors Go's splitLabels: `labels` is the rest of the path including its leading '/'.
-function splitLabels (labels: string): Record<string, string> {
+// Mirrors Go's splitLabels on the decoded components after the job (none, or one empty one for a trailing '/', is no labels).
+function splitLabels (components: string[]): Record<string, string> {
   const result: Record<string, string> = {}
-  if (labels.length <= 1) return result
-  const components = labels.slice(1).split('/')
+  if (components.length === 0 || (components.length === 1 && components[0] === '')) return result
   if (components.length % 2 !== 0) {
-    throw new InvalidGroupingKeyError(`odd number of components in label string ${goQuote(labels)}`)
+    throw new InvalidGroupingKeyError(`odd number of components in label string ${goQuote('/' + components.join('/'))}`)
   }
   for (let i = 0; i < components.length; i += 2) {
     const name = components[i] as string

@@ -49,7 +49,24 @@ const sequences: Sequence[] = [
     }
   },
   { name: '13.8 plus and %20 in a value', steps: [put('/metrics/job/a/v/b+c%20d', M)] },
-  { name: '2.5 percent-encoded slash in a value', steps: [put('/metrics/job/a/v/b%2Fc', M)] },
+  {
+    name: '2.5 percent-encoded slashes, as prom-client sends them',
+    steps: [put('/metrics/job/a/v/b%2Fc', M), put('/metrics/job/b/x/p%2Fq%2Fr', M), put('/metrics/job/c%2Fd', M), put('/metrics/job/e/path/%2Fvar%2Ftmp', M)],
+    differs: {
+      readme: 'a %2F in the grouping path is a slash in that job, name or value',
+      reference: (t, run) => {
+        t.same(run.answers.map(answer => answer.status), [400, 200, 400, 301], 'Go decodes before it splits: odd components, other labels, or a redirect')
+        t.same(run.rawBodies[0], 'odd number of components in label string "/v/b/c"\n')
+        t.same((run.api as { data: Array<{ labels: unknown }> }).data.map(group => group.labels), [{ job: 'b', q: 'r', x: 'p' }], 'silently wrong labels')
+      },
+      ours: (t, run) => {
+        t.same(run.answers.map(answer => answer.status), [200, 200, 200, 200])
+        t.same((run.api as { data: Array<{ labels: unknown }> }).data.map(group => group.labels), [
+          { job: 'a', v: 'b/c' }, { job: 'b', x: 'p/q/r' }, { job: 'c/d' }, { job: 'e', path: '/var/tmp' }
+        ], 'what the client meant')
+      }
+    }
+  },
   { name: '2.1 a label value with UTF-8 and quotes', steps: [put('/metrics/job/j%C3%B6b/v/%22q%22%5C', M)] },
   { name: '2.2 base64 URL alphabet with - and _', steps: [put('/metrics/job/a/v@base64/Pz8_fn5-', M)] },
   { name: '2.2 base64 with the standard alphabet is refused in a value', steps: [put('/metrics/job/a/v@base64/Pz8/fn5+', M)] },
