@@ -1,46 +1,128 @@
-// client_golang's push package (protobuf bodies) against each front end.
-import t from 'tap'
-import { buildGoClient, forEachFrontEnd, runProgram } from '../helpers/clients.js'
+// client_golang's push package (Debian's 1.14) against each front end: protobuf bodies; Push (PUT)
+// and Add (POST) accept 200 or 202, Delete requires 202; '/' and empty values go as @base64, other
+// values through url.QueryEscape.
+import t, { type Test } from 'tap'
+import { buildGoClient, familyLines, goClient, pushTime, sampleLines, testOnEachFrontEnd, type ClientTarget } from '../helpers/clients.js'
 
 const binary = await buildGoClient(t)
 if (binary !== undefined) {
-  const go = async (url: string, op: string, job: string, value: number, ...labels: string[]): Promise<void> => {
-    const result = await runProgram(binary, ['-url', url, '-job', job, '-op', op, '-value', String(value), ...labels.flatMap(label => ['-label', label])])
-    t.same([result.code, result.stderr], [0, ''], `go client ${op} ${job} ${labels.join(' ')}`)
+  const go = async (t: Test, gateway: ClientTarget, op: string, job: string, value: number, labels: string[] = []): Promise<void> => {
+    const result = await goClient(binary, ['-url', gateway.url, '-job', job, '-op', op, '-value', String(value), ...labels.flatMap(label => ['-label', label])])
+    t.same(result, { code: 0, stdout: '', stderr: '' }, `-op ${op} -job ${job} ${labels.map(label => `-label '${label}'`).join(' ')} exits 0 silently`)
+  }
+  const key = 'instance="",job="batch",path="/var/tmp"'
+  // A family the Go client does not push, added to its group by a text push.
+  const pushOther = async (t: Test, gateway: ClientTarget): Promise<void> => {
+    const answer = await gateway.send({ method: 'POST', path: '/metrics/job/batch/path@base64/L3Zhci90bXA', body: 'batch_other_info 1\n' })
+    t.equal(answer.status, 200, 'a text push adds batch_other_info to the group')
   }
 
-  forEachFrontEnd(t, async (t, gateway) => {
-    await go(gateway.url, 'push', 'batch', 3, 'path=/var/tmp', 'host=a b', 'empty=')
-    let metrics = await gateway.metrics()
-    const key = 'empty="",host="a+b",instance="",job="batch",path="/var/tmp"'
-    t.match(metrics, `# HELP go_client_items_total Items processed by the Go client.\n# TYPE go_client_items_total counter\ngo_client_items_total{${key}} 3\n`, 'Push: a slash through @base64, an empty value through "=", a space as + (Go\'s QueryEscape)')
-    t.match(metrics, `go_client_duration_seconds_bucket{${key},le="1"} 0\ngo_client_duration_seconds_bucket{${key},le="5"} 1\ngo_client_duration_seconds_bucket{${key},le="+Inf"} 1\ngo_client_duration_seconds_sum{${key}} 3\ngo_client_duration_seconds_count{${key}} 1\n`)
-    t.match(metrics, new RegExp(`push_time_seconds\\{${key.replace(/[+/]/g, '\\$&')}\\} 1\\.\\d+e\\+09\\n`))
-
-    await go(gateway.url, 'add', 'batch', 7, 'path=/var/tmp', 'host=a b', 'empty=')
-    metrics = await gateway.metrics()
-    t.match(metrics, `go_client_items_total{${key}} 7\n`, 'Add replaces the families it pushes')
-    t.match(metrics, `go_client_last_success_seconds{${key}} 7\n`)
-
-    await go(gateway.url, 'push', 'batch', 1, 'path=/var/tmp', 'host=a b', 'empty=', 'extra=x')
-    await go(gateway.url, 'push', 'other', 2)
-    t.same(await gateway.groups(), [
-      { empty: '', extra: 'x', host: 'a+b', job: 'batch', path: '/var/tmp' },
-      { empty: '', host: 'a+b', job: 'batch', path: '/var/tmp' },
-      { job: 'other' }
+  testOnEachFrontEnd(t, 'Push (PUT) exits 0 and the group serves the three families under its grouping labels', async (t, gateway) => {
+    const before = Date.now() / 1000
+    await go(t, gateway, 'push', 'batch', 3, ['path=/var/tmp'])
+    const after = Date.now() / 1000
+    t.same(await gateway.groups(), [{ job: 'batch', path: '/var/tmp' }])
+    const metrics = await gateway.metrics()
+    t.same(familyLines(metrics, 'go_client_items_total'), [
+      '# HELP go_client_items_total Items processed by the Go client.',
+      '# TYPE go_client_items_total counter',
+      `go_client_items_total{${key}} 3`
     ])
+    t.same(familyLines(metrics, 'go_client_last_success_seconds'), [
+      '# HELP go_client_last_success_seconds Last success of the Go client.',
+      '# TYPE go_client_last_success_seconds gauge',
+      `go_client_last_success_seconds{${key}} 3`
+    ])
+    t.same(familyLines(metrics, 'go_client_duration_seconds'), [
+      '# HELP go_client_duration_seconds Duration seen by the Go client.',
+      '# TYPE go_client_duration_seconds histogram',
+      `go_client_duration_seconds_bucket{${key},le="1"} 0`,
+      `go_client_duration_seconds_bucket{${key},le="5"} 1`,
+      `go_client_duration_seconds_bucket{${key},le="+Inf"} 1`,
+      `go_client_duration_seconds_sum{${key}} 3`,
+      `go_client_duration_seconds_count{${key}} 1`
+    ])
+    const pushed = pushTime(metrics, key) ?? NaN
+    t.ok(pushed >= before - 1 && pushed <= after + 1, `push_time_seconds{${key}} is the time of the push (${pushed})`)
+    t.ok(sampleLines(metrics, 'push_failure_time_seconds').includes(`push_failure_time_seconds{${key}} 0`), 'no push failure recorded')
+  })
 
-    await go(gateway.url, 'delete', 'batch', 0, 'path=/var/tmp', 'host=a b', 'empty=')
-    t.same(await gateway.groups(), [
-      { empty: '', extra: 'x', host: 'a+b', job: 'batch', path: '/var/tmp' },
-      { job: 'other' }
-    ], 'Delete (which requires a 202) removes only its own group')
-    metrics = await gateway.metrics()
-    t.notMatch(metrics, `go_client_items_total{${key}}`)
-    t.match(metrics, 'go_client_items_total{instance="",job="other"} 2\n')
+  testOnEachFrontEnd(t, 'grouping values with a slash, a space, an empty value, a % and non-ASCII, and a job with a slash', async (t, gateway) => {
+    await go(t, gateway, 'push', 'nightly/db', 1, ['path=/var/tmp', 'host=db 1', 'empty=', 'ratio=50%', 'city=Zürich'])
+    // The client sends job@base64/bmlnaHRseS9kYg, path@base64/L3Zhci90bXA and empty@base64/= (its
+    // encoding of an empty value), and host/db+1: url.QueryEscape writes a space as '+', which a
+    // path keeps as a plus (the reference Pushgateway stores "db+1" too).
+    t.same(await gateway.groups(), [{ city: 'Zürich', empty: '', host: 'db+1', job: 'nightly/db', path: '/var/tmp', ratio: '50%' }])
+    t.same(await gateway.family('go_client_items_total'), [
+      '# HELP go_client_items_total Items processed by the Go client.',
+      '# TYPE go_client_items_total counter',
+      'go_client_items_total{city="Zürich",empty="",host="db+1",instance="",job="nightly/db",path="/var/tmp",ratio="50%"} 1'
+    ])
+  })
 
-    const refused = await runProgram(binary, ['-url', gateway.url, '-job', 'batch', '-op', 'push', '-label', '__bad=1'])
-    t.equal(refused.code, 1, 'a refused push is an error for the client')
-    t.match(refused.stderr, 'improper label name "__bad"')
+  testOnEachFrontEnd(t, 'Add (POST) replaces the families it pushes and keeps the group\'s other families', async (t, gateway) => {
+    await go(t, gateway, 'push', 'batch', 3, ['path=/var/tmp'])
+    await pushOther(t, gateway)
+    await go(t, gateway, 'add', 'batch', 7, ['path=/var/tmp'])
+    const metrics = await gateway.metrics()
+    t.same(sampleLines(metrics, 'go_client_items_total'), [`go_client_items_total{${key}} 7`], 'the counter is the added one, not 3 + 7')
+    t.same(sampleLines(metrics, 'go_client_last_success_seconds'), [`go_client_last_success_seconds{${key}} 7`])
+    t.same(sampleLines(metrics, 'go_client_duration_seconds'), [
+      `go_client_duration_seconds_bucket{${key},le="1"} 0`,
+      `go_client_duration_seconds_bucket{${key},le="5"} 0`,
+      `go_client_duration_seconds_bucket{${key},le="+Inf"} 1`,
+      `go_client_duration_seconds_sum{${key}} 7`,
+      `go_client_duration_seconds_count{${key}} 1`
+    ], 'the histogram is replaced, not merged')
+    t.same(sampleLines(metrics, 'batch_other_info'), [`batch_other_info{${key}} 1`], 'the family Add did not push is kept')
+  })
+
+  testOnEachFrontEnd(t, 'Push (PUT) after Add replaces the whole group', async (t, gateway) => {
+    await go(t, gateway, 'push', 'batch', 3, ['path=/var/tmp'])
+    await pushOther(t, gateway)
+    await go(t, gateway, 'add', 'batch', 7, ['path=/var/tmp'])
+    await go(t, gateway, 'push', 'batch', 9, ['path=/var/tmp'])
+    const metrics = await gateway.metrics()
+    t.same(familyLines(metrics, 'batch_other_info'), [], 'the family the Push did not carry is gone')
+    t.same(sampleLines(metrics, 'go_client_items_total'), [`go_client_items_total{${key}} 9`])
+    t.same(await gateway.groups(), [{ job: 'batch', path: '/var/tmp' }])
+  })
+
+  testOnEachFrontEnd(t, 'Delete exits 0 (the client requires 202) and removes only its own group', async (t, gateway) => {
+    await go(t, gateway, 'push', 'batch', 3, ['path=/var/tmp'])
+    await go(t, gateway, 'push', 'batch', 5, ['path=/var/tmp', 'shard=2'])
+    await go(t, gateway, 'push', 'other', 2)
+    await go(t, gateway, 'delete', 'batch', 0, ['path=/var/tmp'])
+    t.same(await gateway.groups(), [{ job: 'batch', path: '/var/tmp', shard: '2' }, { job: 'other' }], 'the group with an extra label stays')
+    const metrics = await gateway.metrics()
+    t.same(sampleLines(metrics, 'go_client_items_total'), [
+      'go_client_items_total{instance="",job="other"} 2',
+      'go_client_items_total{instance="",job="batch",path="/var/tmp",shard="2"} 5'
+    ])
+    t.equal(pushTime(metrics, key), undefined, 'its push_time_seconds is gone too')
+  })
+
+  testOnEachFrontEnd(t, 'Delete of a group that does not exist still exits 0', async (t, gateway) => {
+    await go(t, gateway, 'delete', 'never_pushed', 0, ['path=/var/tmp'])
+    t.same(await gateway.groups(), [])
+  })
+
+  testOnEachFrontEnd(t, 'a grouping label the gateway refuses fails the push with its reason', async (t, gateway) => {
+    const result = await goClient(binary, ['-url', gateway.url, '-job', 'batch', '-op', 'push', '-label', '__reserved=1'])
+    t.equal(result.code, 1)
+    t.equal(result.stderr, `unexpected status code 400 while pushing to ${gateway.url}/metrics/job/batch/__reserved/1: improper label name "__reserved"\n\n`)
+    t.same(await gateway.groups(), [])
+  })
+
+  testOnEachFrontEnd(t, 'a push that clashes with another group\'s family type fails with the consistency error and records the failure', async (t, gateway) => {
+    const gauge = await gateway.send({ method: 'PUT', path: '/metrics/job/other', body: '# TYPE go_client_items_total gauge\ngo_client_items_total 1\n' })
+    t.equal(gauge.status, 200)
+    const result = await goClient(binary, ['-url', gateway.url, '-job', 'batch', '-op', 'push', '-value', '2'])
+    t.equal(result.code, 1)
+    t.match(result.stderr, `unexpected status code 400 while pushing to ${gateway.url}/metrics/job/batch: pushed metrics are invalid or inconsistent with existing metrics: `)
+    const metrics = await gateway.metrics()
+    t.same(sampleLines(metrics, 'go_client_items_total'), ['go_client_items_total{instance="",job="other"} 1'], 'nothing of the refused push is served')
+    const failure = sampleLines(metrics, 'push_failure_time_seconds').find(line => line.startsWith('push_failure_time_seconds{instance="",job="batch"} '))
+    t.ok(Number(failure?.split(' ')[1]) > 0, `the refused group's push_failure_time_seconds is set, as the reference does (${failure})`)
   })
 }
