@@ -1,7 +1,7 @@
 // Real Prometheus scrapes an Express service that mounts the gateway and serves one merged
 // /metrics, with honor_labels: true, while the Go and Python clients push and delete.
 import t, { type Test } from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -15,6 +15,7 @@ import { buildGoClient, PYTHON_CLIENT_SCRIPT, runProgram } from '../helpers/clie
 import { sendText } from '../helpers/http.js'
 import { CLIENT_GOLANG, GO, PROMETHEUS, PYTHON, PYTHON_CLIENT, requirePeers } from '../helpers/peers.js'
 import { freePort } from '../helpers/reference.js'
+import { stopProcess, untilReady } from '../helpers/processes.js'
 
 const SCRAPE_JOB = 'service'
 // Appearing takes a scrape (1 s) plus the clients' start; going stale takes the next scrape.
@@ -95,31 +96,11 @@ async function startPrometheus (binary: string, dir: string, target: string): Pr
     child.stderr.setEncoding('utf8').on('data', keep)
     const base = `http://127.0.0.1:${port}`
     const log = (): string => lines.length === 0 ? '(nothing logged at --log.level=warn)' : lines.join('\n')
-    if (await ready(child, base)) return { base, log, close: async () => { await stop(child) } }
-    await stop(child)
+    if (await untilReady(child, base, WAIT_MS)) return { base, log, close: async () => { await stopProcess(child) } }
+    await stopProcess(child)
     // Another process may have taken the port between freePort() and the bind.
     if (attempt === 3) throw new Error(`Prometheus did not become ready:\n${log()}`)
   }
-}
-
-async function ready (child: ChildProcess, base: string): Promise<boolean> {
-  const deadline = Date.now() + WAIT_MS
-  while (Date.now() < deadline && child.exitCode === null) {
-    try {
-      if ((await sendText(base, { method: 'GET', path: '/-/ready' })).status === 200) return true
-    } catch {}
-    await sleep(100)
-  }
-  return false
-}
-
-async function stop (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => { child.kill('SIGKILL') }, 5000)
-  await exited
-  clearTimeout(timer)
 }
 
 async function query (prometheus: RunningPrometheus, promql: string): Promise<Sample[]> {

@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { send } from './http.js'
+import { stopProcess, untilReady } from './processes.js'
 
 /** A running reference Pushgateway. */
 export interface ReferenceGateway {
@@ -9,7 +8,7 @@ export interface ReferenceGateway {
   base: string
   /** What it logged, for failure messages. */
   log: () => string
-  /** Stops it (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. */
+  /** Stops it and waits for it to exit. */
   close: () => Promise<void>
 }
 
@@ -37,29 +36,9 @@ export async function startReference (binary: string, args: string[] = []): Prom
     child.stdout.setEncoding('utf8').on('data', (text: string) => { log += text })
     child.stderr.setEncoding('utf8').on('data', (text: string) => { log += text })
     const base = `http://127.0.0.1:${port}`
-    if (await ready(child, base)) return { base, log: () => log, close: async () => { await stop(child) } }
-    await stop(child)
+    if (await untilReady(child, base)) return { base, log: () => log, close: async () => { await stopProcess(child) } }
+    await stopProcess(child)
     // Another process may have taken the port between freePort() and the bind.
     if (attempt === 3) throw new Error(`the reference Pushgateway did not start:\n${log}`)
   }
-}
-
-async function ready (child: ChildProcess, base: string): Promise<boolean> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) return false
-    try {
-      if ((await send(base, { method: 'GET', path: '/-/ready' })).status === 200) return true
-    } catch {}
-    await sleep(25)
-  }
-  return false
-}
-
-async function stop (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => { child.kill('SIGKILL') }, 5000)
-  await exited
-  clearTimeout(timer)
 }
