@@ -3,6 +3,7 @@
 //
 //   npx tsc -p tsconfig.build.json && node bench/protobuf.js [seconds per case, default 2]
 import { decodeDelimited, encodeDelimited } from '../dist/exposition/protobuf.js'
+import { emptyHistogram } from '../dist/exposition/types.js'
 
 const FAMILIES = 1000
 const METRICS_PER_FAMILY = 10
@@ -37,18 +38,7 @@ function sample (type, seed) {
       return { upperBound, cumulativeCount: cumulative }
     })
     return {
-      histogram: {
-        sampleCount: cumulative + 3,
-        sampleSum: x / 100,
-        buckets,
-        negativeSpans: [],
-        negativeDeltas: [],
-        negativeCounts: [],
-        positiveSpans: [],
-        positiveDeltas: [],
-        positiveCounts: [],
-        exemplars: []
-      }
+      histogram: { ...emptyHistogram(), sampleCount: cumulative + 3, sampleSum: x / 100, buckets }
     }
   }
   if (type === 'summary') {

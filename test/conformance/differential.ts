@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import t, { type Test } from 'tap'
-import { encodeDelimited, decodeDelimited } from '../../src/exposition/protobuf.js'
+import { encodeDelimited, decodeDelimited, PROTOBUF_CONTENT_TYPE } from '../../src/exposition/protobuf.js'
 import { parseText } from '../../src/exposition/parse-text.js'
 import { send, type Answer, type Sent } from '../helpers/http.js'
 import { PUSHGATEWAY, requirePeers } from '../helpers/peers.js'
@@ -123,7 +123,7 @@ export function gzipped (method: 'PUT' | 'POST', path: string, text: string, hea
 }
 
 /** The protobuf Content-Type as client_golang sends it. */
-export const PROTOBUF_CONTENT_TYPE = 'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited'
+export { PROTOBUF_CONTENT_TYPE }
 
 /** A text body re-encoded as delimited protobuf MetricFamily messages. */
 export function protobuf (method: 'PUT' | 'POST', path: string, text: string, contentType = PROTOBUF_CONTENT_TYPE): Step {

@@ -2,23 +2,13 @@ import { readdirSync, readFileSync } from 'node:fs'
 import t from 'tap'
 import { ParseError } from '../../src/errors.js'
 import { parseOpenMetrics } from '../../src/exposition/parse-openmetrics.js'
-import type { Histogram, LabelPair, MetricFamily } from '../../src/exposition/types.js'
+import { emptyHistogram, type Histogram, type LabelPair, type MetricFamily } from '../../src/exposition/types.js'
 
 // The OpenMetrics project's parser conformance corpus, shared by every checkout.
 const CORPUS = new URL('../../../shared/testdata/openmetrics-parsers/', import.meta.url)
 
-const NO_NATIVE = {
-  negativeSpans: [],
-  negativeDeltas: [],
-  negativeCounts: [],
-  positiveSpans: [],
-  positiveDeltas: [],
-  positiveCounts: [],
-  exemplars: []
-}
-
 function histogram (fields: Pick<Histogram, 'sampleCount' | 'sampleSum' | 'buckets'> & Partial<Histogram>): Histogram {
-  return { ...NO_NATIVE, ...fields }
+  return { ...emptyHistogram(), ...fields }
 }
 
 function labels (...pairs: Array<[string, string]>): LabelPair[] {

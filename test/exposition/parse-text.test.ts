@@ -1,7 +1,7 @@
 import t from 'tap'
 import { ParseError } from '../../src/errors.js'
 import { parseText } from '../../src/exposition/parse-text.js'
-import type { Bucket, Histogram, LabelPair, Metric, MetricFamily, MetricType } from '../../src/exposition/types.js'
+import { emptyHistogram, type Bucket, type Histogram, type LabelPair, type Metric, type MetricFamily, type MetricType } from '../../src/exposition/types.js'
 
 // Expected results were checked against prometheus/common v0.69.0 expfmt.TextParser (legacy names).
 
@@ -39,18 +39,7 @@ interface HistogramFields {
 function histogram (labels: Labels, fields: HistogramFields = {}): Metric {
   const buckets = (fields.buckets ?? []).map(([upperBound, cumulativeCount, cumulativeCountFloat]): Bucket =>
     cumulativeCountFloat === undefined ? { upperBound, cumulativeCount } : { upperBound, cumulativeCount, cumulativeCountFloat })
-  const h: Histogram = {
-    sampleCount: fields.count ?? 0,
-    sampleSum: fields.sum ?? 0,
-    buckets,
-    negativeSpans: [],
-    negativeDeltas: [],
-    negativeCounts: [],
-    positiveSpans: [],
-    positiveDeltas: [],
-    positiveCounts: [],
-    exemplars: []
-  }
+  const h: Histogram = { ...emptyHistogram(), sampleCount: fields.count ?? 0, sampleSum: fields.sum ?? 0, buckets }
   if (fields.countFloat !== undefined) h.sampleCountFloat = fields.countFloat
   return { labels: pairs(labels), histogram: h }
 }
