@@ -1,7 +1,7 @@
 import { createGunzip, gunzipSync } from 'node:zlib'
 import { Readable } from 'node:stream'
 import getRawBody from 'raw-body'
-import { BodyTooLargeError, ParseError, PushgatewayError } from './errors.js'
+import { BodyTooLargeError, ParseError, PushgatewayError, ReadTimeoutError } from './errors.js'
 
 /** A request body: a stream (an `IncomingMessage`), or a body a framework has already read. */
 export type RequestBody = AsyncIterable<Uint8Array> | Uint8Array | string
@@ -9,12 +9,16 @@ export type RequestBody = AsyncIterable<Uint8Array> | Uint8Array | string
 /** The default limit of a request body, after decompression: 16 MiB. */
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024
 
+/** The default time allowed to receive a request body: 60 seconds. */
+export const DEFAULT_READ_TIMEOUT = 60_000
+
 /**
  * Reads a request body into a buffer, decoding `Content-Encoding: gzip` (case-insensitive), and
  * refuses it with a `BodyTooLargeError` (413) as soon as it grows past `limit` bytes after
- * decompression, so a gzip bomb is stopped at the limit.
+ * decompression, so a gzip bomb is stopped at the limit. A stream that has not ended within
+ * `timeout` milliseconds is refused with a `ReadTimeoutError` (408).
  */
-export async function readBody (body: RequestBody | undefined, contentEncoding: string | undefined, limit: number): Promise<Buffer> {
+export async function readBody (body: RequestBody | undefined, contentEncoding: string | undefined, limit: number, timeout: number = DEFAULT_READ_TIMEOUT): Promise<Buffer> {
   const gzip = isGzip(contentEncoding)
   if (body === undefined) return Buffer.alloc(0)
   if (typeof body === 'string' || body instanceof Uint8Array) {
@@ -26,15 +30,31 @@ export async function readBody (body: RequestBody | undefined, contentEncoding: 
     return gunzipWithLimit(buf, limit)
   }
   const source = body instanceof Readable ? body : Readable.from(body)
-  if (!gzip) return readStream(source, limit, false)
+  if (!gzip) return withTimeout(readStream(source, limit, false), timeout)
   const gunzip = createGunzip()
   source.on('error', err => gunzip.destroy(err))
   source.pipe(gunzip)
   try {
-    return await readStream(gunzip, limit, true)
+    return await withTimeout(readStream(gunzip, limit, true), timeout)
   } finally {
     source.unpipe(gunzip)
     gunzip.destroy()
+  }
+}
+
+// The stream is left as it is: the 408 goes out with `Connection: close`, which ends the upload.
+async function withTimeout (reading: Promise<Buffer>, timeout: number): Promise<Buffer> {
+  if (timeout === Infinity) return reading
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(new ReadTimeoutError(timeout)) }, timeout)
+  })
+  // The read settles later, when the connection closes; nobody waits for it then.
+  reading.catch(() => {})
+  try {
+    return await Promise.race([reading, expired])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

@@ -6,6 +6,9 @@ export type ErrorCode =
   | 'ERR_UNSUPPORTED_ENCODING'
   | 'ERR_BODY_TOO_LARGE'
   | 'ERR_REQUEST_ABORTED'
+  | 'ERR_READ_TIMEOUT'
+  | 'ERR_LIMIT_EXCEEDED'
+  | 'ERR_UNAUTHORIZED'
   | 'ERR_INCONSISTENT'
   | 'ERR_NOT_FOUND'
   | 'ERR_METHOD_NOT_ALLOWED'
@@ -71,6 +74,45 @@ export class BodyTooLargeError extends PushgatewayError {
   constructor (limit: number) {
     super('ERR_BODY_TOO_LARGE', `request body exceeds the body limit of ${limit} bytes`, 413)
     this.limit = limit
+  }
+}
+
+/** A request body did not arrive in full within the read timeout. */
+export class ReadTimeoutError extends PushgatewayError {
+  override name = 'ReadTimeoutError'
+  /** The timeout that passed, in milliseconds. */
+  readonly timeout: number
+  constructor (timeout: number) {
+    super('ERR_READ_TIMEOUT', `request body not received within the read timeout of ${timeout} ms`, 408)
+    this.timeout = timeout
+  }
+}
+
+/**
+ * A push was refused because it would exceed a limit: 429 for the store's capacity (groups,
+ * series), 400 for the push itself. The message names the limit, its value and its CLI flag.
+ */
+export class LimitExceededError extends PushgatewayError {
+  override name = 'LimitExceededError'
+  /** The option name of the limit in `limits`, e.g. `seriesPerGroup`. */
+  readonly limit: string
+  /** The configured value of the limit. */
+  readonly value: number
+  constructor (limit: string, value: number, message: string, statusCode: 400 | 429) {
+    super('ERR_LIMIT_EXCEEDED', message, statusCode)
+    this.limit = limit
+    this.value = value
+  }
+}
+
+/** The `authorize` hook refused a request: 401 without credentials (or when it says so), 403 otherwise. */
+export class AuthorizationError extends PushgatewayError {
+  override name = 'AuthorizationError'
+  /** The `WWW-Authenticate` challenge sent with a 401. */
+  readonly challenge: string | undefined
+  constructor (statusCode: 401 | 403, message: string, challenge?: string) {
+    super(statusCode === 401 ? 'ERR_UNAUTHORIZED' : 'ERR_FORBIDDEN', message, statusCode)
+    this.challenge = challenge
   }
 }
 

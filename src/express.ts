@@ -65,13 +65,13 @@ function gatewayRequest (req: ParsedRequest, url: string): GatewayRequest | Push
     // encoded body when told not to: the header no longer applies, unless a parser of another
     // kind left the bytes gzipped.
     const headers = req.headers['content-encoding'] === undefined || isGzipped(parsed) ? req.headers : withoutContentEncoding(req.headers)
-    return { method, url, headers, body: parsed }
+    return { method, url, headers, body: parsed, native: req }
   }
   // body-parser 2 leaves no other mark of a read body than the ended stream (1 also sets `_body`).
-  if (!req.readableEnded) return { method, url, headers: req.headers, body: req }
+  if (!req.readableEnded) return { method, url, headers: req.headers, body: req, native: req }
   if (isPush(method, url) && carriesBody(req.headers)) return new BodyConsumedError()
   // Nothing the core reads was lost: other requests ignore their body, and this one had none.
-  return { method, url, headers: req.headers }
+  return { method, url, headers: req.headers, native: req }
 }
 
 function isGzipped (body: string | Uint8Array): boolean {

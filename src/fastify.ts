@@ -31,6 +31,8 @@ const plugin: FastifyPluginAsync<FastifyPushgatewayOptions> = async function pus
   const gateway = gatewayFromOptions(options)
   const telemetryPath = gateway.telemetryPath
   fastify.decorate('pushgateway', gateway)
+  // A gateway built here is closed here (its last snapshot written); a shared one by its owner.
+  if (options.gateway === undefined) fastify.addHook('onClose', async () => { await gateway.close() })
   // fastify-plugin skips encapsulation, so Fastify ignores `prefix` here: the routes go in a child that takes it.
   fastify.register(async function pushgatewayRoutes (routes) {
     passBodiesThrough(routes)
@@ -93,7 +95,7 @@ function handlerFor (gateway: Pushgateway, mount: string): RouteHandlerMethod {
   const segments = mount.split('/').filter(segment => segment !== '').length
   return async function pushgatewayHandler (request: FastifyRequest, reply: FastifyReply) {
     // `request.url` is the raw request URL (after `rewriteUrl`), still percent-encoded.
-    const gatewayRequest: GatewayRequest = { method: request.method, url: relativeUrl(request.url, mount, segments), headers: headersFor(request) }
+    const gatewayRequest: GatewayRequest = { method: request.method, url: relativeUrl(request.url, mount, segments), headers: headersFor(request), native: request }
     if (request.body !== undefined) gatewayRequest.body = request.body as RequestBody
     const response = await gateway.handle(gatewayRequest)
     reply.code(response.status).headers(response.headers)

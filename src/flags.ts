@@ -1,4 +1,6 @@
 import { goQuote } from './go-quote.js'
+import { DEFAULT_LIMITS, LIMIT_FLAGS, type ResolvedLimits } from './store/limits.js'
+import { DEFAULT_BODY_LIMIT, DEFAULT_READ_TIMEOUT } from './body.js'
 
 /** The standalone server's settings, from the Go binary's flags. */
 export interface ServerFlags {
@@ -14,12 +16,22 @@ export interface ServerFlags {
   enableAdminApi: boolean
   /** `--web.enable-lifecycle`: serve `PUT`/`POST /-/quit`. Default `false`. */
   enableLifecycle: boolean
-  /** `--persistence.file`: not implemented yet; a warning is logged when set. Default `''`. */
+  /** `--persistence.file`: the snapshot file, loaded at start and written after changes and on shutdown; `''` keeps metrics in memory only. Default `''`. */
   persistenceFile: string
   /** `--persistence.interval` in nanoseconds, as Go's `time.Duration`. Default 5 minutes. */
   persistenceIntervalNs: bigint
   /** `--push.disable-consistency-check`: answer pushes with 202 at once. Default `false`. */
   disableConsistencyCheck: boolean
+  /** `--push.group-ttl=<duration>`: how long a group lives after its last successful push, in nanoseconds; `0n` keeps groups. Default `0n`. */
+  groupTtlNs: bigint
+  /** `--push.group-ttl=<job>=<duration>` (repeatable): TTLs by job in nanoseconds that override `groupTtlNs`; `0n` keeps that job's groups. Default none. */
+  jobTtlsNs: Record<string, bigint>
+  /** `--limits.body-size`: largest request body in bytes, after decompression. Default 16 MiB. */
+  bodyLimit: number
+  /** `--limits.*`: the push and store limits; `Infinity` where the flag is 0. Default `DEFAULT_LIMITS`. */
+  limits: ResolvedLimits
+  /** `--web.read-timeout`: time allowed to receive a request body, in nanoseconds; `0n` for none. Default 1 minute. */
+  readTimeoutNs: bigint
   /** `--log.level`. Default `'info'`. */
   logLevel: LogLevel
   /** `--log.format`. Default `'logfmt'`. */
@@ -41,11 +53,12 @@ export class FlagError extends Error {
 
 interface FlagSpec {
   name: string
-  kind: 'string' | 'bool' | 'duration' | 'enum' | 'url'
+  kind: 'string' | 'bool' | 'duration' | 'enum' | 'url' | 'count' | 'ttl'
   help: string
   fallback: string
   values?: readonly string[]
-  repeatable?: boolean
+  /** Clears the default before the first of the repeated values is applied. */
+  repeatable?: (flags: ServerFlags) => void
   apply: (flags: ServerFlags, value: string) => void
 }
 
@@ -58,19 +71,48 @@ const UNSUPPORTED_BOOLS = new Set(['web.systemd-socket', 'push.enable-utf8-names
 const BOOLS: Readonly<Record<string, boolean>> = { 1: true, t: true, T: true, true: true, TRUE: true, True: true, 0: false, f: false, F: false, false: false, FALSE: false, False: false }
 
 const SPECS: readonly FlagSpec[] = [
-  { name: 'web.listen-address', kind: 'string', repeatable: true, fallback: ':9091', help: 'Addresses on which to expose metrics and web interface. Repeatable for multiple addresses. Examples: `:9100` or `[::1]:9100`.', apply: (f, v) => { f.listenAddresses.push(v) } },
+  { name: 'web.listen-address', kind: 'string', repeatable: f => { f.listenAddresses = [] }, fallback: ':9091', help: 'Addresses on which to expose metrics and web interface. Repeatable for multiple addresses. Examples: `:9100` or `[::1]:9100`.', apply: (f, v) => { f.listenAddresses.push(v) } },
   { name: 'web.telemetry-path', kind: 'string', fallback: '/metrics', help: 'Path under which to expose metrics.', apply: (f, v) => { f.telemetryPath = v } },
   { name: 'web.external-url', kind: 'url', fallback: '', help: 'The URL under which the Pushgateway is externally reachable.', apply: (f, v) => { f.externalUrl = v } },
   { name: 'web.route-prefix', kind: 'string', fallback: '', help: 'Prefix for the internal routes of web endpoints. Defaults to the path of --web.external-url.', apply: (f, v) => { f.routePrefix = v } },
   { name: 'web.enable-lifecycle', kind: 'bool', fallback: 'false', help: 'Enable shutdown via HTTP request.', apply: (f, v) => { f.enableLifecycle = BOOLS[v] === true } },
   { name: 'web.enable-admin-api', kind: 'bool', fallback: 'false', help: 'Enable API endpoints for admin control actions.', apply: (f, v) => { f.enableAdminApi = BOOLS[v] === true } },
-  { name: 'persistence.file', kind: 'string', fallback: '', help: 'File to persist metrics. If empty, metrics are only kept in memory. (Persistence is not implemented yet: a warning is logged and nothing is saved.)', apply: (f, v) => { f.persistenceFile = v } },
+  { name: 'persistence.file', kind: 'string', fallback: '', help: 'File to persist metrics. If empty, metrics are only kept in memory.', apply: (f, v) => { f.persistenceFile = v } },
   { name: 'persistence.interval', kind: 'duration', fallback: '5m', help: 'The minimum interval at which to write out the persistence file.', apply: (f, v) => { f.persistenceIntervalNs = parseGoDuration(v) } },
   { name: 'push.disable-consistency-check', kind: 'bool', fallback: 'false', help: 'Do not check consistency of pushed metrics. DANGEROUS.', apply: (f, v) => { f.disableConsistencyCheck = BOOLS[v] === true } },
+  { name: 'push.group-ttl', kind: 'ttl', fallback: '0s', repeatable: f => { f.groupTtlNs = 0n; f.jobTtlsNs = {} }, help: 'How long a group lives after its last successful push (0s: until deleted). <job>=<duration> sets it for one job. Repeatable.', apply: applyTtl },
+  { name: 'limits.body-size', kind: 'count', fallback: String(DEFAULT_BODY_LIMIT), help: 'Largest request body in bytes, after decompression.', apply: (f, v) => { f.bodyLimit = Number(v) } },
+  ...limitSpecs(),
+  { name: 'web.read-timeout', kind: 'duration', fallback: formatGoDuration(BigInt(DEFAULT_READ_TIMEOUT) * 1_000_000n), help: 'Time allowed to receive a request body (0s: no limit).', apply: (f, v) => { f.readTimeoutNs = parseGoDuration(v) } },
   { name: 'log.level', kind: 'enum', values: LOG_LEVELS, fallback: 'info', help: 'Only log messages with the given severity or above. One of: [debug, info, warn, error]', apply: (f, v) => { f.logLevel = v as LogLevel } },
   { name: 'log.format', kind: 'enum', values: LOG_FORMATS, fallback: 'logfmt', help: 'Output format of log messages. One of: [logfmt, json]', apply: (f, v) => { f.logFormat = v as LogFormat } }
 ]
 const BY_NAME = new Map(SPECS.map(spec => [spec.name, spec]))
+
+function limitSpecs (): FlagSpec[] {
+  const help: Readonly<Record<keyof ResolvedLimits, string>> = {
+    seriesPerPush: 'Most series in one push',
+    seriesPerGroup: 'Most series in one group',
+    groups: 'Most groups stored',
+    series: 'Most series stored',
+    labelNameLength: 'Longest label name, in characters',
+    labelValueLength: 'Longest label value, in UTF-8 bytes',
+    labelsPerSeries: 'Most labels on one series'
+  }
+  return (Object.keys(LIMIT_FLAGS) as Array<keyof ResolvedLimits>).map(limit => ({
+    name: LIMIT_FLAGS[limit],
+    kind: 'count',
+    fallback: String(DEFAULT_LIMITS[limit]),
+    help: `${help[limit]} (0: no limit).`,
+    apply: (f, v) => { f.limits = { ...f.limits, [limit]: v === '0' ? Infinity : Number(v) } }
+  }))
+}
+
+function applyTtl (flags: ServerFlags, value: string): void {
+  const eq = value.lastIndexOf('=')
+  if (eq === -1) flags.groupTtlNs = parseGoDuration(value)
+  else flags.jobTtlsNs[value.slice(0, eq)] = parseGoDuration(value.slice(eq + 1))
+}
 
 /** The flags the Go binary runs with when none are given. */
 export function defaultFlags (): ServerFlags {
@@ -84,6 +126,11 @@ export function defaultFlags (): ServerFlags {
     persistenceFile: '',
     persistenceIntervalNs: 300_000_000_000n,
     disableConsistencyCheck: false,
+    groupTtlNs: 0n,
+    jobTtlsNs: {},
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    limits: DEFAULT_LIMITS,
+    readTimeoutNs: BigInt(DEFAULT_READ_TIMEOUT) * 1_000_000n,
     logLevel: 'info',
     logFormat: 'logfmt'
   }
@@ -114,7 +161,7 @@ export function parseArgs (argv: readonly string[]): ParsedArgs {
     if (UNSUPPORTED[name] !== undefined) throw new FlagError(`flag '--${name}' of the Go Pushgateway is not supported by pushgateway-middleware`)
     const spec = BY_NAME.get(name)
     if (spec === undefined) throw new FlagError(`unknown long flag '--${name}'`)
-    if (seen.has(name) && spec.repeatable !== true) throw new FlagError(`flag '--${name}' cannot be repeated`)
+    if (seen.has(name) && spec.repeatable === undefined) throw new FlagError(`flag '--${name}' cannot be repeated`)
     if (spec.kind === 'bool') {
       value ??= 'true'
     } else if (value === undefined) {
@@ -122,7 +169,7 @@ export function parseArgs (argv: readonly string[]): ParsedArgs {
       if (value === undefined) throw new FlagError(`expected argument for flag '--${name}'`)
     }
     checkValue(spec, value)
-    if (spec.repeatable === true && !seen.has(name)) flags.listenAddresses = []
+    if (!seen.has(name)) spec.repeatable?.(flags)
     seen.add(name)
     spec.apply(flags, value)
   }
@@ -138,7 +185,10 @@ function checkValue (spec: FlagSpec, value: string): void {
   if (spec.kind === 'bool' && BOOLS[value] === undefined) problem = 'expected true or false'
   if (spec.values !== undefined && !spec.values.includes(value)) problem = `expected one of ${spec.values.join(', ')}`
   if (spec.kind === 'url') problem = urlProblem(value)
-  if (spec.kind === 'duration') problem = durationProblem(value)
+  if (spec.kind === 'duration') problem = durationProblem(value, false)
+  if (spec.kind === 'ttl') problem = ttlProblem(value)
+  if (spec.kind === 'count' && !/^[0-9]{1,15}$/.test(value)) problem = 'expected a whole number'
+  if (spec.name === 'limits.body-size' && problem === undefined && Number(value) === 0) problem = 'expected a positive number of bytes'
   if (problem !== undefined) throw new FlagError(`invalid value ${goQuote(value)} for flag '--${spec.name}': ${problem}`)
 }
 
@@ -151,13 +201,19 @@ function urlProblem (value: string): string | undefined {
   }
 }
 
-function durationProblem (value: string): string | undefined {
+function durationProblem (value: string, negativeAllowed = true): string | undefined {
   try {
-    parseGoDuration(value)
-    return undefined
+    const ns = parseGoDuration(value)
+    return negativeAllowed || ns >= 0n ? undefined : 'expected a duration of 0s or more'
   } catch (err) {
     return (err as FlagError).message
   }
+}
+
+function ttlProblem (value: string): string | undefined {
+  const eq = value.lastIndexOf('=')
+  if (eq === 0) return 'expected <duration> or <job>=<duration> with a job name'
+  return durationProblem(eq === -1 ? value : value.slice(eq + 1), false)
 }
 
 // The decoded path of a URL as Go's url.Parse reads it; relative URLs such as `/pgw/` are fine.
@@ -196,6 +252,10 @@ export function statusFlags (flags: ServerFlags): Record<string, string> {
     'persistence.file': flags.persistenceFile,
     'persistence.interval': formatGoDuration(flags.persistenceIntervalNs),
     'push.disable-consistency-check': String(flags.disableConsistencyCheck),
+    'push.group-ttl': [formatGoDuration(flags.groupTtlNs), ...Object.entries(flags.jobTtlsNs).map(([job, ns]) => `${job}=${formatGoDuration(ns)}`)].join(','),
+    'limits.body-size': String(flags.bodyLimit),
+    ...Object.fromEntries((Object.keys(LIMIT_FLAGS) as Array<keyof ResolvedLimits>).map(limit => [LIMIT_FLAGS[limit], String(flags.limits[limit] === Infinity ? 0 : flags.limits[limit])])),
+    'web.read-timeout': formatGoDuration(flags.readTimeoutNs),
     'push.enable-utf8-names': UNSUPPORTED['push.enable-utf8-names'] as string,
     'web.config.file': UNSUPPORTED['web.config.file'] as string,
     'web.enable-admin-api': String(flags.enableAdminApi),

@@ -2,8 +2,8 @@ import { gzipSync } from 'node:zlib'
 import { register as globalRegistry, type Registry } from 'prom-client'
 import type { MetricFamily } from './exposition/types.js'
 import type { MetricStore, RenderFormat } from './store/store.js'
-import { InconsistentPushError, InvalidGroupingKeyError, InvalidOptionError, PushgatewayError } from './errors.js'
-import { DEFAULT_BODY_LIMIT, readBody, type RequestBody } from './body.js'
+import { AuthorizationError, InconsistentPushError, InvalidGroupingKeyError, InvalidOptionError, PushgatewayError, ReadTimeoutError } from './errors.js'
+import { DEFAULT_BODY_LIMIT, DEFAULT_READ_TIMEOUT, readBody, type RequestBody } from './body.js'
 import { parseMetrics } from './exposition/parse.js'
 import { PROTOBUF_CONTENT_TYPE, encodeDelimited } from './exposition/protobuf.js'
 import { OPENMETRICS_CONTENT_TYPE } from './exposition/write-openmetrics.js'
@@ -11,10 +11,16 @@ import { TEXT_CONTENT_TYPE } from './exposition/write-text.js'
 import { acceptsGzip, negotiateFormat } from './exposition/negotiate.js'
 import { compareUtf8 } from './exposition/metric-order.js'
 import { parseGroupingPath } from './grouping-key.js'
-import { MemoryStore } from './store/memory-store.js'
+import { MemoryStore, groupId } from './store/memory-store.js'
+import { ExpiryQueue, resolveExpiry, type ExpiryOptions, type TtlOf } from './store/expiry.js'
+import { checkPushLimits, resolveLimits, type Limits, type ResolvedLimits } from './store/limits.js'
+import { SnapshotFile } from './store/persistence.js'
+import { authorizeRequest, type Action, type Authorize } from './authorization.js'
+import { createLogger, type Logger } from './log.js'
 import { GatewayMetrics, registeredType } from './own-metrics.js'
 import { API_HEADERS, metricsApiBody, statusApiBody } from './api.js'
 import { VERSION } from './version.js'
+import { formatGoDuration } from './flags.js'
 import { isLegacyLabelName } from './names.js'
 
 const PUSH_ALLOW = 'DELETE, OPTIONS, POST, PUT'
@@ -30,8 +36,20 @@ export interface PushgatewayOptions {
   store?: MetricStore
   /** Answer pushes once checked (200), as the reference does by default; `false` answers 202 at once and drops an inconsistent push instead of storing it. Default `true`. */
   consistencyCheck?: boolean
-  /** Largest accepted request body in bytes, after decompression. Default 16 MiB. */
+  /** Largest accepted request body in bytes, after decompression (a larger one is answered 413). Default 16 MiB. */
   bodyLimit?: number
+  /** Limits on what a push may store (series, groups, labels); `Infinity` turns one off. Default: `DEFAULT_LIMITS`. */
+  limits?: Limits
+  /** Milliseconds allowed to receive a request body; a slower upload is answered 408 and stores nothing. `Infinity` for none. Default 60,000. */
+  readTimeout?: number
+  /** Expiry of groups after their last successful push, by default and per job. Default: groups are kept until deleted. */
+  expiry?: ExpiryOptions
+  /** A snapshot file that keeps the groups across restarts (built-in store only). Default: none, groups live in memory only. */
+  persistence?: PersistenceOptions
+  /** Decides whether a request may push, delete, wipe, read or quit; refusals are answered 401 or 403. Default: every request is allowed. */
+  authorize?: Authorize
+  /** Where the gateway logs persistence and expiry events. Default: logfmt lines on stderr at info level and above. */
+  logger?: Logger
   /** Serve `PUT /api/v1/admin/wipe` (the reference's `--web.enable-admin-api`). Default `false`. */
   adminApi?: boolean
   /** Called by `PUT` or `POST /-/quit`; when absent, that endpoint answers 403 (the reference's `--web.enable-lifecycle`). Default: none. */
@@ -48,6 +66,14 @@ export interface PushgatewayOptions {
   flags?: Readonly<Record<string, string>>
   /** The clock, in nanoseconds since the epoch. Default: the system clock. */
   now?: () => bigint
+}
+
+/** Where the groups are saved, and how often. */
+export interface PersistenceOptions {
+  /** Path of the snapshot file; its directory must exist. Required. */
+  file: string
+  /** Least time between two writes after a change, in milliseconds; a final write always happens on `close()`. Default 300,000 (5 minutes, as the reference). */
+  interval?: number
 }
 
 /** Where a push goes: the job and the other grouping labels. */
@@ -86,6 +112,8 @@ export interface GatewayRequest {
   headers: Readonly<Record<string, string | string[] | undefined>>
   /** The body: the request stream, or a body already read by a framework. */
   body?: RequestBody
+  /** The framework's own request object, passed on to the `authorize` hook. */
+  native?: unknown
 }
 
 /** The answer of `handle()`. */
@@ -106,6 +134,12 @@ const CORE_OPTIONS: Readonly<Record<keyof PushgatewayOptions, true>> = {
   store: true,
   consistencyCheck: true,
   bodyLimit: true,
+  limits: true,
+  readTimeout: true,
+  expiry: true,
+  persistence: true,
+  authorize: true,
+  logger: true,
   adminApi: true,
   onQuit: true,
   telemetryPath: true,
@@ -141,6 +175,13 @@ export class Pushgateway {
   readonly #metrics: GatewayMetrics
   readonly #check: boolean
   readonly #bodyLimit: number
+  readonly #limits: ResolvedLimits
+  readonly #readTimeout: number
+  readonly #ttlOf: TtlOf | undefined
+  readonly #expiry = new ExpiryQueue<Readonly<Record<string, string>>>()
+  readonly #authorize: Authorize | undefined
+  readonly #log: Logger
+  readonly #snapshots: SnapshotFile | undefined
   readonly #adminApi: boolean
   readonly #onQuit: (() => void) | undefined
   readonly #telemetryPath: string | false
@@ -156,11 +197,25 @@ export class Pushgateway {
     this.registry = options.registry ?? globalRegistry
     if (typeof this.registry.getSingleMetric !== 'function') throw new InvalidOptionError('registry', 'a prom-client Registry', options.registry)
     this.#now = optionalFunction(options, 'now') ?? systemNowNs
-    this.store = options.store ?? new MemoryStore({ reserved: name => this.#reservedFamily(name) })
+    if (options.store !== undefined && options.persistence !== undefined) {
+      throw new InvalidOptionError('persistence', 'left out when a custom store is given (that store keeps its own data)', options.persistence)
+    }
+    const memoryStore = options.store === undefined ? new MemoryStore({ reserved: name => this.#reservedFamily(name) }) : undefined
+    this.store = memoryStore ?? options.store as MetricStore
     if (typeof this.store.push !== 'function') throw new InvalidOptionError('store', 'a MetricStore', options.store)
     this.#check = optionalBoolean(options, 'consistencyCheck') ?? true
     this.#bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT
     if (!Number.isSafeInteger(this.#bodyLimit) || this.#bodyLimit <= 0) throw new InvalidOptionError('bodyLimit', 'a positive integer number of bytes', options.bodyLimit)
+    this.#limits = resolveLimits(options.limits)
+    this.#readTimeout = options.readTimeout ?? DEFAULT_READ_TIMEOUT
+    if (this.#readTimeout !== Infinity && !(Number.isSafeInteger(this.#readTimeout) && this.#readTimeout > 0)) {
+      throw new InvalidOptionError('readTimeout', 'a positive integer number of milliseconds, or Infinity', options.readTimeout)
+    }
+    this.#ttlOf = resolveExpiry(options.expiry)
+    this.#authorize = optionalFunction(options, 'authorize')
+    this.#log = options.logger ?? createLogger()
+    if (typeof this.#log.error !== 'function') throw new InvalidOptionError('logger', 'a logger with debug, info, warn and error methods', options.logger)
+    const persistence = resolvePersistence(options.persistence)
     this.#adminApi = optionalBoolean(options, 'adminApi') ?? false
     this.#onQuit = optionalFunction(options, 'onQuit')
     this.#telemetryPath = options.telemetryPath ?? '/metrics'
@@ -172,8 +227,8 @@ export class Pushgateway {
     const mergeIntoRegistry = optionalBoolean(options, 'mergeIntoRegistry') ?? false
     if (options.flags !== undefined && (options.flags === null || typeof options.flags !== 'object')) throw new InvalidOptionError('flags', 'an object of strings', options.flags)
     this.#flags = {
-      'persistence.file': '',
-      'persistence.interval': '5m0s',
+      'persistence.file': persistence?.file ?? '',
+      'persistence.interval': formatGoDuration(BigInt(persistence?.interval ?? 300_000) * 1_000_000n),
       'push.disable-consistency-check': String(!this.#check),
       'web.enable-admin-api': String(this.#adminApi),
       'web.enable-lifecycle': String(this.#onQuit !== undefined),
@@ -181,7 +236,20 @@ export class Pushgateway {
       ...options.flags
     }
     this.#startTimeNs = this.#now()
-    this.#metrics = new GatewayMetrics(this.registry, this.store)
+    this.#metrics = new GatewayMetrics(this.registry, this.store, () => this.#expire())
+    if (persistence !== undefined && memoryStore !== undefined) {
+      this.#snapshots = new SnapshotFile({
+        file: persistence.file,
+        intervalMs: persistence.interval,
+        log: this.#log,
+        groups: () => {
+          // Expired groups never reach a snapshot; the built-in store deletes synchronously.
+          this.#expire()
+          return memoryStore.groups()
+        }
+      })
+      this.#restore(memoryStore, this.#snapshots)
+    }
     // Last, once every option is known to be valid: this changes the caller's registry.
     this.#registryMetrics = this.registry.metrics.bind(this.registry)
     if (mergeIntoRegistry) {
@@ -192,30 +260,46 @@ export class Pushgateway {
 
   /**
    * Pushes a body to a group: parses it (text 0.0.4, OpenMetrics or delimited protobuf by
-   * `contentType`), checks it against what is stored and applies it. Throws a `PushgatewayError`
-   * with a 4xx status for bad input; nothing is stored then but the group's failure time.
+   * `contentType`), checks it against the limits and what is stored, and applies it. Throws a
+   * `PushgatewayError` with a 4xx status for bad input; nothing is stored then but, for an
+   * inconsistent push, the group's failure time. The `authorize` hook is not asked.
    */
   async push (key: GroupingKey, body: RequestBody, options: PushOptions = {}): Promise<void> {
     const labels = groupingLabels(key)
-    await this.#push(labels, body, options, this.#now())
+    const timeNs = this.#now()
+    await this.#expire()
+    await this.#push(labels, body, options, timeNs)
   }
 
   /** Deletes the group with exactly this grouping key; deleting a missing group is not an error. */
   async delete (key: GroupingKey): Promise<void> {
-    await this.store.delete(groupingLabels(key))
+    const labels = groupingLabels(key)
+    await this.#expire()
+    await this.#delete(labels)
   }
 
   /** Deletes every group. */
   async wipe (): Promise<void> {
     await this.store.wipe()
+    this.#expiry.clear()
+    this.#snapshots?.changed()
   }
 
   /** The exposition of everything pushed, plus the registry's metrics if asked. */
   async metrics (options: MetricsOptions = {}): Promise<string> {
+    await this.#expire()
     const format = options.format ?? 'text'
     const extra = options.registry === true ? await this.#registryFamilies() : []
     const body = await this.store.render(format, extra)
     return format === 'openmetrics' ? body + '# EOF\n' : body
+  }
+
+  /**
+   * Stops persisting after writing a last snapshot (always, as the reference does on shutdown);
+   * resolves when it is on disk. The gateway keeps serving from memory afterwards.
+   */
+  async close (): Promise<void> {
+    await this.#snapshots?.close()
   }
 
   /** Path of the exposition relative to the mount point, or `false` when it is not served. */
@@ -235,6 +319,7 @@ export class Pushgateway {
 
   /** Handles one HTTP request of the Pushgateway surface, relative to the mount point; other paths get a 404. */
   async handle (request: GatewayRequest): Promise<GatewayResponse> {
+    await this.#expire()
     const path = pathOf(request.url)
     const method = request.method.toUpperCase()
     if (isPushPath(path)) return this.#handlePushPath(method, path, request)
@@ -242,28 +327,96 @@ export class Pushgateway {
       if (method === 'GET') return this.#scrape(request)
       return methodNotAllowed(method, GET_ALLOW)
     }
-    if (path.startsWith('/api/v1/')) return this.#handleApi(method, path)
+    if (path.startsWith('/api/v1/')) return this.#handleApi(method, path, request)
     if (path === '/-/healthy' || path === '/-/ready') {
       if (method !== 'GET') return methodNotAllowed(method, GET_ALLOW)
       this.#count(200, path.slice(3), method)
       return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'OK' }
     }
-    if (path === '/-/quit') return this.#quit(method)
+    if (path === '/-/quit') return this.#quit(method, request)
     return notFound()
   }
 
   async #push (labels: Record<string, string>, body: RequestBody, options: PushOptions, timeNs: bigint): Promise<void> {
     const replace = options.replace ?? true
-    const buf = await readBody(body, options.contentEncoding, this.#bodyLimit)
+    // Asked first, so that an overrides function that throws leaves nothing stored.
+    const ttlNs = this.#ttlOf?.(groupingKeyOf(labels))
+    const buf = await readBody(body, options.contentEncoding, this.#bodyLimit, this.#readTimeout)
     let families: MetricFamily[]
     try {
       families = parseMetrics(buf, options.contentType)
     } catch (err) {
       // A protobuf metric that contradicts its family's type fails like an inconsistent push.
-      if (err instanceof InconsistentPushError) await this.store.recordFailure(labels, timeNs)
+      if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, false)
       throw err
     }
-    await this.store.push({ labels, families, replace, timeNs })
+    checkPushLimits(families, labels, this.#limits)
+    try {
+      await this.store.push({ labels, families, replace, timeNs, limits: this.#limits })
+    } catch (err) {
+      if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, true)
+      throw err
+    }
+    const id = groupId(labels)
+    if (ttlNs === undefined) this.#expiry.cancel(id)
+    else this.#expiry.schedule(id, labels, ttlNs, timeNs)
+    this.#snapshots?.changed()
+  }
+
+  async #failed (labels: Record<string, string>, timeNs: bigint, recorded: boolean): Promise<void> {
+    if (!recorded) await this.store.recordFailure(labels, timeNs, this.#limits)
+    const id = groupId(labels)
+    // A group that only ever failed expires like one pushed then.
+    const ttlNs = this.#expiry.has(id) ? undefined : this.#ttlOf?.(groupingKeyOf(labels))
+    if (ttlNs !== undefined) this.#expiry.schedule(id, labels, ttlNs, timeNs)
+    this.#snapshots?.changed()
+  }
+
+  async #delete (labels: Record<string, string>): Promise<void> {
+    await this.store.delete(labels)
+    this.#expiry.cancel(groupId(labels))
+    this.#snapshots?.changed()
+  }
+
+  // Synchronous unless the store deletes asynchronously, so that a snapshot never holds an expired group.
+  #expire (): undefined | Promise<unknown> {
+    if (this.#expiry.size === 0) return undefined
+    const expired = this.#expiry.expired(this.#now())
+    if (expired.length === 0) return undefined
+    this.#metrics.groupsExpired.inc(expired.length)
+    this.#log.debug('groups expired', { count: expired.length })
+    this.#snapshots?.changed()
+    const deleting = expired.map(labels => this.store.delete(labels)).filter(result => result instanceof Promise)
+    return deleting.length === 0 ? undefined : Promise.all(deleting)
+  }
+
+  #restore (store: MemoryStore, snapshots: SnapshotFile): void {
+    const views = snapshots.load()
+    const refused: string[] = []
+    for (const view of views) {
+      try {
+        store.restore(view)
+      } catch (err) {
+        if (!(err instanceof InconsistentPushError)) throw err
+        refused.push(err.message)
+        this.#log.error('could not restore a group from the persistence file', { group: JSON.stringify(view.labels), err: err.message })
+      }
+    }
+    if (refused.length > 0) snapshots.setAside('inconsistent', `${refused.length} of ${views.length} groups refused, the first: ${refused[0] as string}`)
+    // Oldest first: the expiry queue keeps each TTL's groups in push order.
+    const byTime = views.map(view => ({ labels: view.labels, timeNs: view.pushTimeNs > 0n ? view.pushTimeNs : view.failureTimeNs }))
+    byTime.sort((a, b) => a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0)
+    for (const { labels, timeNs } of byTime) {
+      const ttlNs = this.#ttlOf?.(groupingKeyOf(labels))
+      if (ttlNs !== undefined) this.#expiry.schedule(groupId(labels), labels, ttlNs, timeNs)
+    }
+    if (views.length > 0) this.#log.info('restored groups from the persistence file', { file: this.#flags['persistence.file'] ?? '', groups: views.length - refused.length })
+  }
+
+  async #allow (action: Action, request: GatewayRequest, key?: GroupingKey): Promise<void> {
+    if (this.#authorize === undefined) return
+    const seen = { method: request.method, url: request.url, headers: request.headers, ...(request.native === undefined ? {} : { native: request.native }) }
+    await authorizeRequest(this.#authorize, { action, request: seen, ...(key === undefined ? {} : { key: { job: key.job, labels: key.labels ?? {} } }) })
   }
 
   async #handlePushPath (method: string, path: string, request: GatewayRequest): Promise<GatewayResponse> {
@@ -275,9 +428,10 @@ export class Pushgateway {
     let response: GatewayResponse
     try {
       const key = parseGroupingPath(path.slice('/metrics'.length))
+      await this.#allow(handler, request, key)
       const labels = { ...key.labels, job: key.job }
       if (method === 'DELETE') {
-        await this.store.delete(labels)
+        await this.#delete(labels)
         response = emptyResponse(202)
       } else {
         response = await this.#pushRequest(labels, request, method === 'PUT', timeNs)
@@ -311,6 +465,11 @@ export class Pushgateway {
   }
 
   async #scrape (request: GatewayRequest): Promise<GatewayResponse> {
+    try {
+      await this.#allow('read', request)
+    } catch (err) {
+      return errorResponse(err)
+    }
     const format = negotiateFormat(header(request, 'accept'), { openMetrics: this.#openMetrics })
     const extra = this.#exposeRegistry ? await this.#registryFamilies() : []
     let body: string | Buffer
@@ -331,13 +490,15 @@ export class Pushgateway {
     return { status: 200, headers, body }
   }
 
-  async #handleApi (method: string, path: string): Promise<GatewayResponse> {
+  async #handleApi (method: string, path: string, request: GatewayRequest): Promise<GatewayResponse> {
     if (method === 'OPTIONS') {
       this.#count(200, 'api/v1/options', method)
       return { status: 200, headers: { ...API_HEADERS }, body: '' }
     }
     if (path === '/api/v1/status' || path === '/api/v1/metrics') {
       if (method !== 'GET') return methodNotAllowed(method, GET_ALLOW)
+      const refusal = await this.#refusal('read', request, path.slice(1), method)
+      if (refusal !== undefined) return { ...refusal, headers: { ...API_HEADERS, ...refusal.headers } }
       const body = path === '/api/v1/status'
         ? statusApiBody({ version: VERSION, flags: this.#flags, startTimeNs: this.#startTimeNs })
         : metricsApiBody(await this.store.groups())
@@ -346,7 +507,9 @@ export class Pushgateway {
     }
     if (path === '/api/v1/admin/wipe' && this.#adminApi) {
       if (method !== 'PUT') return methodNotAllowed(method, 'OPTIONS, PUT')
-      await this.store.wipe()
+      const refusal = await this.#refusal('wipe', request, 'wipe', method)
+      if (refusal !== undefined) return refusal
+      await this.wipe()
       this.#count(202, 'wipe', method)
       // The reference registers wipe beside the API, so it carries no CORS headers.
       return { status: 202, headers: {}, body: '' }
@@ -354,9 +517,23 @@ export class Pushgateway {
     return notFound()
   }
 
-  #quit (method: string): GatewayResponse {
+  // The answer to a request the `authorize` hook refuses, counted; `undefined` when it is allowed.
+  async #refusal (action: Action, request: GatewayRequest, handler: string, method: string): Promise<GatewayResponse | undefined> {
+    try {
+      await this.#allow(action, request)
+      return undefined
+    } catch (err) {
+      const response = errorResponse(err)
+      this.#count(response.status, handler, method)
+      return response
+    }
+  }
+
+  async #quit (method: string, request: GatewayRequest): Promise<GatewayResponse> {
     if (method !== 'PUT' && method !== 'POST') return plainResponse(405, 'Only POST or PUT requests allowed.')
     if (this.#onQuit === undefined) return plainResponse(403, 'Lifecycle API is not enabled.')
+    const refusal = await this.#refusal('quit', request, 'quit', method)
+    if (refusal !== undefined) return refusal
     const onQuit = this.#onQuit
     setImmediate(onQuit)
     return plainResponse(200, 'Requesting termination... Goodbye!')
@@ -384,6 +561,20 @@ function pathOf (url: string): string {
 /** Whether a path (relative to the mount point, without query) is a push path `/metrics/job…`. */
 export function isPushPath (path: string): boolean {
   return path.startsWith('/metrics/job/') || path.startsWith('/metrics/job@base64/')
+}
+
+function groupingKeyOf (labels: Readonly<Record<string, string>>): { job: string, labels: Record<string, string> } {
+  const { job, ...others } = labels
+  return { job: job as string, labels: others }
+}
+
+function resolvePersistence (persistence: unknown): Required<PersistenceOptions> | undefined {
+  if (persistence === undefined) return undefined
+  if (persistence === null || typeof persistence !== 'object') throw new InvalidOptionError('persistence', 'an object with a file', persistence)
+  const { file, interval = 300_000 } = persistence as PersistenceOptions
+  if (typeof file !== 'string' || file === '') throw new InvalidOptionError('persistence.file', 'a non-empty path', file)
+  if (!Number.isSafeInteger(interval) || interval < 0) throw new InvalidOptionError('persistence.interval', 'a non-negative integer number of milliseconds', interval)
+  return { file, interval }
 }
 
 function groupingLabels (key: GroupingKey): Record<string, string> {
@@ -451,6 +642,9 @@ function errorResponse (err: unknown): GatewayResponse {
 /** The plain-text answer to a bad request, in the Go gateway's form, carrying the error. */
 export function errorAnswer (err: PushgatewayError): GatewayResponse {
   const response = plainResponse(err.statusCode, err.message + '\n')
+  if (err instanceof AuthorizationError && err.challenge !== undefined) response.headers['www-authenticate'] = err.challenge
+  // The rest of a late upload is not worth reading: closing the connection ends it.
+  if (err instanceof ReadTimeoutError) response.headers['connection'] = 'close'
   response.error = err
   return response
 }

@@ -12,8 +12,11 @@ export class GatewayMetrics {
   readonly pushDuration: Summary<'method'>
   /** `pushgateway_http_push_size_bytes{method}`: approximate size of push requests. */
   readonly pushSize: Summary<'method'>
+  /** `pushgateway_groups_expired_total`: groups removed because their TTL passed. */
+  readonly groupsExpired: Counter
 
-  constructor (registry: Registry, store: MetricStore) {
+  /** `expire` runs before the store's size is read, so that expired groups are not counted. */
+  constructor (registry: Registry, store: MetricStore, expire: () => unknown = () => undefined) {
     this.requests = reuse(registry, 'pushgateway_http_requests_total', () => new Counter({
       name: 'pushgateway_http_requests_total',
       help: 'Total HTTP requests processed by the Pushgateway, excluding scrapes.',
@@ -34,11 +37,19 @@ export class GatewayMetrics {
       percentiles: OBJECTIVES,
       registers: [registry]
     }))
+    this.groupsExpired = reuse(registry, 'pushgateway_groups_expired_total', () => new Counter({
+      name: 'pushgateway_groups_expired_total',
+      help: 'Total groups removed from the Pushgateway because their TTL passed.',
+      registers: [registry]
+    }))
     reuse(registry, 'pushgateway_groups', () => new Gauge({
       name: 'pushgateway_groups',
       help: 'Number of groups stored in the Pushgateway.',
       registers: [registry],
-      async collect () { this.set((await store.size()).groups) }
+      async collect () {
+        await expire()
+        this.set((await store.size()).groups)
+      }
     }))
     reuse(registry, 'pushgateway_series', () => new Gauge({
       name: 'pushgateway_series',

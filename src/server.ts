@@ -2,7 +2,7 @@ import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os'
 import { posix } from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { Registry, collectDefaultMetrics } from 'prom-client'
-import { Pushgateway } from './gateway.js'
+import { Pushgateway, type PushgatewayOptions } from './gateway.js'
 import { fastifyPushgateway } from './fastify.js'
 import { computeRoutePrefix, defaultFlags, routePrefixOf, statusFlags, type ServerFlags } from './flags.js'
 import { createLogger, type Logger } from './log.js'
@@ -47,21 +47,20 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
   log.debug('external URL', { url: settings.externalUrl })
   log.debug('path prefix used externally', { path: computeRoutePrefix('', settings.externalUrl) })
   log.debug('path prefix for internal routing', { path: prefix })
-  if (settings.persistenceFile !== '') {
-    log.warn('persistence is not implemented yet: nothing will be saved to the persistence file, metrics are only kept in memory', { file: settings.persistenceFile })
-  }
 
   const apps: FastifyInstance[] = []
   let closing: Promise<void> | undefined
   let resolveClosed!: () => void
   const closed = new Promise<void>(resolve => { resolveClosed = resolve })
   const close = async (): Promise<void> => {
-    closing ??= Promise.allSettled(apps.map(async app => app.close())).then(results => {
+    closing ??= Promise.allSettled(apps.map(async app => app.close())).then(async results => {
       for (const result of results) {
         /* c8 ignore next */
         if (result.status === 'rejected') log.error('error while closing', { err: String(result.reason) })
       }
       log.info('HTTP server stopped')
+      // After the last request: the final snapshot holds every push that was answered.
+      await gateway.close()
       resolveClosed()
     })
     return closing
@@ -79,7 +78,13 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
     telemetryPath: cleanPath(settings.telemetryPath),
     adminApi: settings.enableAdminApi,
     consistencyCheck: !settings.disableConsistencyCheck,
+    bodyLimit: settings.bodyLimit,
+    limits: settings.limits,
+    readTimeout: settings.readTimeoutNs === 0n ? Infinity : Number(settings.readTimeoutNs / 1_000_000n),
     flags: statusFlags(settings),
+    logger: log,
+    ...expiryOf(settings),
+    ...(settings.persistenceFile === '' ? {} : { persistence: { file: settings.persistenceFile, interval: Number(settings.persistenceIntervalNs / 1_000_000n) } }),
     ...(settings.enableLifecycle ? { onQuit: quit } : {})
   })
 
@@ -102,6 +107,13 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
     throw err
   }
   return { addresses, gateway, close, closed }
+}
+
+function expiryOf (flags: ServerFlags): Pick<PushgatewayOptions, 'expiry'> {
+  const jobs = Object.entries(flags.jobTtlsNs)
+  if (flags.groupTtlNs === 0n && jobs.length === 0) return {}
+  const ms = (ns: bigint): number => ns === 0n ? Infinity : Number(ns) / 1e6
+  return { expiry: { ttl: ms(flags.groupTtlNs), overrides: Object.fromEntries(jobs.map(([job, ns]) => [job, ms(ns)])) } }
 }
 
 /**

@@ -1,7 +1,10 @@
 import t from 'tap'
 import { gzipSync } from 'node:zlib'
 import { Readable } from 'node:stream'
-import { readBody, DEFAULT_BODY_LIMIT } from '../src/body.js'
+import { request } from 'node:http'
+import { readBody, DEFAULT_BODY_LIMIT, DEFAULT_READ_TIMEOUT } from '../src/body.js'
+import { FRONT_ENDS, startFrontEnd } from './helpers/front-ends.js'
+import { sendText } from './helpers/http.js'
 
 const text = 'm 1\n'
 
@@ -52,4 +55,54 @@ t.test('readBody', async t => {
     const failingZip = new Readable({ read () { this.destroy(new Error('socket hang up')) } })
     await t.rejects(readBody(failingZip, 'gzip', 100), { name: 'ParseError', statusCode: 400 })
   })
+})
+
+t.test('a body that does not arrive within the read timeout is a 408', async t => {
+  t.equal(DEFAULT_READ_TIMEOUT, 60_000)
+  const stalled = new Readable({ read () {} })
+  stalled.push('m 1\n')
+  await t.rejects(readBody(stalled, undefined, 100, 20), { name: 'ReadTimeoutError', code: 'ERR_READ_TIMEOUT', statusCode: 408, timeout: 20, message: 'request body not received within the read timeout of 20 ms' })
+  stalled.destroy(new Error('closed later'))
+  const stalledGzip = new Readable({ read () {} })
+  stalledGzip.push(gzipSync(text).subarray(0, 5))
+  await t.rejects(readBody(stalledGzip, 'gzip', 100, 20), { code: 'ERR_READ_TIMEOUT' })
+  t.equal((await readBody(Readable.from([Buffer.from(text)]), undefined, 100, Infinity)).toString(), text, 'Infinity: no timeout')
+})
+
+t.test('over HTTP, on every front end', async t => {
+  for (const kind of FRONT_ENDS) {
+    const front = await startFrontEnd(kind, { options: { readTimeout: 300 }, flags: { readTimeoutNs: 300_000_000n } })
+    t.teardown(front.close)
+    const url = new URL(front.base)
+
+    // A slow upload: half a body, then nothing.
+    const slow = await new Promise<{ status: number, connection: string | undefined, body: string, closed: boolean }>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, method: 'PUT', path: '/metrics/job/slow', headers: { 'content-length': '100' }, agent: false }, res => {
+        let body = ''
+        res.on('data', (chunk: Buffer) => { body += chunk.toString() })
+        res.on('end', () => { req.socket?.once('close', () => { resolve({ status: res.statusCode as number, connection: res.headers.connection, body, closed: true }) }) })
+      })
+      req.on('error', reject)
+      req.write('slow_metric 1\n')
+    })
+    t.equal(slow.status, 408, `${kind}: a slow upload is a 408`)
+    t.equal(slow.body, 'request body not received within the read timeout of 300 ms\n', `${kind}: the message names the timeout`)
+    t.equal(slow.connection, 'close', `${kind}: the connection is closed`)
+    t.ok(slow.closed)
+
+    // An aborted upload: half a body, then the client goes away.
+    const handlesBefore = process.getActiveResourcesInfo().filter(name => name !== 'TTYWrap').length
+    await new Promise<void>(resolve => {
+      const req = request({ host: url.hostname, port: url.port, method: 'PUT', path: '/metrics/job/aborted', headers: { 'content-length': '100' }, agent: false })
+      req.on('error', () => { resolve() })
+      req.write('aborted_metric 1\n', () => { setTimeout(() => { req.destroy() }, 50) })
+    })
+    await new Promise(resolve => setTimeout(resolve, 400))
+    const handlesAfter = process.getActiveResourcesInfo().filter(name => name !== 'TTYWrap').length
+    t.ok(handlesAfter <= handlesBefore, `${kind}: no socket or timer left behind (${handlesBefore} handles before, ${handlesAfter} after)`)
+
+    const metrics = await sendText(front.base, { method: 'GET', path: '/metrics' })
+    t.notMatch(metrics.body, /slow_metric|aborted_metric|job="slow"|job="aborted"/, `${kind}: neither stored anything`)
+    t.equal((await sendText(front.base, { method: 'PUT', path: '/metrics/job/fine', body: 'm 1\n' })).status, 200, `${kind}: still serving`)
+  }
 })

@@ -21,6 +21,19 @@ t.test('defaults are the Go binary\'s', async t => {
     persistenceFile: '',
     persistenceIntervalNs: 300_000_000_000n,
     disableConsistencyCheck: false,
+    groupTtlNs: 0n,
+    jobTtlsNs: {},
+    bodyLimit: 16 * 1024 * 1024,
+    limits: {
+      seriesPerPush: 100_000,
+      seriesPerGroup: 100_000,
+      groups: 100_000,
+      series: 1_000_000,
+      labelNameLength: 1024,
+      labelValueLength: 65_536,
+      labelsPerSeries: 128
+    },
+    readTimeoutNs: 60_000_000_000n,
     logLevel: 'info',
     logFormat: 'logfmt'
   }
@@ -85,7 +98,9 @@ t.test('the usage lists every flag with its default', async t => {
     '--web.listen-address=":9091"', '--web.telemetry-path="/metrics"', '--web.external-url=""', '--web.route-prefix=""',
     '--[no-]web.enable-lifecycle', '--[no-]web.enable-admin-api', '--persistence.file=""', '--persistence.interval="5m"',
     '--[no-]push.disable-consistency-check', '--log.level="info"', '--log.format="logfmt"',
-    'Default: "false".', 'Persistence is not implemented yet',
+    'Default: "false".', '--push.group-ttl="0s"', '--limits.body-size="16777216"', '--limits.series-per-push="100000"',
+    '--limits.series-per-group="100000"', '--limits.groups="100000"', '--limits.series="1000000"', '--limits.label-name-length="1024"',
+    '--limits.label-value-length="65536"', '--limits.labels-per-series="128"', '--web.read-timeout="1m0s"',
     'Not supported (refused): --web.config.file, --web.systemd-socket, --push.enable-utf8-names.'
   ]) t.ok(text.includes(line), line)
 })
@@ -205,8 +220,18 @@ t.test('status flags are formatted as Go prints them', async t => {
     'web.listen-address': ':9091',
     'web.route-prefix': '',
     'web.systemd-socket': 'false',
-    'web.telemetry-path': '/metrics'
-  }, 'the Go binary\'s defaults (spec 7.2)')
+    'web.telemetry-path': '/metrics',
+    'push.group-ttl': '0s',
+    'limits.body-size': '16777216',
+    'limits.series-per-push': '100000',
+    'limits.series-per-group': '100000',
+    'limits.groups': '100000',
+    'limits.series': '1000000',
+    'limits.label-name-length': '1024',
+    'limits.label-value-length': '65536',
+    'limits.labels-per-series': '128',
+    'web.read-timeout': '1m0s'
+  }, 'the Go binary\'s defaults (spec 7.2) and ours')
   t.match(statusFlags(run([
     '--web.external-url=http://x/pgw/', '--web.listen-address=:1', '--web.listen-address=:2', '--persistence.interval=90s',
     '--web.enable-admin-api', '--web.enable-lifecycle=1', '--push.disable-consistency-check', '--log.level=debug', '--log.format=json',

@@ -1,6 +1,7 @@
 import type { LabelPair, Metric, MetricFamily, MetricType } from '../exposition/types.js'
 import type { GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamilyLookup, StoreSize, StoredFamily } from './store.js'
 import { InconsistentPushError } from '../errors.js'
+import { NO_STORE_LIMITS, limitExceeded, type StoreLimits } from './limits.js'
 import { FamilyIndex, sameLabelSets, seriesKey } from './family-index.js'
 import { isLegacyLabelName, isLegacyMetricName } from '../names.js'
 import {
@@ -19,6 +20,8 @@ interface Group {
   families: Map<string, StoredFamily>
   pushTimeNs: bigint
   failureTimeNs: bigint
+  // Series of the pushed families, the timestamp families not counted.
+  series: number
 }
 
 /** Options of the in-memory store. */
@@ -35,6 +38,8 @@ export class MemoryStore implements MetricStore {
   readonly #groups = new Map<string, Group>()
   readonly #index = new FamilyIndex()
   readonly #reserved: ReservedFamilyLookup
+  // Series of the pushed families in all groups, the timestamp families not counted.
+  #series = 0
 
   constructor (options: MemoryStoreOptions = {}) {
     this.#reserved = options.reserved ?? (() => undefined)
@@ -46,6 +51,7 @@ export class MemoryStore implements MetricStore {
     const groupPairs = groupLabelPairs(write.labels)
     const exported = existing?.exported ?? exportedGroupLabels(groupPairs)
     const pushed = write.families.filter(f => !TIMESTAMP_FAMILIES.has(f.name))
+    this.#checkLimits(existing, pushed, write.replace, write.limits ?? NO_STORE_LIMITS)
     let problem = findTimestamp(pushed)
     const families = problem === undefined ? sanitizeFamilies(pushed, write.labels, groupPairs) : []
     if (problem === undefined) problem = this.#findInconsistency(id, existing, exported, families, write.replace)
@@ -67,9 +73,10 @@ export class MemoryStore implements MetricStore {
     if (!group.families.has(PUSH_FAILURE_TIME)) this.#setTimestamp(group, PUSH_FAILURE_TIME, 0n, write.timeNs)
   }
 
-  recordFailure (labels: Readonly<Record<string, string>>, timeNs: bigint): void {
+  recordFailure (labels: Readonly<Record<string, string>>, timeNs: bigint, limits: StoreLimits = NO_STORE_LIMITS): void {
     const id = groupId(labels)
     const existing = this.#groups.get(id)
+    if (existing === undefined && this.#groups.size >= limits.groups) return
     this.#recordFailure(id, existing, labels, existing?.exported ?? exportedGroupLabels(groupLabelPairs(labels)), timeNs)
   }
 
@@ -78,11 +85,35 @@ export class MemoryStore implements MetricStore {
     if (group === undefined) return
     for (const name of group.families.keys()) this.#index.remove(group.id, name)
     this.#groups.delete(group.id)
+    this.#series -= group.series
   }
 
   wipe (): void {
     this.#groups.clear()
     this.#index.clear()
+    this.#series = 0
+  }
+
+  /**
+   * Adds a group as it was saved (by persistence): its families, their times and the group's
+   * push and failure times. Throws an `InconsistentPushError` and adds nothing when the group
+   * exists already or would be inconsistent with the groups restored before it.
+   */
+  restore (view: GroupView): void {
+    const id = groupId(view.labels)
+    if (this.#groups.has(id)) throw new InconsistentPushError(`the group ${formatLabels(groupLabelPairs(view.labels))} is there already`)
+    const exported = exportedGroupLabels(groupLabelPairs(view.labels))
+    const stored = [...view.families.values()].filter(s => !TIMESTAMP_FAMILIES.has(s.family.name))
+    const problem = this.#findInconsistency(id, undefined, exported, stored.map(s => s.family), true)
+    if (problem !== undefined) throw new InconsistentPushError(problem)
+    const group = this.#createGroup(id, view.labels, exported)
+    for (const { family, timeNs } of view.families.values()) {
+      if (family.name === PUSH_TIME) this.#setTimestamp(group, PUSH_TIME, view.pushTimeNs, timeNs)
+      else if (family.name === PUSH_FAILURE_TIME) this.#setTimestamp(group, PUSH_FAILURE_TIME, view.failureTimeNs, timeNs)
+      else this.#setFamily(group, { family, timeNs })
+    }
+    if (!group.families.has(PUSH_TIME)) this.#setTimestamp(group, PUSH_TIME, view.pushTimeNs, view.pushTimeNs)
+    if (!group.families.has(PUSH_FAILURE_TIME)) this.#setTimestamp(group, PUSH_FAILURE_TIME, view.failureTimeNs, view.failureTimeNs)
   }
 
   groups (): Iterable<GroupView> {
@@ -102,13 +133,14 @@ export class MemoryStore implements MetricStore {
   }
 
   #createGroup (id: string, labels: Readonly<Record<string, string>>, exported: LabelPair[]): Group {
-    const group: Group = { id, labels: { ...labels }, exported, families: new Map(), pushTimeNs: 0n, failureTimeNs: 0n }
+    const group: Group = { id, labels: { ...labels }, exported, families: new Map(), pushTimeNs: 0n, failureTimeNs: 0n, series: 0 }
     this.#groups.set(id, group)
     return group
   }
 
   #setFamily (group: Group, stored: StoredFamily): void {
     const previous = group.families.get(stored.family.name)
+    if (!TIMESTAMP_FAMILIES.has(stored.family.name)) this.#countSeries(group, stored.family.metrics.length - (previous?.family.metrics.length ?? 0))
     if (previous !== undefined && previous.family.metrics.length > 0 && sameLabelSets(previous.family.metrics, stored.family.metrics)) {
       // A push of the same series again (the common case) updates the stored objects in place:
       // the new ones then die young instead of filling the old generation of the heap.
@@ -120,8 +152,29 @@ export class MemoryStore implements MetricStore {
   }
 
   #removeFamily (group: Group, name: string): void {
+    this.#countSeries(group, -((group.families.get(name) as StoredFamily).family.metrics.length))
     group.families.delete(name)
     this.#index.remove(group.id, name)
+  }
+
+  #countSeries (group: Group, change: number): void {
+    group.series += change
+    this.#series += change
+  }
+
+  // Checked before anything else: a push over a limit records nothing, not even a failure time.
+  #checkLimits (existing: Group | undefined, pushed: readonly MetricFamily[], replace: boolean, limits: StoreLimits): void {
+    if (existing === undefined && this.#groups.size >= limits.groups) {
+      throw limitExceeded('groups', limits.groups, `the store holds ${this.#groups.size} groups`)
+    }
+    let after = replace || existing === undefined ? 0 : existing.series
+    for (const family of pushed) {
+      after += family.metrics.length
+      if (!replace) after -= existing?.families.get(family.name)?.family.metrics.length ?? 0
+    }
+    if (after > limits.seriesPerGroup) throw limitExceeded('seriesPerGroup', limits.seriesPerGroup, `the group would hold ${after} series`)
+    const total = this.#series - (existing?.series ?? 0) + after
+    if (total > limits.series) throw limitExceeded('series', limits.series, `the store would hold ${total} series`)
   }
 
   #setTimestamp (group: Group, name: typeof PUSH_TIME | typeof PUSH_FAILURE_TIME, valueNs: bigint, timeNs: bigint): void {

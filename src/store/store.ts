@@ -1,4 +1,5 @@
 import type { LabelPair, MetricFamily, MetricType } from '../exposition/types.js'
+import type { StoreLimits } from './limits.js'
 
 /** A family as a group stores it: labels sanitized and sorted, with the time of the write. */
 export interface StoredFamily {
@@ -12,7 +13,7 @@ export interface StoredFamily {
 export interface GroupView {
   /** The grouping labels, `job` included, sorted by name. */
   labels: Readonly<Record<string, string>>
-  /** The stored families by name, the two timestamp families excluded. */
+  /** The stored families by name, in the group's order, the two timestamp families included. */
   families: ReadonlyMap<string, StoredFamily>
   /** Time of the last successful write in nanoseconds since the epoch, `0n` if none. */
   pushTimeNs: bigint
@@ -30,6 +31,8 @@ export interface PushWrite {
   replace: boolean
   /** When the request was received, in nanoseconds since the epoch. */
   timeNs: bigint
+  /** The capacity limits to enforce; a push over one is refused with a `LimitExceededError` and records nothing. Default: none. */
+  limits?: StoreLimits
 }
 
 /** A family that is not pushed but exposed next to the pushed ones (the gateway's own metrics). */
@@ -49,10 +52,10 @@ export type RenderFormat = 'text' | 'openmetrics'
  * touching the gateway or the adapters. Methods may answer synchronously or with a promise.
  */
 export interface MetricStore {
-  /** Checks and applies a push; throws an `InconsistentPushError` after recording the failure time. */
+  /** Checks and applies a push; throws a `LimitExceededError`, or an `InconsistentPushError` after recording the failure time. */
   push (write: PushWrite): void | Promise<void>
-  /** Records a failed write to a group (its failure time), creating the group if it is missing. */
-  recordFailure (labels: Readonly<Record<string, string>>, timeNs: bigint): void | Promise<void>
+  /** Records a failed write to a group (its failure time), creating the group if it is missing and `limits.groups` allows. */
+  recordFailure (labels: Readonly<Record<string, string>>, timeNs: bigint, limits?: StoreLimits): void | Promise<void>
   /** Removes the group with exactly these labels; a missing group is not an error. */
   delete (labels: Readonly<Record<string, string>>): void | Promise<void>
   /** Removes every group. */

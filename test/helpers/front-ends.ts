@@ -7,6 +7,7 @@ import { pushgateway } from '../../src/express.js'
 import { fastifyPushgateway } from '../../src/fastify.js'
 import { startServer } from '../../src/server.js'
 import { createLogger } from '../../src/log.js'
+import type { ServerFlags } from '../../src/flags.js'
 import type { PushgatewayOptions } from '../../src/gateway.js'
 
 /** The ways this package serves a Pushgateway. */
@@ -33,6 +34,8 @@ export interface FrontEndOptions {
   consistencyCheck?: boolean
   /** Extra core options for the Express and Fastify mounts. Default none. */
   options?: PushgatewayOptions
+  /** Extra flags for the standalone server. Default none. */
+  flags?: Partial<ServerFlags>
 }
 
 /**
@@ -62,7 +65,8 @@ export async function startFrontEnd (kind: FrontEndKind, settings: FrontEndOptio
     listenAddresses: ['127.0.0.1:0'],
     routePrefix: mount,
     enableAdminApi: true,
-    disableConsistencyCheck: settings.consistencyCheck === false
+    disableConsistencyCheck: settings.consistencyCheck === false,
+    ...settings.flags
   }, createLogger({ level: 'error', write: () => {} }))
   return { kind, mount, base: `http://${server.addresses[0] as string}`, close: async () => { await server.close() } }
 }
