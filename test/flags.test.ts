@@ -54,13 +54,30 @@ t.test('every flag, with = and with a separate argument', async t => {
     ['log.level', 'warn', { logLevel: 'warn' }],
     ['log.level', 'error', { logLevel: 'error' }],
     ['log.format', 'json', { logFormat: 'json' }],
-    ['log.format', 'logfmt', { logFormat: 'logfmt' }]
+    ['log.format', 'logfmt', { logFormat: 'logfmt' }],
+    ['push.group-ttl', '10m', { groupTtlNs: 600_000_000_000n }],
+    ['push.group-ttl', 'backup=1h', { jobTtlsNs: { backup: 3_600_000_000_000n } }],
+    ['push.group-ttl', 'a=b=0s', { jobTtlsNs: { 'a=b': 0n } }],
+    ['limits.body-size', '1024', { bodyLimit: 1024 }],
+    ['limits.series-per-push', '10', { limits: { ...defaultFlags().limits, seriesPerPush: 10 } }],
+    ['limits.series-per-group', '0', { limits: { ...defaultFlags().limits, seriesPerGroup: Infinity } }],
+    ['limits.groups', '5', { limits: { ...defaultFlags().limits, groups: 5 } }],
+    ['limits.series', '50', { limits: { ...defaultFlags().limits, series: 50 } }],
+    ['limits.label-name-length', '64', { limits: { ...defaultFlags().limits, labelNameLength: 64 } }],
+    ['limits.label-value-length', '256', { limits: { ...defaultFlags().limits, labelValueLength: 256 } }],
+    ['limits.labels-per-series', '0', { limits: { ...defaultFlags().limits, labelsPerSeries: Infinity } }],
+    ['web.read-timeout', '5s', { readTimeoutNs: 5_000_000_000n }],
+    ['web.read-timeout', '0s', { readTimeoutNs: 0n }]
   ]
   for (const [name, value, expected] of cases) {
     t.same(run([`--${name}=${value}`]), { ...defaultFlags(), ...expected }, `--${name}=${value}`)
     t.same(run([`--${name}`, value]), { ...defaultFlags(), ...expected }, `--${name} ${value}`)
   }
   t.equal(run(['--web.telemetry-path=']).telemetryPath, '', 'an empty value')
+  const ttls = run(['--push.group-ttl=5m', '--push.group-ttl=backup=1h', '--push.group-ttl=ci=0s'])
+  t.same([ttls.groupTtlNs, ttls.jobTtlsNs], [300_000_000_000n, { backup: 3_600_000_000_000n, ci: 0n }], 'the TTL flag repeats')
+  t.same(statusFlags(ttls)['push.group-ttl'], '5m0s,backup=1h0m0s,ci=0s')
+  t.same(run(['--push.group-ttl=backup=1h']).groupTtlNs, 0n, 'a job TTL alone leaves the default')
   t.equal(run(['--web.route-prefix', '--x']).routePrefix, '--x', 'the next argument is the value, whatever it looks like')
 })
 
@@ -130,7 +147,17 @@ t.test('bad command lines name the flag', async t => {
     [['--web.systemd-socket'], "flag '--web.systemd-socket' of the Go Pushgateway is not supported by pushgateway-middleware"],
     [['--no-web.systemd-socket'], "flag '--web.systemd-socket' of the Go Pushgateway is not supported by pushgateway-middleware"],
     [['--push.enable-utf8-names'], "flag '--push.enable-utf8-names' of the Go Pushgateway is not supported by pushgateway-middleware"],
-    [['--push.enable-utf8-names=false'], "flag '--push.enable-utf8-names' of the Go Pushgateway is not supported by pushgateway-middleware"]
+    [['--push.enable-utf8-names=false'], "flag '--push.enable-utf8-names' of the Go Pushgateway is not supported by pushgateway-middleware"],
+    [['--push.group-ttl=-1m'], 'invalid value "-1m" for flag \'--push.group-ttl\': expected a duration of 0s or more'],
+    [['--push.group-ttl==1m'], 'invalid value "=1m" for flag \'--push.group-ttl\': expected <duration> or <job>=<duration> with a job name'],
+    [['--push.group-ttl=backup=soon'], 'invalid value "backup=soon" for flag \'--push.group-ttl\': time: invalid duration "soon"'],
+    [['--limits.groups=-1'], 'invalid value "-1" for flag \'--limits.groups\': expected a whole number'],
+    [['--limits.series=1e6'], 'invalid value "1e6" for flag \'--limits.series\': expected a whole number'],
+    [['--limits.body-size=0'], 'invalid value "0" for flag \'--limits.body-size\': expected a positive number of bytes'],
+    [['--limits.body-size=16MiB'], 'invalid value "16MiB" for flag \'--limits.body-size\': expected a whole number'],
+    [['--limits.groups=1', '--limits.groups=2'], "flag '--limits.groups' cannot be repeated"],
+    [['--web.read-timeout=-1s'], 'invalid value "-1s" for flag \'--web.read-timeout\': expected a duration of 0s or more'],
+    [['--persistence.interval=-5m'], 'invalid value "-5m" for flag \'--persistence.interval\': expected a duration of 0s or more']
   ]
   for (const [argv, message] of cases) t.throws(() => parseArgs(argv), new FlagError(message), argv.join(' '))
   t.throws(() => parseArgs(['--nope']), { name: 'FlagError' })

@@ -247,3 +247,30 @@ t.test('a start that fails closes what was opened', async t => {
   t.ok(opened, 'the first address was opened')
   await t.rejects(send(`http://${opened}`, 'GET', '/-/healthy'), { code: 'ECONNREFUSED' }, 'and closed again')
 })
+
+t.test('expiry, limits and the read timeout from the flags', async t => {
+  const server = await startServer({
+    listenAddresses: ['127.0.0.1:0'],
+    groupTtlNs: 150_000_000n,
+    jobTtlsNs: { kept: 0n },
+    limits: { ...defaultFlags().limits, groups: 3 },
+    bodyLimit: 64,
+    readTimeoutNs: 0n
+  }, createLogger({ level: 'error', write: () => {} }))
+  t.teardown(() => server.close())
+  const base = `http://${server.addresses[0] as string}`
+  t.equal((await send(base, 'PUT', '/metrics/job/short', 'm 1\n')).status, 200)
+  t.equal((await send(base, 'PUT', '/metrics/job/kept', 'k 1\n')).status, 200)
+  t.equal((await send(base, 'PUT', '/metrics/job/other', 'o 1\n')).status, 200)
+  const refused = await send(base, 'PUT', '/metrics/job/fourth', 'f 1\n')
+  t.equal(refused.status, 429)
+  t.match(refused.body, '(limits.groups, --limits.groups)')
+  t.equal((await send(base, 'PUT', '/metrics/job/kept', 'k 1\n'.repeat(20))).status, 413, '--limits.body-size')
+  await new Promise(resolve => setTimeout(resolve, 200))
+  const metrics = (await send(base, 'GET', '/metrics')).body
+  t.notMatch(metrics, /job="short"|job="other"/, 'the default TTL expired these')
+  t.match(metrics, 'k{instance="",job="kept"} 1', '0s keeps this job')
+  t.match(metrics, 'pushgateway_groups_expired_total 2')
+  const status = JSON.parse((await send(base, 'GET', '/api/v1/status')).body) as { data: { flags: Record<string, string> } }
+  t.match(status.data.flags, { 'push.group-ttl': '150ms,kept=0s', 'limits.groups': '3', 'limits.body-size': '64', 'web.read-timeout': '0s' })
+})
