@@ -1,7 +1,15 @@
 import t from 'tap'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import express from 'express'
+import basicAuth from 'express-basic-auth'
+import Fastify from 'fastify'
+import fastifyBasicAuth from '@fastify/basic-auth'
 import { Registry } from 'prom-client'
 import { Pushgateway, type GatewayRequest, type PushgatewayOptions } from '../src/gateway.js'
 import type { AuthorizationContext, Authorize } from '../src/authorization.js'
+import { pushgateway } from '../src/express.js'
+import { fastifyPushgateway } from '../src/fastify.js'
 import { startFrontEnd } from './helpers/front-ends.js'
 import { sendText } from './helpers/http.js'
 
@@ -126,5 +134,33 @@ t.test('over HTTP, each adapter hands the hook its native request', async t => {
     t.equal(refused.headers['www-authenticate'], 'Bearer realm="pushgateway"', `${kind}: challenge`)
     t.equal(refused.body, 'authentication required to push the group {job="etl"}\n', `${kind}: message`)
     t.ok(natives.length === 2 && natives.every(native => typeof native === 'object' && native !== null && 'headers' in native), `${kind}: the framework's request`)
+  }
+})
+
+t.test('the README\'s framework-native alternatives in front of the mount', async t => {
+  const credentials = 'Basic ' + Buffer.from('ci:secret').toString('base64')
+
+  const app = express()
+  app.use('/pushgateway', basicAuth({ users: { ci: 'secret' }, challenge: true }), pushgateway({ registry: new Registry() }))
+  const server = await new Promise<Server>(resolve => { const s = app.listen(0, '127.0.0.1', () => { resolve(s) }) })
+  t.teardown(() => { server.close(); server.closeAllConnections() })
+  const express5 = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+
+  const fastify = Fastify()
+  await fastify.register(fastifyBasicAuth, { validate: async (user: string, password: string) => { if (user !== 'ci' || password !== 'secret') throw new Error('no') }, authenticate: true })
+  await fastify.register(async child => {
+    child.addHook('onRequest', child.basicAuth)
+    await child.register(fastifyPushgateway, { registry: new Registry() })
+  }, { prefix: '/pushgateway' })
+  const fastifyBase = await fastify.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => fastify.close())
+
+  for (const [name, base] of [['express-basic-auth', express5], ['@fastify/basic-auth', fastifyBase]] as const) {
+    const refused = await sendText(base, { method: 'PUT', path: '/pushgateway/metrics/job/a', body: 'm 1\n' })
+    t.equal(refused.status, 401, `${name}: no credentials`)
+    t.match(refused.headers['www-authenticate'], /^Basic/, `${name}: a Basic challenge`)
+    t.equal((await sendText(base, { method: 'PUT', path: '/pushgateway/metrics/job/a', body: 'm 1\n', headers: { authorization: credentials } })).status, 200, `${name}: with credentials`)
+    const read = await sendText(base, { method: 'GET', path: '/pushgateway/metrics', headers: { authorization: credentials } })
+    t.match(read.body, 'm{instance="",job="a"} 1', `${name}: the push is there`)
   }
 })
