@@ -1,0 +1,257 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs'
+import { open, rename, rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import type { Logger } from '../log.js'
+import { SnapshotError, decodeSnapshot, encodeSnapshot } from './snapshot.js'
+import type { GroupView } from './store.js'
+
+/** Options of a SnapshotFile. */
+export interface SnapshotFileOptions {
+  /** Path of the snapshot file; its directory must exist. Required. */
+  file: string
+  /** Minimum time between two writes after a change, in milliseconds (validated by the caller). Required. */
+  intervalMs: number
+  /** What to write, called at write time. Required. */
+  groups: () => Iterable<GroupView>
+  /** Where load failures, write failures and (at debug level) writes are logged. Required. */
+  log: Logger
+  /** The clock for the snapshot header and the names of files set aside. Default: the system clock. */
+  now?: () => Date
+}
+
+// setTimeout fires at once for longer delays; a write after 24.8 days instead of later is harmless.
+const MAX_TIMER_MS = 2 ** 31 - 1
+// A failing disk is retried at most this often, even with a shorter interval.
+const MIN_RETRY_MS = 1000
+// Directory fsync is not supported everywhere (Windows, some file systems); these say so.
+const UNSYNCABLE_DIRECTORY = new Set(['EISDIR', 'EINVAL', 'EPERM', 'ENOTSUP'])
+const REASON = /^[a-z][a-z0-9-]*$/
+
+/**
+ * The persistence file of a store: loads it at start, writes it atomically at most once per
+ * interval after changes and once more on close. A file that cannot be loaded is set aside under
+ * a name that says why, never overwritten.
+ */
+export class SnapshotFile {
+  readonly #file: string
+  readonly #dir: string
+  readonly #tempPrefix: string
+  readonly #intervalMs: number
+  readonly #groups: () => Iterable<GroupView>
+  readonly #log: Logger
+  readonly #now: () => Date
+  // When the last write started, on the monotonic clock; a write counts from construction.
+  #lastWriteAt = performance.now()
+  #lastWriteFailed = false
+  #dirty = false
+  #timer: NodeJS.Timeout | undefined
+  #inFlight: Promise<void> | undefined
+  #queued: Promise<void> | undefined
+  #closing: Promise<void> | undefined
+
+  constructor (options: SnapshotFileOptions) {
+    this.#file = options.file
+    this.#dir = dirname(options.file)
+    this.#tempPrefix = `${basename(options.file)}.tmp-`
+    this.#intervalMs = options.intervalMs
+    this.#groups = options.groups
+    this.#log = options.log
+    this.#now = options.now ?? (() => new Date())
+  }
+
+  /**
+   * Reads the groups of the file, synchronously, after removing temporary files a crash left.
+   * A missing file gives no groups; a file that cannot be read or decoded is set aside, logged
+   * at error level, and gives no groups. Throws when it cannot be set aside.
+   */
+  load (): GroupView[] {
+    this.#removeStaleTemps()
+    let data: Buffer
+    try {
+      data = readFileSync(this.#file)
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return []
+      this.#moveAside('unreadable', describe(err), 'could not load the persistence file; it was set aside and the gateway starts empty')
+      return []
+    }
+    try {
+      return decodeSnapshot(data)
+    } catch (err) {
+      /* c8 ignore next */
+      if (!(err instanceof SnapshotError)) throw err
+      this.#moveAside(err.reason, err.message, 'could not load the persistence file; it was set aside and the gateway starts empty')
+      return []
+    }
+  }
+
+  /**
+   * Renames the file aside, synchronously, to `<file>.<reason>-<time>`, and logs at error level
+   * with the cause; for a file whose groups were refused after loading. Throws when it cannot.
+   */
+  setAside (reason: string, cause: string): void {
+    if (!REASON.test(reason)) throw new Error(`the reason must be lower-case letters, digits and dashes, got ${JSON.stringify(reason)}`)
+    this.#moveAside(reason, cause, 'the persistence file was set aside; the next write starts a new one')
+  }
+
+  /** Notes that the groups changed: schedules a write at the earliest one interval after the last one. */
+  changed (): void {
+    if (this.#closing !== undefined) return
+    this.#dirty = true
+    this.#schedule()
+  }
+
+  /**
+   * Writes a snapshot now, atomically; after a write in flight if there is one. Never rejects:
+   * a failure is logged at error level and the write is retried after the interval.
+   */
+  write (): Promise<void> {
+    if (this.#queued !== undefined) return this.#queued
+    if (this.#inFlight === undefined) return this.#start()
+    const queued = this.#inFlight.then(async () => {
+      this.#queued = undefined
+      await this.#start()
+    })
+    this.#queued = queued
+    return queued
+  }
+
+  /** Stops scheduling and writes a last snapshot, after a write in flight; a second call returns the same promise. */
+  close (): Promise<void> {
+    this.#closing ??= this.write()
+    return this.#closing
+  }
+
+  #start (): Promise<void> {
+    const writing = this.#writeSnapshot().then(() => {
+      this.#inFlight = undefined
+      if (this.#dirty && this.#closing === undefined) this.#schedule()
+    })
+    this.#inFlight = writing
+    return writing
+  }
+
+  #schedule (): void {
+    if (this.#timer !== undefined || this.#inFlight !== undefined || this.#queued !== undefined) return
+    const spacing = this.#lastWriteFailed ? Math.max(this.#intervalMs, MIN_RETRY_MS) : this.#intervalMs
+    const delay = Math.min(Math.max(0, this.#lastWriteAt + spacing - performance.now()), MAX_TIMER_MS)
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      // eslint-disable-next-line no-void -- write() never rejects
+      void this.write()
+    }, delay)
+    this.#timer.unref()
+  }
+
+  async #writeSnapshot (): Promise<void> {
+    this.#cancelTimer()
+    this.#lastWriteAt = performance.now()
+    try {
+      const groups = [...this.#groups()]
+      const data = encodeSnapshot(groups, this.#now())
+      // Only now: a change made while the groups were read (an expiry) is in this snapshot.
+      this.#cancelTimer()
+      this.#dirty = false
+      await this.#replaceFile(data)
+      this.#lastWriteFailed = false
+      this.#log.debug('metrics persisted', { file: this.#file, groups: groups.length, bytes: data.length, ms: Math.round(performance.now() - this.#lastWriteAt) })
+    } catch (err) {
+      this.#dirty = true
+      this.#lastWriteFailed = true
+      this.#log.error('error persisting metrics', { file: this.#file, err: describe(err) })
+    }
+  }
+
+  #cancelTimer (): void {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+  }
+
+  // Write a temporary file, make it durable, rename it over the file, make the rename durable.
+  async #replaceFile (data: Buffer): Promise<void> {
+    const temp = join(this.#dir, `${this.#tempPrefix}${process.pid}-${randomBytes(8).toString('hex')}`)
+    try {
+      await writeDurably(temp, data)
+      await rename(temp, this.#file)
+    } catch (err) {
+      await this.#removeTemp(temp)
+      throw err
+    }
+    await syncDirectory(this.#dir)
+  }
+
+  async #removeTemp (temp: string): Promise<void> {
+    try {
+      await rm(temp, { force: true })
+    } catch (err) {
+      this.#log.error('could not remove a temporary persistence file', { file: temp, err: describe(err) })
+    }
+  }
+
+  #removeStaleTemps (): void {
+    let names: string[]
+    try {
+      names = readdirSync(this.#dir)
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT') this.#log.warn('could not look for stale temporary persistence files', { dir: this.#dir, err: describe(err) })
+      return
+    }
+    for (const name of names.filter(n => n.startsWith(this.#tempPrefix))) {
+      const path = join(this.#dir, name)
+      try {
+        unlinkSync(path)
+      } catch (err) {
+        this.#log.warn('could not remove a stale temporary persistence file', { file: path, err: describe(err) })
+      }
+    }
+  }
+
+  #moveAside (reason: string, cause: string, msg: string): void {
+    const aside = this.#asideName(reason)
+    try {
+      renameSync(this.#file, aside)
+    } catch (err) {
+      this.#log.error('could not set the persistence file aside; refusing to go on rather than overwrite it later', { file: this.#file, movedTo: aside, reason, cause, err: describe(err) })
+      throw new Error(`could not rename the persistence file ${this.#file} to ${aside}: ${describe(err)}`, { cause: err })
+    }
+    this.#log.error(msg, { file: this.#file, movedTo: aside, reason, err: cause })
+  }
+
+  // `<file>.<reason>-<ISO time with colons as dashes>`, with a counter if that name is taken.
+  #asideName (reason: string): string {
+    const base = `${this.#file}.${reason}-${this.#now().toISOString().replaceAll(':', '-')}`
+    let name = base
+    for (let n = 1; existsSync(name); n++) name = `${base}-${n}`
+    return name
+  }
+}
+
+async function writeDurably (path: string, data: Buffer): Promise<void> {
+  const handle = await open(path, 'wx', 0o600)
+  try {
+    await handle.writeFile(data)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+async function syncDirectory (dir: string): Promise<void> {
+  let handle
+  try {
+    handle = await open(dir, 'r')
+    await handle.sync()
+  } catch (err) {
+    if (!UNSYNCABLE_DIRECTORY.has(errorCode(err) ?? '')) throw err
+  } finally {
+    await handle?.close()
+  }
+}
+
+function errorCode (err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException).code
+}
+
+function describe (err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

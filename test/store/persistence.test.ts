@@ -1,0 +1,523 @@
+import t, { type Test } from 'tap'
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import * as fsPromises from 'node:fs/promises'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { SnapshotFile, type SnapshotFileOptions } from '../../src/store/persistence.js'
+import { decodeSnapshot, encodeSnapshot } from '../../src/store/snapshot.js'
+import type { LogFields, Logger } from '../../src/log.js'
+import type { GroupView } from '../../src/store/store.js'
+import type { MetricFamily } from '../../src/exposition/types.js'
+
+const NOW = new Date('2026-11-23T10:15:30.123Z')
+const STAMP = '2026-11-23T10-15-30.123Z'
+const AS_ROOT = process.getuid?.() === 0
+const LOAD_FAILED = 'could not load the persistence file; it was set aside and the gateway starts empty'
+
+interface Line { level: keyof Logger, msg: string, fields: LogFields }
+
+/** A logger that keeps its lines. */
+function recorder (): Logger & { lines: Line[] } {
+  const lines: Line[] = []
+  const at = (level: keyof Logger) => (msg: string, fields: LogFields = {}) => { lines.push({ level, msg, fields }) }
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
+}
+
+function gauge (name: string, value: number): MetricFamily {
+  return { name, type: 'gauge', metrics: [{ labels: [{ name: 'instance', value: '' }, { name: 'job', value: 'j' }], value }] }
+}
+
+function group (job: string, value = 1): GroupView {
+  const family = gauge('m', value)
+  return { labels: { job }, families: new Map([['m', { family, timeNs: 5n }]]), pushTimeNs: 5n, failureTimeNs: 0n }
+}
+
+/** A SnapshotFile over `groups`, counting the calls of its groups callback. */
+function snapshotFile (options: Partial<SnapshotFileOptions> & { file: string }, groups: GroupView[] = [group('a')]) {
+  const log = recorder()
+  const calls = { count: 0 }
+  const file = new SnapshotFile({
+    intervalMs: 0,
+    log,
+    now: () => NOW,
+    groups: () => {
+      calls.count++
+      return groups
+    },
+    ...options
+  })
+  return { snapshots: file, log, calls, groups }
+}
+
+function names (dir: string): string[] {
+  return readdirSync(dir).sort()
+}
+
+function errorLines (log: { lines: Line[] }): Line[] {
+  return log.lines.filter(line => line.level === 'error')
+}
+
+/** The value of `m` in the first group of the file, read without touching the directory. */
+function firstValue (file: string): number | undefined {
+  if (!existsSync(file)) return undefined
+  return decodeSnapshot(readFileSync(file))[0]?.families.get('m')?.family.metrics[0]?.value
+}
+
+async function until (condition: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition() && Date.now() < deadline) await sleep(5)
+}
+
+/** Asserts that load() set the file aside as `<file>.<reason>-<stamp>` with its bytes intact. */
+function assertSetAside (t: Test, dir: string, reason: string, bytes?: Buffer): void {
+  const file = join(dir, 'snap')
+  const { snapshots, log } = snapshotFile({ file })
+  t.strictSame(snapshots.load(), [], 'no groups')
+  const aside = `${file}.${reason}-${STAMP}`
+  t.notOk(existsSync(file), 'the file is gone from its place')
+  t.ok(existsSync(aside), `renamed to ${aside}`)
+  if (bytes !== undefined) t.strictSame(readFileSync(aside), bytes, 'with its bytes intact')
+  t.match(errorLines(log), [{ msg: LOAD_FAILED, fields: { file, movedTo: aside, reason, err: String } }], 'one error line naming both paths and the cause')
+  t.equal(log.lines.length, 1)
+}
+
+t.test('load', async t => {
+  t.test('a missing file gives no groups, silently', async t => {
+    const dir = t.testdir()
+    const { snapshots, log } = snapshotFile({ file: join(dir, 'snap') })
+    t.strictSame(snapshots.load(), [])
+    t.strictSame(log.lines, [])
+    t.strictSame(names(dir), [])
+  })
+
+  t.test('a missing directory too', async t => {
+    const dir = t.testdir()
+    const { snapshots, log } = snapshotFile({ file: join(dir, 'missing', 'snap') })
+    t.strictSame(snapshots.load(), [])
+    t.strictSame(log.lines, [])
+  })
+
+  t.test('reads what write wrote', async t => {
+    const dir = t.testdir()
+    const file = join(dir, 'snap')
+    const groups = [group('b', 2), group('a', NaN)]
+    const { snapshots, log } = snapshotFile({ file }, groups)
+    await snapshots.write()
+    t.strictSame(snapshotFile({ file }).snapshots.load(), groups)
+    t.equal(statSync(file).mode & 0o777, 0o600, 'mode 0600')
+    t.match(readFileSync(file, 'utf8'), /^pushgateway-middleware snapshot 1\n\{"writtenAt":"2026-11-23T10:15:30.123Z","groups":2\}\n/)
+    t.match(log.lines, [{ level: 'debug', msg: 'metrics persisted', fields: { file, groups: 2, bytes: statSync(file).size, ms: Number } }])
+    t.equal(log.lines.length, 1)
+    t.strictSame(names(dir), ['snap'], 'no temporary file is left')
+  })
+
+  t.test('uses the system clock by default', async t => {
+    const dir = t.testdir()
+    const file = join(dir, 'snap')
+    const snapshots = new SnapshotFile({ file, intervalMs: 0, log: recorder(), groups: () => [] })
+    const before = Date.now()
+    await snapshots.write()
+    const writtenAt = Date.parse((/"writtenAt":"([^"]+)"/.exec(readFileSync(file, 'utf8')))?.[1] ?? '')
+    t.ok(writtenAt >= before && writtenAt <= Date.now(), 'the header has the time of the write')
+  })
+
+  t.test('removes the temporary files of this snapshot a crash left, only those', async t => {
+    const dir = t.testdir({
+      'snap.tmp-123-abcdef': 'partial',
+      'snap.tmp-': '',
+      'snap.tmp-dir': { inside: 'x' },
+      'snap.tmp': 'not a temporary file of ours',
+      'snapshot.tmp-1-ab': 'another file\'s',
+      'other.tmp-1-ab': 'another file\'s',
+      'snap.invalid-2026-01-01T00-00-00.000Z': 'set aside before'
+    })
+    const { snapshots, log } = snapshotFile({ file: join(dir, 'snap') })
+    t.strictSame(snapshots.load(), [])
+    t.strictSame(names(dir), ['other.tmp-1-ab', 'snap.invalid-2026-01-01T00-00-00.000Z', 'snap.tmp', 'snap.tmp-dir', 'snapshot.tmp-1-ab'])
+    t.match(log.lines, [{ level: 'warn', msg: 'could not remove a stale temporary persistence file', fields: { file: join(dir, 'snap.tmp-dir'), err: /EISDIR|EPERM/ } }],
+      'a directory by that name is left, with a warning')
+    t.equal(log.lines.length, 1)
+  })
+
+  t.test('sets aside a file that is not a snapshot', async t => {
+    const bytes = Buffer.from('\u0000garbage\nmore')
+    assertSetAside(t, t.testdir({ snap: bytes }), 'invalid', bytes)
+  })
+
+  t.test('sets aside a snapshot cut short, wherever it was cut', async t => {
+    const whole = encodeSnapshot([group('a'), group('b')], NOW)
+    const header = whole.indexOf('\n') + 1
+    const cuts = [0, 10, header, header + 5, whole.indexOf('\n', header) + 1, whole.length - 20, whole.length - 1]
+    for (const cut of cuts) {
+      t.test(`at byte ${cut} of ${whole.length}`, async t => {
+        assertSetAside(t, t.testdir({ snap: whole.subarray(0, cut) }), 'invalid', whole.subarray(0, cut))
+      })
+    }
+  })
+
+  t.test('sets aside a snapshot of a newer version', async t => {
+    const bytes = Buffer.from('pushgateway-middleware snapshot 2\n{"anything":"new"}\n')
+    assertSetAside(t, t.testdir({ snap: bytes }), 'unsupported-version', bytes)
+  })
+
+  t.test('sets aside a directory in place of the file', async t => {
+    const dir = t.testdir({ snap: { kept: 'x' } })
+    assertSetAside(t, dir, 'unreadable')
+    t.equal(readFileSync(join(dir, `snap.unreadable-${STAMP}`, 'kept'), 'utf8'), 'x', 'with its content')
+  })
+
+  t.test('sets aside a file it may not read', { skip: AS_ROOT && 'root reads any file' }, async t => {
+    const dir = t.testdir({ snap: 'secret' })
+    chmodSync(join(dir, 'snap'), 0o000)
+    assertSetAside(t, dir, 'unreadable')
+  })
+
+  t.test('never overwrites a file set aside before at the same time', async t => {
+    const dir = t.testdir({ snap: 'garbage 3', [`snap.invalid-${STAMP}`]: 'garbage 1', [`snap.invalid-${STAMP}-1`]: 'garbage 2' })
+    const { snapshots, log } = snapshotFile({ file: join(dir, 'snap') })
+    t.strictSame(snapshots.load(), [])
+    t.equal(readFileSync(join(dir, `snap.invalid-${STAMP}`), 'utf8'), 'garbage 1')
+    t.equal(readFileSync(join(dir, `snap.invalid-${STAMP}-1`), 'utf8'), 'garbage 2')
+    t.equal(readFileSync(join(dir, `snap.invalid-${STAMP}-2`), 'utf8'), 'garbage 3')
+    t.match(log.lines, [{ fields: { movedTo: join(dir, `snap.invalid-${STAMP}-2`) } }])
+  })
+
+  t.test('throws when it cannot set the file aside', async t => {
+    const dir = t.testdir({ 'not-a-dir': 'x' })
+    const file = join(dir, 'not-a-dir', 'snap')
+    const { snapshots, log } = snapshotFile({ file })
+    t.throws(() => snapshots.load(), { message: `could not rename the persistence file ${file} to ${file}.unreadable-${STAMP}: ENOTDIR: not a directory, rename '${file}' -> '${file}.unreadable-${STAMP}'` })
+    t.match(log.lines, [
+      { level: 'warn', msg: 'could not look for stale temporary persistence files', fields: { dir: join(dir, 'not-a-dir'), err: /ENOTDIR/ } },
+      { level: 'error', msg: 'could not set the persistence file aside; refusing to go on rather than overwrite it later', fields: { file, movedTo: `${file}.unreadable-${STAMP}`, reason: 'unreadable', cause: /ENOTDIR/, err: /ENOTDIR/ } }
+    ])
+    t.equal(readFileSync(join(dir, 'not-a-dir'), 'utf8'), 'x')
+  })
+})
+
+t.test('setAside', async t => {
+  t.test('renames the file aside and logs why', async t => {
+    const dir = t.testdir({ snap: 'kept' })
+    const file = join(dir, 'snap')
+    const { snapshots, log } = snapshotFile({ file })
+    snapshots.setAside('inconsistent', '1 of 2 groups refused')
+    t.strictSame(names(dir), [`snap.inconsistent-${STAMP}`])
+    t.equal(readFileSync(join(dir, `snap.inconsistent-${STAMP}`), 'utf8'), 'kept')
+    t.strictSame(log.lines, [{
+      level: 'error',
+      msg: 'the persistence file was set aside; the next write starts a new one',
+      fields: { file, movedTo: `${file}.inconsistent-${STAMP}`, reason: 'inconsistent', err: '1 of 2 groups refused' }
+    }])
+  })
+
+  t.test('throws when it cannot', async t => {
+    const { snapshots, log } = snapshotFile({ file: join(t.testdir(), 'snap') })
+    t.throws(() => { snapshots.setAside('inconsistent', 'x') }, { message: /^could not rename the persistence file .*: ENOENT/ })
+    t.match(errorLines(log), [{ msg: /^could not set the persistence file aside/ }])
+  })
+
+  t.test('refuses a reason that does not fit in a file name', async t => {
+    const dir = t.testdir({ snap: 'kept' })
+    const { snapshots } = snapshotFile({ file: join(dir, 'snap') })
+    for (const reason of ['', 'Bad', '../x', 'a b', '-x']) {
+      t.throws(() => { snapshots.setAside(reason, 'x') }, { message: `the reason must be lower-case letters, digits and dashes, got ${JSON.stringify(reason)}` })
+    }
+    t.strictSame(names(dir), ['snap'])
+  })
+})
+
+t.test('changed', async t => {
+  t.test('coalesces changes into one write per interval', async t => {
+    const dir = t.testdir()
+    const file = join(dir, 'snap')
+    const groups = [group('a', 0)]
+    const { snapshots, calls } = snapshotFile({ file, intervalMs: 50 }, groups)
+    const started = Date.now()
+    for (let i = 1; i <= 40; i++) {
+      groups[0] = group('a', i)
+      snapshots.changed()
+      await sleep(5)
+    }
+    const elapsed = Date.now() - started
+    await until(() => firstValue(file) === 40)
+    t.equal(firstValue(file), 40, 'the last change is written')
+    t.ok(calls.count >= 2, `written more than once while changes went on (${calls.count} writes)`)
+    t.ok(calls.count <= Math.ceil(elapsed / 50) + 1, `at most one write per interval (${calls.count} writes in ${elapsed} ms)`)
+    const count = calls.count
+    await sleep(80)
+    t.equal(calls.count, count, 'no write without a change')
+  })
+
+  t.test('writes one interval after construction at the earliest, at once after a quiet interval', async t => {
+    const writes: number[] = []
+    const constructed = performance.now()
+    const snapshots = new SnapshotFile({ file: join(t.testdir(), 'snap'), intervalMs: 200, log: recorder(), groups: () => { writes.push(performance.now()); return [] } })
+    snapshots.changed()
+    await until(() => writes.length === 1)
+    t.ok((writes[0] as number) - constructed >= 199, 'not before one interval after construction')
+    await sleep(250)
+    const changed = performance.now()
+    snapshots.changed()
+    await until(() => writes.length === 2)
+    t.ok((writes[1] as number) - changed < 150, 'at once when the interval has passed')
+  })
+
+  t.test('a change during a write is written after it', async t => {
+    const dir = t.testdir()
+    const file = join(dir, 'snap')
+    const groups = [group('a', 1)]
+    const { snapshots, calls } = snapshotFile({ file }, groups)
+    const writing = snapshots.write()
+    groups[0] = group('a', 2)
+    snapshots.changed()
+    await writing
+    await until(() => firstValue(file) === 2)
+    t.equal(firstValue(file), 2)
+    t.equal(calls.count, 2)
+  })
+
+  t.test('a change made while the groups are read is in that write, no other', async t => {
+    let calls = 0
+    const snapshots: SnapshotFile = new SnapshotFile({
+      file: join(t.testdir(), 'snap'),
+      intervalMs: 20,
+      log: recorder(),
+      groups: () => {
+        calls++
+        snapshots.changed()
+        return []
+      }
+    })
+    await snapshots.write()
+    await sleep(60)
+    t.equal(calls, 1)
+  })
+
+  t.test('a write cancels a pending one', async t => {
+    const { snapshots, calls } = snapshotFile({ file: join(t.testdir(), 'snap'), intervalMs: 30 })
+    snapshots.changed()
+    await snapshots.write()
+    await sleep(60)
+    t.equal(calls.count, 1)
+  })
+
+  t.test('does not keep the process alive, even with a very long interval', async t => {
+    const timers = (): number => process.getActiveResourcesInfo().filter(name => name === 'Timeout').length
+    const { snapshots, calls } = snapshotFile({ file: join(t.testdir(), 'snap'), intervalMs: 1e12 })
+    const before = timers()
+    snapshots.changed()
+    t.equal(timers(), before, 'the timer is unref()ed')
+    await sleep(30)
+    t.equal(calls.count, 0, 'and not fired at once')
+    await snapshots.close()
+  })
+})
+
+t.test('write failures', async t => {
+  t.test('a groups callback that throws: logged, retried on the next change', async t => {
+    const dir = t.testdir()
+    const file = join(dir, 'snap')
+    const log = recorder()
+    let fail: unknown = new Error('store broken')
+    let calls = 0
+    const snapshots = new SnapshotFile({
+      file,
+      intervalMs: 0,
+      log,
+      groups: () => {
+        calls++
+        if (fail !== undefined) throw fail
+        return [group('a')]
+      }
+    })
+    await snapshots.write()
+    t.strictSame(errorLines(log), [{ level: 'error', msg: 'error persisting metrics', fields: { file, err: 'store broken' } }])
+    t.strictSame(names(dir), [], 'nothing written')
+    fail = 'a string'
+    await snapshots.write()
+    t.match(errorLines(log)[1], { fields: { err: 'a string' } }, 'a thrown value that is not an Error')
+    fail = undefined
+    const failedAt = Date.now()
+    snapshots.changed()
+    await until(() => existsSync(file), 3000)
+    t.ok(Date.now() - failedAt >= 900, 'a failing write is retried at most once a second')
+    t.strictSame(snapshotFile({ file }).snapshots.load(), [group('a')])
+    t.equal(calls, 3)
+  })
+
+  t.test('is retried after the interval without another change', async t => {
+    const dir = t.testdir()
+    const file = join(dir, 'snap')
+    const { snapshots, calls, log } = snapshotFile({ file, intervalMs: 20 })
+    rmSync(dir, { recursive: true })
+    await snapshots.write()
+    t.match(errorLines(log), [{ msg: 'error persisting metrics', fields: { file, err: /ENOENT/ } }], 'a missing directory')
+    mkdirSync(dir)
+    await until(() => calls.count === 2, 3000)
+    await until(() => existsSync(file))
+    t.strictSame(names(dir), ['snap'], 'the retry wrote the file')
+    await snapshots.close()
+  })
+
+  t.test('the temporary file is removed when the rename fails', async t => {
+    const dir = t.testdir({ snap: { 'in-the-way': 'x' } })
+    const file = join(dir, 'snap')
+    const { snapshots, log } = snapshotFile({ file })
+    await snapshots.write()
+    t.match(errorLines(log), [{ msg: 'error persisting metrics', fields: { file, err: /EISDIR|ENOTEMPTY|EEXIST/ } }])
+    t.strictSame(names(dir), ['snap'], 'no temporary file is left')
+    t.strictSame(names(file), ['in-the-way'])
+  })
+
+  t.test('a read-only directory', { skip: AS_ROOT && 'root writes anywhere' }, async t => {
+    const dir = t.testdir()
+    const { snapshots, log } = snapshotFile({ file: join(dir, 'snap') })
+    chmodSync(dir, 0o500)
+    await snapshots.write()
+    chmodSync(dir, 0o700)
+    t.match(errorLines(log), [{ msg: 'error persisting metrics', fields: { err: /EACCES/ } }])
+  })
+
+  t.test('a failed last write on close is not retried', async t => {
+    const { snapshots, calls, log } = snapshotFile({ file: join(t.testdir(), 'missing', 'snap') })
+    await snapshots.close()
+    await sleep(1100)
+    t.equal(calls.count, 1)
+    t.equal(errorLines(log).length, 1)
+  })
+})
+
+t.test('writes never overlap', async t => {
+  const fs = slowRenames()
+  const { SnapshotFile } = await t.mockImport<typeof import('../../src/store/persistence.js')>('../../src/store/persistence.js', { 'node:fs/promises': fs.module })
+  const dir = t.testdir()
+  const groups = [group('a', 1)]
+  let calls = 0
+  const snapshots = new SnapshotFile({ file: join(dir, 'snap'), intervalMs: 0, log: recorder(), groups: () => { calls++; return groups } })
+  const first = snapshots.write()
+  groups[0] = group('a', 2)
+  const second = snapshots.write()
+  const third = snapshots.write()
+  t.equal(second, third, 'calls during a write share the next one')
+  await Promise.all([first, second, third])
+  t.equal(calls, 2, 'one write, then one more')
+  t.equal(fs.maxConcurrent, 1, 'one at a time')
+  t.equal(firstValue(join(dir, 'snap')), 2)
+})
+
+t.test('close', async t => {
+  t.test('writes even without a change, once however often called', async t => {
+    const file = join(t.testdir(), 'snap')
+    const { snapshots, calls } = snapshotFile({ file, intervalMs: 3_600_000 })
+    const closing = snapshots.close()
+    t.equal(snapshots.close(), closing, 'the same promise')
+    await closing
+    t.equal(calls.count, 1)
+    t.strictSame(snapshotFile({ file }).snapshots.load(), [group('a')])
+    snapshots.changed()
+    await sleep(30)
+    t.equal(calls.count, 1, 'changed() after close does nothing')
+  })
+
+  t.test('cancels a pending write and writes at once', async t => {
+    const { snapshots, calls } = snapshotFile({ file: join(t.testdir(), 'snap'), intervalMs: 3_600_000 })
+    snapshots.changed()
+    await snapshots.close()
+    t.equal(calls.count, 1)
+  })
+
+  t.test('waits for a write in flight, then writes once more', async t => {
+    const fs = slowRenames()
+    const { SnapshotFile } = await t.mockImport<typeof import('../../src/store/persistence.js')>('../../src/store/persistence.js', { 'node:fs/promises': fs.module })
+    const file = join(t.testdir(), 'snap')
+    const groups = [group('a', 1)]
+    const snapshots = new SnapshotFile({ file, intervalMs: 0, log: recorder(), groups: () => groups })
+    const writing = snapshots.write()
+    snapshots.changed()
+    groups[0] = group('a', 2)
+    await snapshots.close()
+    t.equal(fs.renames, 2)
+    t.equal(fs.maxConcurrent, 1)
+    await writing
+    t.equal(firstValue(file), 2, 'the last write holds the last change')
+  })
+})
+
+t.test('directory fsync', async t => {
+  const cases: Array<[string, Partial<Record<'open' | 'sync', Error>>, RegExp | undefined]> = [
+    ['open refused with EISDIR (Windows)', { open: errno('EISDIR') }, undefined],
+    ['fsync refused with EINVAL', { sync: errno('EINVAL') }, undefined],
+    ['fsync refused with EPERM', { sync: errno('EPERM') }, undefined],
+    ['fsync refused with ENOTSUP', { sync: errno('ENOTSUP') }, undefined],
+    ['fsync failing with EIO', { sync: errno('EIO') }, /EIO/],
+    ['fsync failing without a code', { sync: new Error('odd') }, /^odd$/],
+    ['open failing with EMFILE', { open: errno('EMFILE') }, /EMFILE/]
+  ]
+  for (const [name, failures, logged] of cases) {
+    t.test(name, async t => {
+      const { SnapshotFile } = await t.mockImport<typeof import('../../src/store/persistence.js')>('../../src/store/persistence.js', {
+        'node:fs/promises': { ...fsPromises, open: failingDirectoryOpen(failures) }
+      })
+      const file = join(t.testdir(), 'snap')
+      const log = recorder()
+      await new SnapshotFile({ file, intervalMs: 3_600_000, log, groups: () => [group('a')] }).write()
+      t.strictSame(snapshotFile({ file }).snapshots.load(), [group('a')], 'the file is in place')
+      if (logged === undefined) t.strictSame(errorLines(log), [], 'ignored: the platform cannot')
+      else t.match(errorLines(log), [{ msg: 'error persisting metrics', fields: { err: logged } }], 'logged')
+    })
+  }
+})
+
+t.test('a temporary file that cannot be removed is logged too', async t => {
+  const { SnapshotFile } = await t.mockImport<typeof import('../../src/store/persistence.js')>('../../src/store/persistence.js', {
+    'node:fs/promises': {
+      ...fsPromises,
+      rename: async () => { throw errno('EXDEV') },
+      rm: async () => { throw errno('EBUSY') }
+    }
+  })
+  const dir = t.testdir()
+  const log = recorder()
+  await new SnapshotFile({ file: join(dir, 'snap'), intervalMs: 0, log, groups: () => [] }).write()
+  t.match(errorLines(log), [
+    { msg: 'could not remove a temporary persistence file', fields: { file: new RegExp(`^${join(dir, 'snap')}\\.tmp-${process.pid}-[0-9a-f]{16}$`), err: /EBUSY/ } },
+    { msg: 'error persisting metrics', fields: { err: /EXDEV/ } }
+  ])
+})
+
+function errno (code: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: simulated`), { code })
+}
+
+/** `fs/promises` whose rename takes 30 ms and counts renames at the same time. */
+function slowRenames () {
+  const state = { renames: 0, active: 0, maxConcurrent: 0, module: {} }
+  state.module = {
+    ...fsPromises,
+    rename: async (from: string, to: string) => {
+      state.renames++
+      state.maxConcurrent = Math.max(state.maxConcurrent, ++state.active)
+      await sleep(30)
+      await fsPromises.rename(from, to)
+      state.active--
+    }
+  }
+  return state
+}
+
+/** `fs/promises.open` failing for directories as told: at open, or at fsync. */
+function failingDirectoryOpen (failures: Partial<Record<'open' | 'sync', Error>>) {
+  return async (path: string, flags: string, mode?: number) => {
+    const handle = await fsPromises.open(path, flags, mode)
+    if (!(await handle.stat()).isDirectory()) return handle
+    if (failures.open !== undefined) {
+      await handle.close()
+      throw failures.open
+    }
+    if (failures.sync !== undefined) {
+      const error = failures.sync
+      return { sync: async () => { throw error }, close: async () => { await handle.close() } }
+    }
+    return handle
+  }
+}
