@@ -76,7 +76,7 @@ function describe ({ action, key }: AuthorizationContext): string {
   switch (action) {
     case 'push':
     case 'delete':
-      return `to ${action} the group ${formatLabels(groupLabelPairs({ ...key?.labels, job: key?.job ?? '' }))}`
+      return `to ${action} the group ${formatLabels(groupLabelPairs({ ...(key as AuthorizationKey).labels, job: (key as AuthorizationKey).job }))}`
     case 'wipe':
       return 'to wipe the store'
     case 'read':

@@ -15,7 +15,7 @@ import { MemoryStore, groupId } from './store/memory-store.js'
 import { ExpiryQueue, resolveExpiry, type ExpiryOptions, type TtlOf } from './store/expiry.js'
 import { checkPushLimits, resolveLimits, type Limits, type ResolvedLimits } from './store/limits.js'
 import { SnapshotFile } from './store/persistence.js'
-import { authorizeRequest, type Action, type Authorize } from './authorization.js'
+import { authorizeRequest, type Action, type Authorize, type AuthorizationKey } from './authorization.js'
 import { createLogger, type Logger } from './log.js'
 import { GatewayMetrics, registeredType } from './own-metrics.js'
 import { API_HEADERS, metricsApiBody, statusApiBody } from './api.js'
@@ -248,7 +248,7 @@ export class Pushgateway {
           return memoryStore.groups()
         }
       })
-      this.#restore(memoryStore, this.#snapshots)
+      this.#restore(memoryStore, this.#snapshots, persistence.file)
     }
     // Last, once every option is known to be valid: this changes the caller's registry.
     this.#registryMetrics = this.registry.metrics.bind(this.registry)
@@ -390,33 +390,34 @@ export class Pushgateway {
     return deleting.length === 0 ? undefined : Promise.all(deleting)
   }
 
-  #restore (store: MemoryStore, snapshots: SnapshotFile): void {
+  #restore (store: MemoryStore, snapshots: SnapshotFile, file: string): void {
     const views = snapshots.load()
     const refused: string[] = []
     for (const view of views) {
       try {
         store.restore(view)
       } catch (err) {
-        if (!(err instanceof InconsistentPushError)) throw err
-        refused.push(err.message)
-        this.#log.error('could not restore a group from the persistence file', { group: JSON.stringify(view.labels), err: err.message })
+        // Only an inconsistency is possible here: the snapshot decoded, so the group is well formed.
+        const message = (err as Error).message
+        refused.push(message)
+        this.#log.error('could not restore a group from the persistence file', { group: JSON.stringify(view.labels), err: message })
       }
     }
     if (refused.length > 0) snapshots.setAside('inconsistent', `${refused.length} of ${views.length} groups refused, the first: ${refused[0] as string}`)
     // Oldest first: the expiry queue keeps each TTL's groups in push order.
     const byTime = views.map(view => ({ labels: view.labels, timeNs: view.pushTimeNs > 0n ? view.pushTimeNs : view.failureTimeNs }))
-    byTime.sort((a, b) => a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0)
+    byTime.sort((a, b) => Number(a.timeNs - b.timeNs))
     for (const { labels, timeNs } of byTime) {
       const ttlNs = this.#ttlOf?.(groupingKeyOf(labels))
       if (ttlNs !== undefined) this.#expiry.schedule(groupId(labels), labels, ttlNs, timeNs)
     }
-    if (views.length > 0) this.#log.info('restored groups from the persistence file', { file: this.#flags['persistence.file'] ?? '', groups: views.length - refused.length })
+    if (views.length > 0) this.#log.info('restored groups from the persistence file', { file, groups: views.length - refused.length })
   }
 
-  async #allow (action: Action, request: GatewayRequest, key?: GroupingKey): Promise<void> {
+  async #allow (action: Action, request: GatewayRequest, key?: AuthorizationKey): Promise<void> {
     if (this.#authorize === undefined) return
     const seen = { method: request.method, url: request.url, headers: request.headers, ...(request.native === undefined ? {} : { native: request.native }) }
-    await authorizeRequest(this.#authorize, { action, request: seen, ...(key === undefined ? {} : { key: { job: key.job, labels: key.labels ?? {} } }) })
+    await authorizeRequest(this.#authorize, { action, request: seen, ...(key === undefined ? {} : { key }) })
   }
 
   async #handlePushPath (method: string, path: string, request: GatewayRequest): Promise<GatewayResponse> {
@@ -428,8 +429,9 @@ export class Pushgateway {
     let response: GatewayResponse
     try {
       const key = parseGroupingPath(path.slice('/metrics'.length))
-      await this.#allow(handler, request, key)
+      // Taken before the hook runs: what it does with the key cannot change the group.
       const labels = { ...key.labels, job: key.job }
+      await this.#allow(handler, request, key)
       if (method === 'DELETE') {
         await this.#delete(labels)
         response = emptyResponse(202)

@@ -16,7 +16,7 @@ export class GatewayMetrics {
   readonly groupsExpired: Counter
 
   /** `expire` runs before the store's size is read, so that expired groups are not counted. */
-  constructor (registry: Registry, store: MetricStore, expire: () => unknown = () => undefined) {
+  constructor (registry: Registry, store: MetricStore, expire: () => unknown) {
     this.requests = reuse(registry, 'pushgateway_http_requests_total', () => new Counter({
       name: 'pushgateway_http_requests_total',
       help: 'Total HTTP requests processed by the Pushgateway, excluding scrapes.',

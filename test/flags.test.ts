@@ -78,6 +78,7 @@ t.test('every flag, with = and with a separate argument', async t => {
   t.same([ttls.groupTtlNs, ttls.jobTtlsNs], [300_000_000_000n, { backup: 3_600_000_000_000n, ci: 0n }], 'the TTL flag repeats')
   t.same(statusFlags(ttls)['push.group-ttl'], '5m0s,backup=1h0m0s,ci=0s')
   t.same(run(['--push.group-ttl=backup=1h']).groupTtlNs, 0n, 'a job TTL alone leaves the default')
+  t.equal(statusFlags(run(['--limits.groups=0']))['limits.groups'], '0', 'no limit is reported as 0, as given')
   t.equal(run(['--web.route-prefix', '--x']).routePrefix, '--x', 'the next argument is the value, whatever it looks like')
 })
 

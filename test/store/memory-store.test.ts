@@ -268,3 +268,21 @@ t.test('formatLabels', async t => {
 function withoutTimestamps (exposition: string): string {
   return exposition.replace(/^(# (HELP|TYPE) )?push_(failure_)?time_seconds.*\n/gm, '')
 }
+
+t.test('restore() adds a group as it was saved', async t => {
+  const saved = new MemoryStore()
+  pushText(saved, { job: 'a' }, '# HELP m Help.\nm 1\n', { at: 5 })
+  saved.recordFailure({ job: 'a' }, 7_000_000_000n)
+  const view = [...saved.groups()][0] as GroupView
+  const store = new MemoryStore()
+  store.restore(view)
+  t.equal(store.render('text', []), saved.render('text', []), 'the same exposition, times included')
+  t.throws(() => { store.restore(view) }, { code: 'ERR_INCONSISTENT', message: /the group \{job="a"\} is there already/ })
+  const bare: GroupView = { labels: { job: 'b' }, families: new Map([['n', { family: { name: 'n', type: 'gauge', metrics: [{ labels: [{ name: 'instance', value: '' }, { name: 'job', value: 'b' }], value: 2 }] }, timeNs: 3n }]]), pushTimeNs: 3_000_000_000n, failureTimeNs: 0n }
+  store.restore(bare)
+  t.match(store.render('text', []), /push_failure_time_seconds\{instance="",job="b"\} 0\n[^]*push_time_seconds\{instance="",job="b"\} 3\n/, 'timestamp families made from the times when the view has none')
+  t.same(store.size(), { groups: 2, series: 6 })
+  const clash: GroupView = { ...bare, labels: { job: 'c' }, families: new Map([['n', { family: { name: 'n', type: 'counter', metrics: [{ labels: [{ name: 'job', value: 'c' }], value: 1 }] }, timeNs: 3n }]]) }
+  t.throws(() => { store.restore(clash) }, { code: 'ERR_INCONSISTENT', message: /is not a GAUGE|another group pushed the family as GAUGE/ })
+  t.equal(store.size().groups, 2, 'nothing added')
+})
