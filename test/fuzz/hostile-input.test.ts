@@ -13,6 +13,9 @@ import { send } from '../helpers/http.js'
 import { PROMTOOL, requirePeers } from '../helpers/peers.js'
 import { accept, acceptEncoding, body, contentEncoding, contentType, method, path, type Body } from './arbitraries.js'
 
+// About 25 s alone here; tap's default of 30 s per file is too close on a busy 2-core machine.
+t.setTimeout(180_000)
+
 const OPENMETRICS = 'application/openmetrics-text; version=1.0.0; charset=utf-8'
 const JOBS = ['a', 'b', 'c']
 const OPENMETRICS_VALUE_RULES = /invalid value \S+ of \w+ sample "[^"]*": must (not be NaN|not be negative|be an integer)|negative _g?sum but no negative buckets|has a _sum but negative buckets/

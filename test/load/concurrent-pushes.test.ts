@@ -425,6 +425,9 @@ interface Run {
   checkMs: number
 }
 
+// Bounded runs that take about 20 s alone; tap's default of 30 s per file is too close on a busy 2-core machine.
+t.setTimeout(180_000)
+
 for (const [index, kind] of FRONT_ENDS.entries()) {
   t.test(kind, async t => {
     const frontEnd = await startFrontEnd(kind)

@@ -85,6 +85,9 @@ function errorLines (log: string): string[] {
   return log.split('\n').filter(line => line.includes('level=error'))
 }
 
+// Bounded runs that take about 20 s alone; tap's default of 30 s per file is too close on a busy 2-core machine.
+t.setTimeout(180_000)
+
 t.test('SIGKILL after a write: the restarted gateway shows exactly what it showed', { timeout: 20_000 }, async t => {
   const file = join(t.testdir(), 'snapshot')
   const first = await startGateway(t, file, '50ms')
