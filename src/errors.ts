@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'ERR_LIMIT_EXCEEDED'
   | 'ERR_UNAUTHORIZED'
   | 'ERR_INCONSISTENT'
+  | 'ERR_AGGREGATION'
   | 'ERR_NOT_FOUND'
   | 'ERR_METHOD_NOT_ALLOWED'
   | 'ERR_FORBIDDEN'
@@ -63,6 +64,14 @@ export class InconsistentPushError extends PushgatewayError {
   override name = 'InconsistentPushError'
   constructor (message: string) {
     super('ERR_INCONSISTENT', `pushed metrics are invalid or inconsistent with existing metrics: ${message}`, 400)
+  }
+}
+
+/** An aggregate push cannot be added to what its group holds, for example histograms with other bucket bounds. */
+export class AggregationError extends PushgatewayError {
+  override name = 'AggregationError'
+  constructor (message: string) {
+    super('ERR_AGGREGATION', message, 400)
   }
 }
 
