@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import fp from 'fastify-plugin'
-import { gatewayFromOptions, type Pushgateway, type GatewayRequest, type PushgatewayOptions } from './gateway.js'
+import { gatewayFromOptions, isPushPath, type Pushgateway, type GatewayRequest, type PushgatewayOptions } from './gateway.js'
 import type { RequestBody } from './body.js'
 import { InvalidOptionError } from './errors.js'
 
@@ -24,6 +24,7 @@ export interface FastifyPushgatewayOptions extends PushgatewayOptions {
 
 // The surface besides the exposition; `gateway.handle()` tells methods and unknown API paths apart.
 const SURFACE_ROUTES = ['/metrics/job/*', '/metrics/job@base64/*', '/api/v1/*', '/-/healthy', '/-/ready', '/-/quit']
+const AGGREGATE_ROUTES = ['/aggregate/job/*', '/aggregate/job@base64/*']
 const SLASH = 0x2f
 
 const plugin: FastifyPluginAsync<FastifyPushgatewayOptions> = async function pushgatewayPlugin (fastify, options) {
@@ -38,7 +39,7 @@ const plugin: FastifyPluginAsync<FastifyPushgatewayOptions> = async function pus
     passBodiesThrough(routes)
     const handler = handlerFor(gateway, mountOf(routes.prefix))
     const method = routes.supportedMethods
-    for (const url of routePaths(telemetryPath)) routes.route({ method, url, handler })
+    for (const url of routePaths(telemetryPath, gateway.aggregates)) routes.route({ method, url, handler })
   }, prefix === undefined ? {} : { prefix })
 }
 
@@ -52,15 +53,16 @@ function prefixOf (options: FastifyPushgatewayOptions): string | undefined {
   throw new InvalidOptionError('prefix', 'a string', prefix)
 }
 
-function routePaths (telemetryPath: string | false): string[] {
-  if (telemetryPath === false || isSurfacePath(telemetryPath)) return SURFACE_ROUTES
+function routePaths (telemetryPath: string | false, aggregates: boolean): string[] {
+  const surface = aggregates ? [...SURFACE_ROUTES, ...AGGREGATE_ROUTES] : SURFACE_ROUTES
+  if (telemetryPath === false || isSurfacePath(telemetryPath, aggregates)) return surface
   // A `:` would start a route parameter; `::` is find-my-way's literal colon.
-  return [...SURFACE_ROUTES, telemetryPath.replaceAll(':', '::')]
+  return [...surface, telemetryPath.replaceAll(':', '::')]
 }
 
-function isSurfacePath (path: string): boolean {
-  return path.startsWith('/metrics/job/') || path.startsWith('/metrics/job@base64/') || path.startsWith('/api/v1/') ||
-    path === '/-/healthy' || path === '/-/ready' || path === '/-/quit'
+// The telemetry path inside a routed prefix is served by that route already.
+function isSurfacePath (path: string, aggregates: boolean): boolean {
+  return (isPushPath(path) && (aggregates || !path.startsWith('/aggregate/'))) || path.startsWith('/api/v1/') || path === '/-/healthy' || path === '/-/ready' || path === '/-/quit'
 }
 
 // Hands the request stream to the core untouched (it decodes gzip and applies `bodyLimit` itself);

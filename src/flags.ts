@@ -1,4 +1,5 @@
 import { goQuote } from './go-quote.js'
+import { GAUGE_RULES, type GaugeRule } from './store/aggregate.js'
 import { DEFAULT_LIMITS, LIMIT_FLAGS, type ResolvedLimits } from './store/limits.js'
 import { DEFAULT_BODY_LIMIT, DEFAULT_READ_TIMEOUT } from './body.js'
 
@@ -26,6 +27,10 @@ export interface ServerFlags {
   groupTtlNs: bigint
   /** `--push.group-ttl=<job>=<duration>` (repeatable): TTLs by job in nanoseconds that override `groupTtlNs`; `0n` keeps that job's groups. Default none. */
   jobTtlsNs: Record<string, bigint>
+  /** `--aggregate.gauge-rule=<rule>`: how aggregate pushes combine gauges (`last`, `sum`, `min`, `max`). Default `'last'`. */
+  gaugeRule: GaugeRule
+  /** `--aggregate.gauge-rule=<family>=<rule>` (repeatable): rules by gauge family that override `gaugeRule`. Default none. */
+  gaugeRules: Record<string, GaugeRule>
   /** `--limits.body-size`: largest request body in bytes, after decompression. Default 16 MiB. */
   bodyLimit: number
   /** `--limits.*`: the push and store limits; `Infinity` where the flag is 0. Default `DEFAULT_LIMITS`. */
@@ -53,7 +58,7 @@ export class FlagError extends Error {
 
 interface FlagSpec {
   name: string
-  kind: 'string' | 'bool' | 'duration' | 'enum' | 'url' | 'count' | 'ttl'
+  kind: 'string' | 'bool' | 'duration' | 'enum' | 'url' | 'count' | 'ttl' | 'rule'
   help: string
   fallback: string
   values?: readonly string[]
@@ -81,6 +86,7 @@ const SPECS: readonly FlagSpec[] = [
   { name: 'persistence.interval', kind: 'duration', fallback: '5m', help: 'The minimum interval at which to write out the persistence file.', apply: (f, v) => { f.persistenceIntervalNs = parseGoDuration(v) } },
   { name: 'push.disable-consistency-check', kind: 'bool', fallback: 'false', help: 'Do not check consistency of pushed metrics. DANGEROUS.', apply: (f, v) => { f.disableConsistencyCheck = BOOLS[v] === true } },
   { name: 'push.group-ttl', kind: 'ttl', fallback: '0s', repeatable: f => { f.groupTtlNs = 0n; f.jobTtlsNs = {} }, help: 'How long a group lives after its last successful push (0s: until deleted). <job>=<duration> sets it for one job. Repeatable.', apply: applyTtl },
+  { name: 'aggregate.gauge-rule', kind: 'rule', fallback: 'last', repeatable: f => { f.gaugeRule = 'last'; f.gaugeRules = {} }, help: 'How aggregate pushes combine gauges: last, sum, min or max. <family>=<rule> sets it for one family. Repeatable.', apply: applyGaugeRule },
   { name: 'limits.body-size', kind: 'count', fallback: String(DEFAULT_BODY_LIMIT), help: 'Largest request body in bytes, after decompression.', apply: (f, v) => { f.bodyLimit = Number(v) } },
   ...limitSpecs(),
   { name: 'web.read-timeout', kind: 'duration', fallback: formatGoDuration(BigInt(DEFAULT_READ_TIMEOUT) * 1_000_000n), help: 'Time allowed to receive a request body (0s: no limit).', apply: (f, v) => { f.readTimeoutNs = parseGoDuration(v) } },
@@ -97,7 +103,8 @@ function limitSpecs (): FlagSpec[] {
     series: 'Most series stored',
     labelNameLength: 'Longest label name, in characters',
     labelValueLength: 'Longest label value, in UTF-8 bytes',
-    labelsPerSeries: 'Most labels on one series'
+    labelsPerSeries: 'Most labels on one series',
+    writersPerGroup: 'Most writers of cumulative aggregate pushes remembered per group'
   }
   return (Object.keys(LIMIT_FLAGS) as Array<keyof ResolvedLimits>).map(limit => ({
     name: LIMIT_FLAGS[limit],
@@ -111,7 +118,18 @@ function limitSpecs (): FlagSpec[] {
 function applyTtl (flags: ServerFlags, value: string): void {
   const eq = value.lastIndexOf('=')
   if (eq === -1) flags.groupTtlNs = parseGoDuration(value)
-  else flags.jobTtlsNs[value.slice(0, eq)] = parseGoDuration(value.slice(eq + 1))
+  else setOwn(flags.jobTtlsNs, value.slice(0, eq), parseGoDuration(value.slice(eq + 1)))
+}
+
+function applyGaugeRule (flags: ServerFlags, value: string): void {
+  const eq = value.lastIndexOf('=')
+  if (eq === -1) flags.gaugeRule = value as GaugeRule
+  else setOwn(flags.gaugeRules, value.slice(0, eq), value.slice(eq + 1) as GaugeRule)
+}
+
+// A job or family named __proto__ is a key like any other, not the object's prototype.
+function setOwn<T> (record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true })
 }
 
 /** The flags the Go binary runs with when none are given. */
@@ -128,6 +146,8 @@ export function defaultFlags (): ServerFlags {
     disableConsistencyCheck: false,
     groupTtlNs: 0n,
     jobTtlsNs: {},
+    gaugeRule: 'last',
+    gaugeRules: {},
     bodyLimit: DEFAULT_BODY_LIMIT,
     limits: DEFAULT_LIMITS,
     readTimeoutNs: BigInt(DEFAULT_READ_TIMEOUT) * 1_000_000n,
@@ -187,6 +207,7 @@ function checkValue (spec: FlagSpec, value: string): void {
   if (spec.kind === 'url') problem = urlProblem(value)
   if (spec.kind === 'duration') problem = durationProblem(value, false)
   if (spec.kind === 'ttl') problem = ttlProblem(value)
+  if (spec.kind === 'rule') problem = ruleProblem(value)
   if (spec.kind === 'count' && !/^[0-9]{1,15}$/.test(value)) problem = 'expected a whole number'
   if (spec.name === 'limits.body-size' && problem === undefined && Number(value) === 0) problem = 'expected a positive number of bytes'
   if (problem !== undefined) throw new FlagError(`invalid value ${goQuote(value)} for flag '--${spec.name}': ${problem}`)
@@ -214,6 +235,12 @@ function ttlProblem (value: string): string | undefined {
   const eq = value.lastIndexOf('=')
   if (eq === 0) return 'expected <duration> or <job>=<duration> with a job name'
   return durationProblem(eq === -1 ? value : value.slice(eq + 1), false)
+}
+
+function ruleProblem (value: string): string | undefined {
+  const eq = value.lastIndexOf('=')
+  if (eq === 0) return 'expected <rule> or <family>=<rule> with a family name'
+  return GAUGE_RULES.includes(value.slice(eq + 1) as GaugeRule) ? undefined : `expected ${GAUGE_RULES.join(', ')}, or <family>=<rule>`
 }
 
 // The decoded path of a URL as Go's url.Parse reads it; relative URLs such as `/pgw/` are fine.
@@ -253,6 +280,7 @@ export function statusFlags (flags: ServerFlags): Record<string, string> {
     'persistence.interval': formatGoDuration(flags.persistenceIntervalNs),
     'push.disable-consistency-check': String(flags.disableConsistencyCheck),
     'push.group-ttl': [formatGoDuration(flags.groupTtlNs), ...Object.entries(flags.jobTtlsNs).map(([job, ns]) => `${job}=${formatGoDuration(ns)}`)].join(','),
+    'aggregate.gauge-rule': [flags.gaugeRule, ...Object.entries(flags.gaugeRules).map(([family, rule]) => `${family}=${rule}`)].join(','),
     'limits.body-size': String(flags.bodyLimit),
     ...Object.fromEntries((Object.keys(LIMIT_FLAGS) as Array<keyof ResolvedLimits>).map(limit => [LIMIT_FLAGS[limit], String(flags.limits[limit] === Infinity ? 0 : flags.limits[limit])])),
     'web.read-timeout': formatGoDuration(flags.readTimeoutNs),

@@ -15,6 +15,7 @@ import { MemoryStore, groupId } from './store/memory-store.js'
 import { ExpiryQueue, resolveExpiry, type ExpiryOptions, type TtlOf } from './store/expiry.js'
 import { checkPushLimits, resolveLimits, type Limits, type ResolvedLimits } from './store/limits.js'
 import { SnapshotFile } from './store/persistence.js'
+import { WRITER_HEADER, WRITER_LABEL, resolveAggregation, writerOf, type AggregationOptions, type GaugeRulesOf } from './aggregation.js'
 import { authorizeRequest, type Action, type Authorize, type AuthorizationKey } from './authorization.js'
 import { createLogger, type Logger } from './log.js'
 import { GatewayMetrics, registeredType } from './own-metrics.js'
@@ -25,6 +26,7 @@ import { isLegacyLabelName } from './names.js'
 
 const PUSH_ALLOW = 'DELETE, OPTIONS, POST, PUT'
 const GET_ALLOW = 'GET, OPTIONS'
+const AGGREGATE_PREFIX = '/aggregate'
 const MANAGEMENT_PATHS = new Set(['/-/healthy', '/-/ready', '/-/quit'])
 const OPENMETRICS_REGISTRY_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8'
 
@@ -50,6 +52,8 @@ export interface PushgatewayOptions {
   authorize?: Authorize
   /** Where the gateway logs persistence and expiry events. Default: logfmt lines on stderr at info level and above. */
   logger?: Logger
+  /** The aggregation endpoint `/aggregate/job/…` (pushes added to the group), with its gauge rules, or `false` to leave it out. Default: served, gauges by `last`. */
+  aggregation?: AggregationOptions | false
   /** Serve `PUT /api/v1/admin/wipe` (the reference's `--web.enable-admin-api`). Default `false`. */
   adminApi?: boolean
   /** Called by `PUT` or `POST /-/quit`; when absent, that endpoint answers 403 (the reference's `--web.enable-lifecycle`). Default: none. */
@@ -92,6 +96,16 @@ export interface PushOptions {
   contentEncoding?: string
   /** `true` replaces the whole group (PUT), `false` only the pushed families (POST). Default `true`. */
   replace?: boolean
+}
+
+/** How an aggregate push body is to be read and added. */
+export interface AggregateOptions {
+  /** The body's Content-Type; picks the parser. Default: text format 0.0.4. */
+  contentType?: string
+  /** The body's Content-Encoding (`gzip` or none). Default: none. */
+  contentEncoding?: string
+  /** The writer whose cumulative values the body holds: only their increase since its last push is added. Default: none, the values are increments. */
+  writer?: string
 }
 
 /** What `metrics()` renders. */
@@ -140,6 +154,7 @@ const CORE_OPTIONS: Readonly<Record<keyof PushgatewayOptions, true>> = {
   persistence: true,
   authorize: true,
   logger: true,
+  aggregation: true,
   adminApi: true,
   onQuit: true,
   telemetryPath: true,
@@ -180,6 +195,7 @@ export class Pushgateway {
   readonly #ttlOf: TtlOf | undefined
   readonly #expiry = new ExpiryQueue<Readonly<Record<string, string>>>()
   readonly #authorize: Authorize | undefined
+  readonly #gaugeRules: GaugeRulesOf | undefined
   readonly #log: Logger
   readonly #snapshots: SnapshotFile | undefined
   readonly #adminApi: boolean
@@ -213,6 +229,7 @@ export class Pushgateway {
     }
     this.#ttlOf = resolveExpiry(options.expiry)
     this.#authorize = optionalFunction(options, 'authorize')
+    this.#gaugeRules = resolveAggregation(options.aggregation)
     this.#log = options.logger ?? createLogger()
     if (typeof this.#log.error !== 'function') throw new InvalidOptionError('logger', 'a logger with debug, info, warn and error methods', options.logger)
     const persistence = resolvePersistence(options.persistence)
@@ -268,7 +285,21 @@ export class Pushgateway {
     const labels = groupingLabels(key)
     const timeNs = this.#now()
     await this.#expire()
-    await this.#push(labels, body, options, timeNs)
+    await this.#push(labels, body, options, timeNs, this.#pusher(labels, options.replace ?? true, timeNs))
+  }
+
+  /**
+   * Adds a body to a group instead of replacing it (the `/aggregate` endpoint): counters, untyped,
+   * histograms and summaries' sums and counts are summed, gauges combined by their rule. Throws
+   * an `AggregationError` (400) when the values cannot be added, a `PushgatewayError` (404) when
+   * aggregation is turned off, and otherwise as `push()`. The `authorize` hook is not asked.
+   */
+  async aggregate (key: GroupingKey, body: RequestBody, options: AggregateOptions = {}): Promise<void> {
+    const gaugeRules = this.#aggregation()
+    const labels = groupingLabels(key)
+    const timeNs = this.#now()
+    await this.#expire()
+    await this.#push(labels, body, options, timeNs, this.#aggregator(gaugeRules, labels, options.writer, timeNs))
   }
 
   /** Deletes the group with exactly this grouping key; deleting a missing group is not an error. */
@@ -302,6 +333,11 @@ export class Pushgateway {
     await this.#snapshots?.close()
   }
 
+  /** Whether the aggregation endpoint `/aggregate/job/…` is served (the `aggregation` option is not `false`). */
+  get aggregates (): boolean {
+    return this.#gaugeRules !== undefined
+  }
+
   /** Path of the exposition relative to the mount point, or `false` when it is not served. */
   get telemetryPath (): string | false {
     return this.#telemetryPath
@@ -314,7 +350,7 @@ export class Pushgateway {
    */
   owns (url: string): boolean {
     const path = pathOf(url)
-    return isPushPath(path) || path === this.#telemetryPath || path.startsWith('/api/v1/') || MANAGEMENT_PATHS.has(path)
+    return this.#isServedPushPath(path) || path === this.#telemetryPath || path.startsWith('/api/v1/') || MANAGEMENT_PATHS.has(path)
   }
 
   /** Handles one HTTP request of the Pushgateway surface, relative to the mount point; other paths get a 404. */
@@ -322,7 +358,7 @@ export class Pushgateway {
     await this.#expire()
     const path = pathOf(request.url)
     const method = request.method.toUpperCase()
-    if (isPushPath(path)) return this.#handlePushPath(method, path, request)
+    if (this.#isServedPushPath(path)) return this.#handlePushPath(method, path, request)
     if (path === this.#telemetryPath) {
       if (method === 'GET') return this.#scrape(request)
       return methodNotAllowed(method, GET_ALLOW)
@@ -337,8 +373,26 @@ export class Pushgateway {
     return notFound()
   }
 
-  async #push (labels: Record<string, string>, body: RequestBody, options: PushOptions, timeNs: bigint): Promise<void> {
-    const replace = options.replace ?? true
+  #isServedPushPath (path: string): boolean {
+    return isPushPath(path) && (this.#gaugeRules !== undefined || !path.startsWith(AGGREGATE_PREFIX))
+  }
+
+  #aggregation (): GaugeRulesOf {
+    if (this.#gaugeRules === undefined) throw new PushgatewayError('ERR_NOT_FOUND', 'aggregation is turned off (the option aggregation is false)', 404)
+    return this.#gaugeRules
+  }
+
+  #pusher (labels: Record<string, string>, replace: boolean, timeNs: bigint): (families: MetricFamily[]) => unknown {
+    return families => this.store.push({ labels, families, replace, timeNs, limits: this.#limits })
+  }
+
+  #aggregator (gaugeRules: GaugeRulesOf, labels: Record<string, string>, writer: string | undefined, timeNs: bigint): (families: MetricFamily[]) => unknown {
+    const gaugeRule = gaugeRules(groupingKeyOf(labels))
+    return families => this.store.aggregate({ labels, families, timeNs, gaugeRule, limits: this.#limits, ...(writer === undefined ? {} : { writer }) })
+  }
+
+  // `apply` hands the parsed families to the store (push or aggregate).
+  async #push (labels: Record<string, string>, body: RequestBody, options: PushOptions, timeNs: bigint, apply: (families: MetricFamily[]) => unknown): Promise<void> {
     // Asked first, so that an overrides function that throws leaves nothing stored.
     const ttlNs = this.#ttlOf?.(groupingKeyOf(labels))
     const buf = await readBody(body, options.contentEncoding, this.#bodyLimit, this.#readTimeout)
@@ -352,7 +406,7 @@ export class Pushgateway {
     }
     checkPushLimits(families, labels, this.#limits)
     try {
-      await this.store.push({ labels, families, replace, timeNs, limits: this.#limits })
+      await apply(families)
     } catch (err) {
       if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, true)
       throw err
@@ -425,24 +479,31 @@ export class Pushgateway {
     if (method !== 'PUT' && method !== 'POST' && method !== 'DELETE') return methodNotAllowed(method, PUSH_ALLOW)
     const started = process.hrtime.bigint()
     const timeNs = this.#now()
-    const handler = method === 'DELETE' ? 'delete' : 'push'
+    const aggregate = path.startsWith(AGGREGATE_PREFIX)
+    const handler = method === 'DELETE' ? 'delete' : aggregate && method === 'POST' ? 'aggregate' : 'push'
     let response: GatewayResponse
     try {
-      const key = parseGroupingPath(path.slice('/metrics'.length))
+      const parsed = aggregate ? parseGroupingPath(path.slice(AGGREGATE_PREFIX.length), [WRITER_LABEL]) : parseGroupingPath(path.slice('/metrics'.length))
+      const { labels: others, writer } = aggregate ? writerOf(parsed.labels, header(request, WRITER_HEADER)) : { labels: parsed.labels, writer: undefined }
+      const key = { job: parsed.job, labels: others }
       // Taken before the hook runs: what it does with the key cannot change the group.
-      const labels = { ...key.labels, job: key.job }
-      await this.#allow(handler, request, key)
+      const labels = { ...others, job: key.job }
+      await this.#allow(handler === 'delete' ? 'delete' : 'push', request, key)
       if (method === 'DELETE') {
         await this.#delete(labels)
         response = emptyResponse(202)
       } else {
-        response = await this.#pushRequest(labels, request, method === 'PUT', timeNs)
+        const options = pushOptionsOf(request)
+        const apply = handler === 'aggregate'
+          ? this.#aggregator(this.#aggregation(), labels, writer, timeNs)
+          : this.#pusher(labels, method === 'PUT', timeNs)
+        response = await this.#pushRequest(labels, request.body ?? Buffer.alloc(0), options, timeNs, apply)
       }
     } catch (err) {
       response = errorResponse(err)
     }
     this.#count(response.status, handler, method)
-    if (handler === 'push') {
+    if (handler !== 'delete') {
       const m = method.toLowerCase()
       this.#metrics.pushDuration.observe({ method: m }, Number(process.hrtime.bigint() - started) / 1e9)
       this.#metrics.pushSize.observe({ method: m }, approximateRequestSize(request))
@@ -450,14 +511,9 @@ export class Pushgateway {
     return response
   }
 
-  async #pushRequest (labels: Record<string, string>, request: GatewayRequest, replace: boolean, timeNs: bigint): Promise<GatewayResponse> {
-    const options: PushOptions = { replace }
-    const contentType = header(request, 'content-type')
-    if (contentType !== undefined) options.contentType = contentType
-    const contentEncoding = header(request, 'content-encoding')
-    if (contentEncoding !== undefined) options.contentEncoding = contentEncoding
+  async #pushRequest (labels: Record<string, string>, body: RequestBody, options: PushOptions, timeNs: bigint, apply: (families: MetricFamily[]) => unknown): Promise<GatewayResponse> {
     try {
-      await this.#push(labels, request.body ?? Buffer.alloc(0), options, timeNs)
+      await this.#push(labels, body, options, timeNs, apply)
     } catch (err) {
       // Without the check the reference answers 202 before it looks; an inconsistent push is dropped.
       if (!this.#check && err instanceof InconsistentPushError) return emptyResponse(202)
@@ -560,9 +616,19 @@ function pathOf (url: string): string {
   return query === -1 ? url : url.slice(0, query)
 }
 
-/** Whether a path (relative to the mount point, without query) is a push path `/metrics/job…`. */
+/** Whether a path (relative to the mount point, without query) is a push path, `/metrics/job…` or `/aggregate/job…`. */
 export function isPushPath (path: string): boolean {
-  return path.startsWith('/metrics/job/') || path.startsWith('/metrics/job@base64/')
+  return path.startsWith('/metrics/job/') || path.startsWith('/metrics/job@base64/') ||
+    path.startsWith('/aggregate/job/') || path.startsWith('/aggregate/job@base64/')
+}
+
+function pushOptionsOf (request: GatewayRequest): PushOptions {
+  const options: PushOptions = {}
+  const contentType = header(request, 'content-type')
+  if (contentType !== undefined) options.contentType = contentType
+  const contentEncoding = header(request, 'content-encoding')
+  if (contentEncoding !== undefined) options.contentEncoding = contentEncoding
+  return options
 }
 
 function groupingKeyOf (labels: Readonly<Record<string, string>>): { job: string, labels: Record<string, string> } {

@@ -24,9 +24,10 @@ interface WellFormedString { isWellFormed (): boolean }
  * Parses the path of a push or delete URL that follows `/metrics` (still percent-encoded, starting at
  * `/job/` or `/job@base64/`) into a grouping key, with the Go gateway's checks and error texts (spec 2).
  * Throws `InvalidGroupingKeyError` (400) for a bad escape, invalid UTF-8, an odd number of components, an
- * improper label name, bad base64 or an empty job.
+ * improper label name, bad base64 or an empty job. `allowed` names labels that may start with `__`
+ * (the aggregation endpoint's `__writer__`); no others may.
  */
-export function parseGroupingPath (path: string): GroupingKey {
+export function parseGroupingPath (path: string, allowed: readonly string[] = []): GroupingKey {
   // Split before decoding, so a %2F is a slash inside a job, name or value (what prom-client means
   // by it); the Go gateway decodes first and silently makes other labels of it (spec 2.5).
   const segments = path.split('/').map(percentDecode)
@@ -36,7 +37,7 @@ export function parseGroupingPath (path: string): GroupingKey {
   }
   let job = segments[2] as string
   if (jobSegment === 'job@base64') job = decodeJob(job)
-  const labels = splitLabels(segments.slice(3))
+  const labels = splitLabels(segments.slice(3), allowed)
   if (job === '') throw new InvalidGroupingKeyError('job name is required')
   return { job, labels }
 }
@@ -50,7 +51,7 @@ function decodeJob (raw: string): string {
 }
 
 // Mirrors Go's splitLabels on the decoded components after the job (none, or one empty one for a trailing '/', is no labels).
-function splitLabels (components: string[]): Record<string, string> {
+function splitLabels (components: string[], allowed: readonly string[]): Record<string, string> {
   const result: Record<string, string> = {}
   if (components.length === 0 || (components.length === 1 && components[0] === '')) return result
   if (components.length % 2 !== 0) {
@@ -61,7 +62,7 @@ function splitLabels (components: string[]): Record<string, string> {
     const value = components[i + 1] as string
     const isBase64 = name.endsWith(BASE64_SUFFIX)
     const trimmedName = isBase64 ? name.slice(0, -BASE64_SUFFIX.length) : name
-    if (!isLegacyLabelName(trimmedName) || trimmedName.startsWith('__')) {
+    if (!isLegacyLabelName(trimmedName) || (trimmedName.startsWith('__') && !allowed.includes(trimmedName))) {
       throw new InvalidGroupingKeyError(`improper label name ${goQuote(trimmedName)}`)
     }
     const decodedValue = isBase64 ? decodeLabelValue(trimmedName, value) : value

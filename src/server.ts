@@ -84,6 +84,7 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
     flags: statusFlags(settings),
     logger: log,
     ...expiryOf(settings),
+    aggregation: { gaugeRule: settings.gaugeRule, gaugeRules: settings.gaugeRules },
     ...(settings.persistenceFile === '' ? {} : { persistence: { file: settings.persistenceFile, interval: Number(settings.persistenceIntervalNs / 1_000_000n) } }),
     ...(settings.enableLifecycle ? { onQuit: quit } : {})
   })

@@ -23,6 +23,8 @@ t.test('defaults are the Go binary\'s', async t => {
     disableConsistencyCheck: false,
     groupTtlNs: 0n,
     jobTtlsNs: {},
+    gaugeRule: 'last',
+    gaugeRules: {},
     bodyLimit: 16 * 1024 * 1024,
     limits: {
       seriesPerPush: 100_000,
@@ -31,7 +33,8 @@ t.test('defaults are the Go binary\'s', async t => {
       series: 1_000_000,
       labelNameLength: 1024,
       labelValueLength: 65_536,
-      labelsPerSeries: 128
+      labelsPerSeries: 128,
+      writersPerGroup: 10_000
     },
     readTimeoutNs: 60_000_000_000n,
     logLevel: 'info',
@@ -118,7 +121,7 @@ t.test('the usage lists every flag with its default', async t => {
     '--[no-]push.disable-consistency-check', '--log.level="info"', '--log.format="logfmt"',
     'Default: "false".', '--push.group-ttl="0s"', '--limits.body-size="16777216"', '--limits.series-per-push="100000"',
     '--limits.series-per-group="100000"', '--limits.groups="100000"', '--limits.series="1000000"', '--limits.label-name-length="1024"',
-    '--limits.label-value-length="65536"', '--limits.labels-per-series="128"', '--web.read-timeout="1m0s"',
+    '--limits.label-value-length="65536"', '--limits.labels-per-series="128"', '--limits.writers-per-group="10000"', '--web.read-timeout="1m0s"',
     'Not supported (refused): --web.config.file, --web.systemd-socket, --push.enable-utf8-names.'
   ]) t.ok(text.includes(line), line)
 })
@@ -250,6 +253,7 @@ t.test('status flags are formatted as Go prints them', async t => {
     'web.systemd-socket': 'false',
     'web.telemetry-path': '/metrics',
     'push.group-ttl': '0s',
+    'aggregate.gauge-rule': 'last',
     'limits.body-size': '16777216',
     'limits.series-per-push': '100000',
     'limits.series-per-group': '100000',
@@ -258,6 +262,7 @@ t.test('status flags are formatted as Go prints them', async t => {
     'limits.label-name-length': '1024',
     'limits.label-value-length': '65536',
     'limits.labels-per-series': '128',
+    'limits.writers-per-group': '10000',
     'web.read-timeout': '1m0s'
   }, 'the Go binary\'s defaults (spec 7.2) and ours')
   t.match(statusFlags(run([

@@ -21,13 +21,15 @@ export interface Limits {
   labelValueLength?: number
   /** Labels on one stored series: its own, the grouping labels and `instance`. Default 128. */
   labelsPerSeries?: number
+  /** Writers of cumulative aggregate pushes remembered per group. Default 10,000. */
+  writersPerGroup?: number
 }
 
 /** Every limit, with its value. */
 export type ResolvedLimits = Readonly<Required<Limits>>
 
 /** The limits the store enforces, as it needs them. */
-export type StoreLimits = Pick<ResolvedLimits, 'groups' | 'series' | 'seriesPerGroup'>
+export type StoreLimits = Pick<ResolvedLimits, 'groups' | 'series' | 'seriesPerGroup' | 'writersPerGroup'>
 
 /** The default limits. */
 export const DEFAULT_LIMITS: ResolvedLimits = Object.freeze({
@@ -37,11 +39,12 @@ export const DEFAULT_LIMITS: ResolvedLimits = Object.freeze({
   series: 1_000_000,
   labelNameLength: 1024,
   labelValueLength: 65_536,
-  labelsPerSeries: 128
+  labelsPerSeries: 128,
+  writersPerGroup: 10_000
 })
 
 /** No limits at all: a custom store called without them. */
-export const NO_STORE_LIMITS: StoreLimits = Object.freeze({ groups: Infinity, series: Infinity, seriesPerGroup: Infinity })
+export const NO_STORE_LIMITS: StoreLimits = Object.freeze({ groups: Infinity, series: Infinity, seriesPerGroup: Infinity, writersPerGroup: Infinity })
 
 /** The command-line flag of each limit, named in refusals. */
 export const LIMIT_FLAGS: Readonly<Record<keyof Limits, string>> = {
@@ -51,7 +54,8 @@ export const LIMIT_FLAGS: Readonly<Record<keyof Limits, string>> = {
   series: 'limits.series',
   labelNameLength: 'limits.label-name-length',
   labelValueLength: 'limits.label-value-length',
-  labelsPerSeries: 'limits.labels-per-series'
+  labelsPerSeries: 'limits.labels-per-series',
+  writersPerGroup: 'limits.writers-per-group'
 }
 
 /** Validates the `limits` option: each given limit a positive integer or `Infinity`. */

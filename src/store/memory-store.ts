@@ -1,7 +1,8 @@
 import type { LabelPair, Metric, MetricFamily, MetricType } from '../exposition/types.js'
-import type { GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamilyLookup, StoreSize, StoredFamily } from './store.js'
+import type { AggregateWrite, GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamilyLookup, StoreSize, StoredFamily } from './store.js'
 import { InconsistentPushError } from '../errors.js'
 import { NO_STORE_LIMITS, limitExceeded, type StoreLimits } from './limits.js'
+import { addFamilies, increaseSince } from './aggregate.js'
 import { FamilyIndex, sameLabelSets, seriesKey } from './family-index.js'
 import { isLegacyLabelName, isLegacyMetricName } from '../names.js'
 import {
@@ -22,6 +23,8 @@ interface Group {
   failureTimeNs: bigint
   // Series of the pushed families, the timestamp families not counted.
   series: number
+  // What each writer of cumulative aggregate pushes pushed last, sanitized.
+  writers: Map<string, MetricFamily[]>
 }
 
 /** Options of the in-memory store. */
@@ -46,21 +49,45 @@ export class MemoryStore implements MetricStore {
   }
 
   push (write: PushWrite): void {
+    this.#write(write, write.replace)
+  }
+
+  aggregate (write: AggregateWrite): void {
+    const { writer, gaugeRule } = write
+    const limits = write.limits ?? NO_STORE_LIMITS
+    let cumulative: MetricFamily[] = []
+    const group = this.#write(write, false, (families, existing) => {
+      if (writer === undefined) return addFamilies(name => existing?.families.get(name)?.family, families, gaugeRule)
+      const writers = existing?.writers
+      if (writers !== undefined && !writers.has(writer) && writers.size >= limits.writersPerGroup) {
+        throw limitExceeded('writersPerGroup', limits.writersPerGroup, `the group has ${writers.size} writers`)
+      }
+      // A copy: the store updates the objects it keeps in place.
+      cumulative = structuredClone(families)
+      return addFamilies(name => existing?.families.get(name)?.family, increaseSince(writers?.get(writer), families), gaugeRule)
+    })
+    if (writer !== undefined) group.writers.set(writer, cumulative)
+  }
+
+  // `combine` turns the sanitized families into what is stored; it may refuse them by throwing.
+  #write (write: PushWrite | AggregateWrite, replace: boolean, combine?: (families: MetricFamily[], existing: Group | undefined) => MetricFamily[]): Group {
     const id = groupId(write.labels)
     const existing = this.#groups.get(id)
     const groupPairs = groupLabelPairs(write.labels)
     const exported = existing?.exported ?? exportedGroupLabels(groupPairs)
     const pushed = write.families.filter(f => !TIMESTAMP_FAMILIES.has(f.name))
-    this.#checkLimits(existing, pushed, write.replace, write.limits ?? NO_STORE_LIMITS)
     let problem = findTimestamp(pushed)
-    const families = problem === undefined ? sanitizeFamilies(pushed, write.labels, groupPairs) : []
-    if (problem === undefined) problem = this.#findInconsistency(id, existing, exported, families, write.replace)
+    let families = problem === undefined ? sanitizeFamilies(pushed, write.labels, groupPairs) : []
+    if (problem === undefined && combine !== undefined) families = combine(families, existing)
+    this.#checkLimits(existing, problem === undefined ? families : pushed, replace, write.limits ?? NO_STORE_LIMITS)
+    if (problem === undefined) problem = this.#findInconsistency(id, existing, exported, families, replace)
     if (problem !== undefined) {
       this.#recordFailure(id, existing, write.labels, exported, write.timeNs)
       throw new InconsistentPushError(problem)
     }
     const group = existing ?? this.#createGroup(id, write.labels, exported)
-    if (write.replace) {
+    if (replace) {
+      group.writers.clear()
       const pushedNames = new Set(families.map(f => f.name))
       for (const name of group.families.keys()) {
         // Families pushed again are replaced in place, which keeps their order and HELP rank.
@@ -71,6 +98,7 @@ export class MemoryStore implements MetricStore {
     group.pushTimeNs = write.timeNs
     this.#setTimestamp(group, PUSH_TIME, write.timeNs, write.timeNs)
     if (!group.families.has(PUSH_FAILURE_TIME)) this.#setTimestamp(group, PUSH_FAILURE_TIME, 0n, write.timeNs)
+    return group
   }
 
   recordFailure (labels: Readonly<Record<string, string>>, timeNs: bigint, limits: StoreLimits = NO_STORE_LIMITS): void {
@@ -114,6 +142,7 @@ export class MemoryStore implements MetricStore {
     }
     if (!group.families.has(PUSH_TIME)) this.#setTimestamp(group, PUSH_TIME, view.pushTimeNs, view.pushTimeNs)
     if (!group.families.has(PUSH_FAILURE_TIME)) this.#setTimestamp(group, PUSH_FAILURE_TIME, view.failureTimeNs, view.failureTimeNs)
+    for (const [writer, families] of view.writers ?? []) group.writers.set(writer, [...families])
   }
 
   groups (): Iterable<GroupView> {
@@ -133,7 +162,7 @@ export class MemoryStore implements MetricStore {
   }
 
   #createGroup (id: string, labels: Readonly<Record<string, string>>, exported: LabelPair[]): Group {
-    const group: Group = { id, labels: { ...labels }, exported, families: new Map(), pushTimeNs: 0n, failureTimeNs: 0n, series: 0 }
+    const group: Group = { id, labels: { ...labels }, exported, families: new Map(), pushTimeNs: 0n, failureTimeNs: 0n, series: 0, writers: new Map() }
     this.#groups.set(id, group)
     return group
   }

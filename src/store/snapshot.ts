@@ -3,7 +3,7 @@ import type { MetricFamily } from '../exposition/types.js'
 import type { GroupView, StoredFamily } from './store.js'
 
 /** The snapshot format version this package writes and the newest it reads. */
-export const SNAPSHOT_VERSION = 1
+export const SNAPSHOT_VERSION = 2
 
 /** Why a snapshot was refused: it is damaged (`'invalid'`) or written by a newer package (`'unsupported-version'`). */
 export type SnapshotErrorReason = 'invalid' | 'unsupported-version'
@@ -24,6 +24,7 @@ const MAGIC = 'pushgateway-middleware snapshot'
 const HEADER = new RegExp(`^${MAGIC} ([1-9]\\d*)$`)
 const BIGINT = /^-?\d+$/
 const NEWLINE = 0x0a
+const GROUP_FIELDS = ['labels', 'pushTimeNs', 'failureTimeNs', 'families']
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 interface FamilyLine {
@@ -33,10 +34,10 @@ interface FamilyLine {
 }
 
 /**
- * Encodes groups as a snapshot: the line `pushgateway-middleware snapshot 1`, a JSON line with the
+ * Encodes groups as a snapshot: the line `pushgateway-middleware snapshot 2`, a JSON line with the
  * write time and the group count, then one JSON line per group in iteration order, its families
- * in map order, each family as base64 of its delimited protobuf encoding (see
- * docs/snapshot-format.md).
+ * in map order, each family as base64 of its delimited protobuf encoding, and what each writer of
+ * cumulative aggregate pushes pushed last (see docs/snapshot-format.md).
  */
 export function encodeSnapshot (groups: Iterable<GroupView>, writtenAt: Date): Buffer {
   const lines: string[] = []
@@ -45,12 +46,17 @@ export function encodeSnapshot (groups: Iterable<GroupView>, writtenAt: Date): B
   return Buffer.from(`${MAGIC} ${SNAPSHOT_VERSION}\n${meta}\n${lines.map(line => line + '\n').join('')}`, 'utf8')
 }
 
+// `writers` only when there are some, so that groups without look as in version 1.
 function encodeGroup (group: GroupView): object {
   const families: FamilyLine[] = []
   for (const [name, stored] of group.families) {
     families.push({ name, timeNs: String(stored.timeNs), protobuf: encodeDelimited([stored.family]).toString('base64') })
   }
-  return { labels: group.labels, pushTimeNs: String(group.pushTimeNs), failureTimeNs: String(group.failureTimeNs), families }
+  const line: Record<string, unknown> = { labels: group.labels, pushTimeNs: String(group.pushTimeNs), failureTimeNs: String(group.failureTimeNs), families }
+  if (group.writers !== undefined && group.writers.size > 0) {
+    line.writers = [...group.writers].map(([id, pushed]) => ({ id, protobuf: encodeDelimited([...pushed]).toString('base64') }))
+  }
+  return line
 }
 
 /**
@@ -60,7 +66,7 @@ function encodeGroup (group: GroupView): object {
  */
 export function decodeSnapshot (data: Uint8Array): GroupView[] {
   const headerEnd = data.indexOf(NEWLINE)
-  checkHeader(Buffer.from(data.buffer, data.byteOffset, headerEnd < 0 ? data.byteLength : headerEnd).toString('latin1'))
+  const version = checkHeader(Buffer.from(data.buffer, data.byteOffset, headerEnd < 0 ? data.byteLength : headerEnd).toString('latin1'))
   if (headerEnd < 0) throw invalid('the file is cut short: line 1 has no end of line')
   const lines = decodeText(data.subarray(headerEnd + 1)).split('\n')
   // Lines of the file from line 2 on; the last element is what follows the last end of line.
@@ -69,15 +75,16 @@ export function decodeSnapshot (data: Uint8Array): GroupView[] {
   const count = decodeMeta(lines[0] as string)
   if (lines.length - 1 < count) throw invalid(`the file is cut short: the header announces ${count} groups, it holds ${lines.length - 1}`)
   if (lines.length - 1 > count) throw invalid(`line ${count + 3}: the header announces ${count} groups, the file holds more`)
-  return lines.slice(1).map((line, i) => decodeGroup(line, i + 1))
+  return lines.slice(1).map((line, i) => decodeGroup(line, i + 1, version))
 }
 
-function checkHeader (line: string): void {
+function checkHeader (line: string): number {
   const version = HEADER.exec(line)?.[1]
   if (version === undefined) throw invalid('line 1 is not a pushgateway-middleware snapshot header')
   if (Number(version) > SNAPSHOT_VERSION) {
     throw new SnapshotError('unsupported-version', `version ${version} is newer than this package reads (${SNAPSHOT_VERSION})`)
   }
+  return Number(version)
 }
 
 function decodeText (bytes: Uint8Array): string {
@@ -102,9 +109,10 @@ function isIsoTime (value: string): boolean {
   return !Number.isNaN(time.getTime()) && time.toISOString() === value
 }
 
-function decodeGroup (line: string, number: number): GroupView {
+// Version 1 has no writers.
+function decodeGroup (line: string, number: number, version: number): GroupView {
   const where = `group ${number}`
-  const group = parseObject(line, `line ${number + 2} (${where})`, ['labels', 'pushTimeNs', 'failureTimeNs', 'families'])
+  const group = parseObject(line, `line ${number + 2} (${where})`, GROUP_FIELDS, version === 1 ? [] : ['writers'])
   const labels = decodeLabels(group.labels, where)
   if (!Array.isArray(group.families)) throw invalid(`${where}: "families" must be an array`)
   const families = new Map<string, StoredFamily>()
@@ -113,12 +121,28 @@ function decodeGroup (line: string, number: number): GroupView {
     if (families.has(stored.family.name)) throw invalid(`${where}: family ${i + 1} (${stored.family.name}) appears twice`)
     families.set(stored.family.name, stored)
   })
-  return {
+  const view: GroupView = {
     labels,
     families,
     pushTimeNs: decodeBigint(group.pushTimeNs, `${where}: "pushTimeNs"`),
     failureTimeNs: decodeBigint(group.failureTimeNs, `${where}: "failureTimeNs"`)
   }
+  if (Object.hasOwn(group, 'writers')) view.writers = decodeWriters(group.writers, where)
+  return view
+}
+
+function decodeWriters (value: unknown, where: string): Map<string, MetricFamily[]> {
+  if (!Array.isArray(value)) throw invalid(`${where}: "writers" must be an array`)
+  const writers = new Map<string, MetricFamily[]>()
+  value.forEach((entry: unknown, i) => {
+    const at = `${where}: writer ${i + 1}`
+    if (!isObject(entry)) throw invalid(`${at} must be an object`)
+    checkKeys(entry, at, ['id', 'protobuf'])
+    if (typeof entry.id !== 'string' || entry.id === '') throw invalid(`${at}: "id" must be a non-empty string`)
+    if (writers.has(entry.id)) throw invalid(`${at} (${entry.id}) appears twice`)
+    writers.set(entry.id, decodeProtobuf(entry.protobuf, at))
+  })
+  return writers
 }
 
 function decodeLabels (value: unknown, where: string): Record<string, string> {
@@ -137,24 +161,23 @@ function decodeFamily (value: unknown, where: string): StoredFamily {
   checkKeys(value, where, ['name', 'timeNs', 'protobuf'])
   if (typeof value.name !== 'string') throw invalid(`${where}: "name" must be a string`)
   const timeNs = decodeBigint(value.timeNs, `${where}: "timeNs"`)
-  const family = decodeProtobuf(value.protobuf, where)
+  const families = decodeProtobuf(value.protobuf, where)
+  if (families.length !== 1) throw invalid(`${where}: the protobuf holds ${families.length} families, not 1`)
+  const family = families[0] as MetricFamily
   if (family.name !== value.name) throw invalid(`${where}: the protobuf holds family ${family.name}, not ${value.name}`)
   return { family, timeNs }
 }
 
-function decodeProtobuf (value: unknown, where: string): MetricFamily {
+function decodeProtobuf (value: unknown, where: string): MetricFamily[] {
   if (typeof value !== 'string') throw invalid(`${where}: "protobuf" must be a string`)
   const bytes = Buffer.from(value, 'base64')
   // Node skips characters that are not base64; only canonical base64 encodes back to itself.
   if (bytes.toString('base64') !== value) throw invalid(`${where}: "protobuf" is not valid base64`)
-  let families: MetricFamily[]
   try {
-    families = decodeDelimited(bytes)
+    return decodeDelimited(bytes)
   } catch (err) {
     throw invalid(`${where} is not valid protobuf: ${(err as Error).message}`)
   }
-  if (families.length !== 1) throw invalid(`${where}: the protobuf holds ${families.length} families, not 1`)
-  return families[0] as MetricFamily
 }
 
 function decodeBigint (value: unknown, where: string): bigint {
@@ -162,7 +185,7 @@ function decodeBigint (value: unknown, where: string): bigint {
   return BigInt(value)
 }
 
-function parseObject (line: string, where: string, keys: readonly string[]): Record<string, unknown> {
+function parseObject (line: string, where: string, keys: readonly string[], optional: readonly string[] = []): Record<string, unknown> {
   let value: unknown
   try {
     value = JSON.parse(line)
@@ -170,14 +193,14 @@ function parseObject (line: string, where: string, keys: readonly string[]): Rec
     throw invalid(`${where} is not valid JSON: ${(err as Error).message}`)
   }
   if (!isObject(value)) throw invalid(`${where} is not a JSON object`)
-  checkKeys(value, where, keys)
+  checkKeys(value, where, keys, optional)
   return value
 }
 
 // Every change to the format increments the version, so an unknown field means damage.
-function checkKeys (value: Record<string, unknown>, where: string, keys: readonly string[]): void {
+function checkKeys (value: Record<string, unknown>, where: string, keys: readonly string[], optional: readonly string[] = []): void {
   for (const key of Object.keys(value)) {
-    if (!keys.includes(key)) throw invalid(`${where}: unknown field "${key}"`)
+    if (!keys.includes(key) && !optional.includes(key)) throw invalid(`${where}: unknown field "${key}"`)
   }
   for (const key of keys) {
     if (!Object.hasOwn(value, key)) throw invalid(`${where}: field "${key}" is missing`)

@@ -1,5 +1,6 @@
 import type { LabelPair, MetricFamily, MetricType } from '../exposition/types.js'
 import type { StoreLimits } from './limits.js'
+import type { GaugeRule } from './aggregate.js'
 
 /** A family as a group stores it: labels sanitized and sorted, with the time of the write. */
 export interface StoredFamily {
@@ -19,6 +20,8 @@ export interface GroupView {
   pushTimeNs: bigint
   /** Time of the last failed write in nanoseconds since the epoch, `0n` if none. */
   failureTimeNs: bigint
+  /** What each writer of cumulative aggregate pushes pushed last (sanitized), by writer. Default: none. */
+  writers?: ReadonlyMap<string, readonly MetricFamily[]>
 }
 
 /** A push as the store receives it: parsed, not yet sanitized or checked. */
@@ -32,6 +35,22 @@ export interface PushWrite {
   /** When the request was received, in nanoseconds since the epoch. */
   timeNs: bigint
   /** The capacity limits to enforce; a push over one is refused with a `LimitExceededError` and records nothing. Default: none. */
+  limits?: StoreLimits
+}
+
+/** An aggregate push as the store receives it: parsed, not yet sanitized, added to the group's families. */
+export interface AggregateWrite {
+  /** The grouping labels, `job` included (the writer label removed). */
+  labels: Readonly<Record<string, string>>
+  /** The pushed families: increments, or cumulative values when `writer` is set. */
+  families: MetricFamily[]
+  /** When the request was received, in nanoseconds since the epoch. */
+  timeNs: bigint
+  /** How each gauge family is combined. */
+  gaugeRule: (name: string) => GaugeRule
+  /** The writer whose cumulative values these are; only their increase since its last push is added. Default: none, the values are increments. */
+  writer?: string
+  /** The capacity limits to enforce, as for `push`. Default: none. */
   limits?: StoreLimits
 }
 
@@ -54,6 +73,11 @@ export type RenderFormat = 'text' | 'openmetrics'
 export interface MetricStore {
   /** Checks and applies a push; throws a `LimitExceededError`, or an `InconsistentPushError` after recording the failure time. */
   push (write: PushWrite): void | Promise<void>
+  /**
+   * Adds an aggregate push to the group (see `addFamilies`), then checks and applies the result as
+   * a POST; throws an `AggregationError` when the values cannot be added, with nothing recorded.
+   */
+  aggregate (write: AggregateWrite): void | Promise<void>
   /** Records a failed write to a group (its failure time), creating the group if it is missing and `limits.groups` allows. */
   recordFailure (labels: Readonly<Record<string, string>>, timeNs: bigint, limits?: StoreLimits): void | Promise<void>
   /** Removes the group with exactly these labels; a missing group is not an error. */

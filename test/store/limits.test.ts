@@ -30,7 +30,7 @@ t.test('the limits option', async t => {
     [{ seriesPerPush: 1.5 }, /limits\.seriesPerPush/],
     [{ labelsPerSeries: '10' }, /limits\.labelsPerSeries/],
     [{ labelValueLength: NaN }, /limits\.labelValueLength/],
-    [{ seriesPerGroups: 10 }, /option "limits\.seriesPerGroups" must be one of the known limits \(seriesPerPush, seriesPerGroup, groups, series, labelNameLength, labelValueLength, labelsPerSeries\)/]
+    [{ seriesPerGroups: 10 }, /option "limits\.seriesPerGroups" must be one of the known limits \(seriesPerPush, seriesPerGroup, groups, series, labelNameLength, labelValueLength, labelsPerSeries, writersPerGroup\)/]
   ] as const) {
     t.throws(() => new Pushgateway({ registry: new Registry(), limits: limits as Limits }), { code: 'ERR_INVALID_OPTION', message }, JSON.stringify(limits))
   }
@@ -144,7 +144,7 @@ t.test('Infinity turns a limit off', async t => {
 
 t.test('the store counts series through every kind of change', async t => {
   const store = new MemoryStore()
-  const limits = { groups: 10, series: 4, seriesPerGroup: 10 }
+  const limits = { groups: 10, series: 4, seriesPerGroup: 10, writersPerGroup: 10 }
   pushText(store, { job: 'a' }, lines(2))
   pushText(store, { job: 'b' }, lines(2))
   t.throws(() => { store.push({ labels: { job: 'c' }, families: [], replace: true, timeNs: 1n, limits: { ...limits, groups: 2 } }) }, { code: 'ERR_LIMIT_EXCEEDED' })

@@ -105,7 +105,7 @@ t.test('load', async t => {
     await snapshots.write()
     t.strictSame(snapshotFile({ file }).snapshots.load(), groups)
     t.equal(statSync(file).mode & 0o777, 0o600, 'mode 0600')
-    t.match(readFileSync(file, 'utf8'), /^pushgateway-middleware snapshot 1\n\{"writtenAt":"2026-11-23T10:15:30.123Z","groups":2\}\n/)
+    t.match(readFileSync(file, 'utf8'), /^pushgateway-middleware snapshot 2\n\{"writtenAt":"2026-11-23T10:15:30.123Z","groups":2\}\n/)
     t.match(log.lines, [{ level: 'debug', msg: 'metrics persisted', fields: { file, groups: 2, bytes: statSync(file).size, ms: Number } }])
     t.equal(log.lines.length, 1)
     t.strictSame(names(dir), ['snap'], 'no temporary file is left')
@@ -156,7 +156,7 @@ t.test('load', async t => {
   })
 
   t.test('sets aside a snapshot of a newer version', async t => {
-    const bytes = Buffer.from('pushgateway-middleware snapshot 2\n{"anything":"new"}\n')
+    const bytes = Buffer.from('pushgateway-middleware snapshot 3\n{"anything":"new"}\n')
     assertSetAside(t, t.testdir({ snap: bytes }), 'unsupported-version', bytes)
   })
 

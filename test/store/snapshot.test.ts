@@ -6,7 +6,7 @@ import { emptyHistogram, type MetricFamily } from '../../src/exposition/types.js
 import type { GroupView, StoredFamily } from '../../src/store/store.js'
 
 const WRITTEN_AT = new Date('2026-11-23T10:15:30.123Z')
-const HEADER = 'pushgateway-middleware snapshot 1\n'
+const HEADER = 'pushgateway-middleware snapshot 2\n'
 
 const NATIVE: MetricFamily = {
   name: 'latency_seconds',
@@ -128,7 +128,7 @@ t.test('encodeSnapshot and decodeSnapshot', async t => {
     t.equal(data.toString(), HEADER +
       '{"writtenAt":"2026-11-23T10:15:30.123Z","groups":1}\n' +
       `{"labels":{"job":"j","instance":"i"},"pushTimeNs":"5","failureTimeNs":"0","families":[{"name":"m","timeNs":"7","protobuf":"${protobuf}"}]}\n`)
-    t.equal(SNAPSHOT_VERSION, 1)
+    t.equal(SNAPSHOT_VERSION, 2)
   })
 
   t.test('accepts any iterable and a Uint8Array that is not a Buffer', async t => {
@@ -137,6 +137,24 @@ t.test('encodeSnapshot and decodeSnapshot', async t => {
     const copy = new Uint8Array(data.length + 8).subarray(4, 4 + data.length)
     copy.set(data)
     t.strictSame(decodeSnapshot(copy), GROUPS)
+  })
+
+  t.test('keeps what each writer of cumulative aggregate pushes pushed last', async t => {
+    const writers = new Map([['pod-1', [COUNTER, SUMMARY]], ['__proto__', [VALUES]]])
+    const group: GroupView = { ...view({ job: 'agg' }, [stored(COUNTER, 4n)]), writers }
+    const data = encodeSnapshot([group, view({ job: 'plain' }, [])], WRITTEN_AT)
+    t.match(data.toString(), /"writers":\[\{"id":"pod-1","protobuf":"/)
+    t.notMatch(data.toString().split('\n')[3], /writers/, 'a group without writers has no "writers" field')
+    const [decoded, plain] = decodeSnapshot(data)
+    t.strictSame([...decoded?.writers ?? []], [...writers])
+    t.equal(plain?.writers, undefined)
+  })
+
+  t.test('reads version 1, which has no writers', async t => {
+    const data = encodeLines([meta(1), groupLine()])
+    const [group] = decodeSnapshot(Buffer.from(data.toString().replace('snapshot 2', 'snapshot 1')))
+    t.strictSame(group?.labels, { job: 'j' })
+    refused(t, Buffer.from(oneGroup({ writers: [] }).toString().replace('snapshot 2', 'snapshot 1')), 'invalid', 'line 3 (group 1): unknown field "writers"')
   })
 
   t.test('keeps a label named __proto__ as a label', async t => {
@@ -185,8 +203,8 @@ t.test('refuses with a message that says what is wrong', async t => {
   })
 
   t.test('a newer version, whatever follows', async t => {
-    refused(t, Buffer.from('pushgateway-middleware snapshot 2\n\u0000not json'), 'unsupported-version', 'version 2 is newer than this package reads (1)')
-    refused(t, Buffer.from('pushgateway-middleware snapshot 123456789012345678901'), 'unsupported-version', 'version 123456789012345678901 is newer than this package reads (1)')
+    refused(t, Buffer.from('pushgateway-middleware snapshot 3\n\u0000not json'), 'unsupported-version', 'version 3 is newer than this package reads (2)')
+    refused(t, Buffer.from('pushgateway-middleware snapshot 123456789012345678901'), 'unsupported-version', 'version 123456789012345678901 is newer than this package reads (2)')
   })
 
   t.test('the lines after the header', async t => {
@@ -242,6 +260,18 @@ t.test('refuses with a message that says what is wrong', async t => {
     refusedFamily(familyEntry(SUMMARY), 'group 1: family 2 (rpc_seconds) appears twice')
     const cut = encodeDelimited([COUNTER]).subarray(0, 6).toString('base64')
     refused(t, oneGroup({ families: [familyEntry(SUMMARY), familyEntry(COUNTER, { protobuf: cut })] }), 'invalid', /^group 1: family 2 is not valid protobuf: \S/, 'protobuf cut short')
+  })
+
+  t.test('the writers of a group', async t => {
+    const entry = (fields: Record<string, unknown> = {}): Record<string, unknown> => ({ id: 'w', protobuf: encodeDelimited([COUNTER]).toString('base64'), ...fields })
+    refused(t, oneGroup({ writers: {} }), 'invalid', 'group 1: "writers" must be an array')
+    refused(t, oneGroup({ writers: ['w'] }), 'invalid', 'group 1: writer 1 must be an object')
+    refused(t, oneGroup({ writers: [entry({ at: 1 })] }), 'invalid', 'group 1: writer 1: unknown field "at"')
+    refused(t, oneGroup({ writers: [entry({ id: '' })] }), 'invalid', 'group 1: writer 1: "id" must be a non-empty string')
+    refused(t, oneGroup({ writers: [entry({ id: 5 })] }), 'invalid', 'group 1: writer 1: "id" must be a non-empty string')
+    refused(t, oneGroup({ writers: [entry(), entry()] }), 'invalid', 'group 1: writer 2 (w) appears twice')
+    refused(t, oneGroup({ writers: [entry({ protobuf: '!' })] }), 'invalid', 'group 1: writer 1: "protobuf" is not valid base64')
+    t.strictSame(decodeSnapshot(oneGroup({ writers: [entry({ protobuf: '' })] }))[0]?.writers, new Map([['w', []]]), 'a writer with no families')
   })
 })
 
