@@ -61,6 +61,9 @@ t.test('every flag, with = and with a separate argument', async t => {
     ['push.group-ttl', '10m', { groupTtlNs: 600_000_000_000n }],
     ['push.group-ttl', 'backup=1h', { jobTtlsNs: { backup: 3_600_000_000_000n } }],
     ['push.group-ttl', 'a=b=0s', { jobTtlsNs: { 'a=b': 0n } }],
+    ['aggregate.gauge-rule', 'max', { gaugeRule: 'max' }],
+    ['aggregate.gauge-rule', 'queue_depth=sum', { gaugeRules: { queue_depth: 'sum' } }],
+    ['limits.writers-per-group', '0', { limits: { ...defaultFlags().limits, writersPerGroup: Infinity } }],
     ['limits.body-size', '1024', { bodyLimit: 1024 }],
     ['limits.series-per-push', '10', { limits: { ...defaultFlags().limits, seriesPerPush: 10 } }],
     ['limits.series-per-group', '0', { limits: { ...defaultFlags().limits, seriesPerGroup: Infinity } }],
@@ -81,6 +84,11 @@ t.test('every flag, with = and with a separate argument', async t => {
   t.same([ttls.groupTtlNs, ttls.jobTtlsNs], [300_000_000_000n, { backup: 3_600_000_000_000n, ci: 0n }], 'the TTL flag repeats')
   t.same(statusFlags(ttls)['push.group-ttl'], '5m0s,backup=1h0m0s,ci=0s')
   t.same(run(['--push.group-ttl=backup=1h']).groupTtlNs, 0n, 'a job TTL alone leaves the default')
+  const rules = run(['--aggregate.gauge-rule=queue=max', '--aggregate.gauge-rule=sum', '--aggregate.gauge-rule=__proto__=min'])
+  t.equal(rules.gaugeRule, 'sum')
+  t.strictSame(Object.entries(rules.gaugeRules), [['queue', 'max'], ['__proto__', 'min']], 'a family named __proto__ is a family')
+  t.equal(statusFlags(rules)['aggregate.gauge-rule'], 'sum,queue=max,__proto__=min')
+  t.strictSame(Object.entries(run(['--push.group-ttl=__proto__=1s']).jobTtlsNs), [['__proto__', 1_000_000_000n]], 'a job named __proto__ is a job')
   t.equal(statusFlags(run(['--limits.groups=0']))['limits.groups'], '0', 'no limit is reported as 0, as given')
   t.equal(run(['--web.route-prefix', '--x']).routePrefix, '--x', 'the next argument is the value, whatever it looks like')
 })
@@ -121,7 +129,7 @@ t.test('the usage lists every flag with its default', async t => {
     '--[no-]push.disable-consistency-check', '--log.level="info"', '--log.format="logfmt"',
     'Default: "false".', '--push.group-ttl="0s"', '--limits.body-size="16777216"', '--limits.series-per-push="100000"',
     '--limits.series-per-group="100000"', '--limits.groups="100000"', '--limits.series="1000000"', '--limits.label-name-length="1024"',
-    '--limits.label-value-length="65536"', '--limits.labels-per-series="128"', '--limits.writers-per-group="10000"', '--web.read-timeout="1m0s"',
+    '--limits.label-value-length="65536"', '--limits.labels-per-series="128"', '--limits.writers-per-group="10000"', '--aggregate.gauge-rule="last"', '--web.read-timeout="1m0s"',
     'Not supported (refused): --web.config.file, --web.systemd-socket, --push.enable-utf8-names.'
   ]) t.ok(text.includes(line), line)
 })
@@ -153,6 +161,8 @@ t.test('bad command lines name the flag', async t => {
     [['--push.enable-utf8-names'], "flag '--push.enable-utf8-names' of the Go Pushgateway is not supported by pushgateway-middleware"],
     [['--push.enable-utf8-names=false'], "flag '--push.enable-utf8-names' of the Go Pushgateway is not supported by pushgateway-middleware"],
     [['--push.group-ttl=-1m'], 'invalid value "-1m" for flag \'--push.group-ttl\': expected a duration of 0s or more'],
+    [['--aggregate.gauge-rule=avg'], 'invalid value "avg" for flag \'--aggregate.gauge-rule\': expected last, sum, min, max, or <family>=<rule>'],
+    [['--aggregate.gauge-rule==max'], 'invalid value "=max" for flag \'--aggregate.gauge-rule\': expected <rule> or <family>=<rule> with a family name'],
     [['--push.group-ttl==1m'], 'invalid value "=1m" for flag \'--push.group-ttl\': expected <duration> or <job>=<duration> with a job name'],
     [['--push.group-ttl=backup=soon'], 'invalid value "backup=soon" for flag \'--push.group-ttl\': time: invalid duration "soon"'],
     [['--limits.groups=-1'], 'invalid value "-1" for flag \'--limits.groups\': expected a whole number'],

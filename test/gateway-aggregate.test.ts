@@ -4,9 +4,11 @@
 import t from 'tap'
 import { join } from 'node:path'
 import express from 'express'
+import Fastify from 'fastify'
 import { Registry } from 'prom-client'
 import { Pushgateway, type GatewayRequest, type PushgatewayOptions } from '../src/gateway.js'
 import { pushgateway } from '../src/express.js'
+import { fastifyPushgateway } from '../src/fastify.js'
 import { createLogger } from '../src/log.js'
 import { FRONT_ENDS, startFrontEnd } from './helpers/front-ends.js'
 import { sendText } from './helpers/http.js'
@@ -245,6 +247,17 @@ t.test('aggregation: false leaves the endpoint out', async t => {
   const answer = await sendText(`http://127.0.0.1:${address.port}`, { method: 'POST', path: '/aggregate/job/a', body: 'c 1\n' })
   t.equal(answer.body, 'app 404', 'a mounted gateway leaves the path to the app')
   server.close()
+})
+
+t.test('aggregation: false in the Fastify plugin', async t => {
+  const app = Fastify()
+  await app.register(fastifyPushgateway, { registry: new Registry(), aggregation: false, telemetryPath: '/aggregate/job/stats' })
+  t.teardown(async () => { await app.close() })
+  t.equal((await app.inject({ method: 'POST', url: '/aggregate/job/a', payload: 'c 1\n' })).statusCode, 404, 'no aggregate route')
+  await app.inject({ method: 'PUT', url: '/metrics/job/a', payload: 'c 1\n' })
+  const scrape = await app.inject({ method: 'GET', url: '/aggregate/job/stats' })
+  t.equal(scrape.statusCode, 200, 'a telemetry path there is served')
+  t.match(scrape.body, 'c{instance="",job="a"} 1')
 })
 
 t.test('the aggregation option is validated at setup', async t => {

@@ -1,4 +1,4 @@
-import type { Bucket, BucketSpan, Histogram, LabelPair, Metric, MetricFamily, MetricType, Summary } from '../exposition/types.js'
+import { emptyHistogram, type Bucket, type BucketSpan, type Histogram, type LabelPair, type Metric, type MetricFamily, type MetricType, type Summary } from '../exposition/types.js'
 import { AggregationError } from '../errors.js'
 import { labelsKey } from './sanitize.js'
 
@@ -148,15 +148,9 @@ function layoutMismatch (a: Histogram, b: Histogram): string | undefined {
 function combineHistograms (a: Histogram, b: Histogram, operation: Operation): Histogram {
   const float = isFloat(a) || isFloat(b)
   const histogram: Histogram = {
-    sampleCount: 0,
+    ...emptyHistogram(),
     sampleSum: operation(a.sampleSum, b.sampleSum),
     buckets: a.buckets.map((bucket, i) => combineBuckets(bucket, b.buckets[i] as Bucket, operation)),
-    negativeSpans: [],
-    negativeDeltas: [],
-    negativeCounts: [],
-    positiveSpans: [],
-    positiveDeltas: [],
-    positiveCounts: [],
     exemplars: b.exemplars.length > 0 ? b.exemplars : a.exemplars
   }
   const count = operation(a.sampleCountFloat ?? a.sampleCount, b.sampleCountFloat ?? b.sampleCount)
