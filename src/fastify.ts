@@ -62,7 +62,7 @@ function routePaths (telemetryPath: string | false, aggregates: boolean): string
 
 // The telemetry path inside a routed prefix is served by that route already.
 function isSurfacePath (path: string, aggregates: boolean): boolean {
-  return (isPushPath(path) && (aggregates || !path.startsWith('/aggregate/'))) || path.startsWith('/api/v1/') || path === '/-/healthy' || path === '/-/ready' || path === '/-/quit'
+  return isPushPath(path, aggregates) || path.startsWith('/api/v1/') || path === '/-/healthy' || path === '/-/ready' || path === '/-/quit'
 }
 
 // Hands the request stream to the core untouched (it decodes gzip and applies `bodyLimit` itself);

@@ -350,7 +350,7 @@ export class Pushgateway {
    */
   owns (url: string): boolean {
     const path = pathOf(url)
-    return this.#isServedPushPath(path) || path === this.#telemetryPath || path.startsWith('/api/v1/') || MANAGEMENT_PATHS.has(path)
+    return isPushPath(path, this.aggregates) || path === this.#telemetryPath || path.startsWith('/api/v1/') || MANAGEMENT_PATHS.has(path)
   }
 
   /** Handles one HTTP request of the Pushgateway surface, relative to the mount point; other paths get a 404. */
@@ -358,7 +358,7 @@ export class Pushgateway {
     await this.#expire()
     const path = pathOf(request.url)
     const method = request.method.toUpperCase()
-    if (this.#isServedPushPath(path)) return this.#handlePushPath(method, path, request)
+    if (isPushPath(path, this.aggregates)) return this.#handlePushPath(method, path, request)
     if (path === this.#telemetryPath) {
       if (method === 'GET') return this.#scrape(request)
       return methodNotAllowed(method, GET_ALLOW)
@@ -371,10 +371,6 @@ export class Pushgateway {
     }
     if (path === '/-/quit') return this.#quit(method, request)
     return notFound()
-  }
-
-  #isServedPushPath (path: string): boolean {
-    return isPushPath(path) && (this.#gaugeRules !== undefined || !path.startsWith(AGGREGATE_PREFIX))
   }
 
   #aggregation (): GaugeRulesOf {
@@ -616,10 +612,13 @@ function pathOf (url: string): string {
   return query === -1 ? url : url.slice(0, query)
 }
 
-/** Whether a path (relative to the mount point, without query) is a push path, `/metrics/job…` or `/aggregate/job…`. */
-export function isPushPath (path: string): boolean {
+/**
+ * Whether a path (relative to the mount point, without query) is a push path, `/metrics/job…`, or
+ * when `aggregates` (default `true`) `/aggregate/job…`.
+ */
+export function isPushPath (path: string, aggregates = true): boolean {
   return path.startsWith('/metrics/job/') || path.startsWith('/metrics/job@base64/') ||
-    path.startsWith('/aggregate/job/') || path.startsWith('/aggregate/job@base64/')
+    (aggregates && (path.startsWith('/aggregate/job/') || path.startsWith('/aggregate/job@base64/')))
 }
 
 function pushOptionsOf (request: GatewayRequest): PushOptions {

@@ -57,14 +57,17 @@ export class MemoryStore implements MetricStore {
     const limits = write.limits ?? NO_STORE_LIMITS
     let cumulative: MetricFamily[] = []
     const group = this.#write(write, false, (families, existing) => {
-      if (writer === undefined) return addFamilies(name => existing?.families.get(name)?.family, families, gaugeRule)
-      const writers = existing?.writers
-      if (writers !== undefined && !writers.has(writer) && writers.size >= limits.writersPerGroup) {
-        throw limitExceeded('writersPerGroup', limits.writersPerGroup, `the group has ${writers.size} writers`)
+      let increments = families
+      if (writer !== undefined) {
+        const writers = existing?.writers
+        if (writers !== undefined && !writers.has(writer) && writers.size >= limits.writersPerGroup) {
+          throw limitExceeded('writersPerGroup', limits.writersPerGroup, `the group has ${writers.size} writers`)
+        }
+        // A copy: the store updates the objects it keeps in place.
+        cumulative = structuredClone(families)
+        increments = increaseSince(writers?.get(writer), families)
       }
-      // A copy: the store updates the objects it keeps in place.
-      cumulative = structuredClone(families)
-      return addFamilies(name => existing?.families.get(name)?.family, increaseSince(writers?.get(writer), families), gaugeRule)
+      return addFamilies(name => existing?.families.get(name)?.family, increments, gaugeRule)
     })
     if (writer !== undefined) group.writers.set(writer, cumulative)
   }
