@@ -1,3 +1,3 @@
 import neostandard from 'neostandard'
 
-export default neostandard({ ts: true, ignores: ['dist', 'coverage', '.tap', 'node_modules'] })
+export default neostandard({ ts: true, ignores: ['dist', 'coverage', '.tap', 'node_modules', '.scratch', '.cache'] })

@@ -44,13 +44,13 @@ export async function runCli (argv: readonly string[], io: CliIo): Promise<numbe
   try {
     server = await startServer(parsed.flags, logger)
   } catch (err) {
-    logger.error('could not start', { err: (err as Error).message })
+    logger.error({ err: (err as Error).message }, 'could not start')
     return 1
   }
   // Only the first signal: a second SIGINT or SIGTERM gets Node's default, an immediate exit.
   const stop = (signal: string): void => {
     unwire()
-    logger.info('received SIGINT/SIGTERM; exiting gracefully...', { signal })
+    logger.info({ signal }, 'received SIGINT/SIGTERM; exiting gracefully...')
     // eslint-disable-next-line no-void -- close() never rejects
     void server.close()
   }

@@ -62,8 +62,11 @@ export class ParseError extends PushgatewayError {
 /** A push was refused because it is invalid or inconsistent with what is stored. */
 export class InconsistentPushError extends PushgatewayError {
   override name = 'InconsistentPushError'
-  constructor (message: string) {
-    super('ERR_INCONSISTENT', `pushed metrics are invalid or inconsistent with existing metrics: ${message}`, 400)
+  /** What is wrong, without the reference's prefix `pushed metrics are invalid or inconsistent with existing metrics: `. */
+  readonly detail: string
+  constructor (detail: string) {
+    super('ERR_INCONSISTENT', `pushed metrics are invalid or inconsistent with existing metrics: ${detail}`, 400)
+    this.detail = detail
   }
 }
 

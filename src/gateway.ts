@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib'
-import { register as globalRegistry, type Registry } from 'prom-client'
+import type { Registry } from 'prom-client'
+import { register as globalRegistry } from './prom-client.js'
 import type { MetricFamily } from './exposition/types.js'
 import type { MetricStore, RenderFormat } from './store/store.js'
 import { AuthorizationError, InconsistentPushError, InvalidGroupingKeyError, InvalidOptionError, PushgatewayError, ReadTimeoutError } from './errors.js'
@@ -434,7 +435,7 @@ export class Pushgateway {
     const expired = this.#expiry.expired(this.#now())
     if (expired.length === 0) return undefined
     this.#metrics.groupsExpired.inc(expired.length)
-    this.#log.debug('groups expired', { count: expired.length })
+    this.#log.debug({ count: expired.length }, 'groups expired')
     this.#snapshots?.changed()
     const deleting = expired.map(labels => this.store.delete(labels)).filter(result => result instanceof Promise)
     return deleting.length === 0 ? undefined : Promise.all(deleting)
@@ -450,7 +451,7 @@ export class Pushgateway {
         // Only an inconsistency is possible here: the snapshot decoded, so the group is well formed.
         const message = (err as Error).message
         refused.push(message)
-        this.#log.error('could not restore a group from the persistence file', { group: JSON.stringify(view.labels), err: message })
+        this.#log.error({ group: JSON.stringify(view.labels), err: message }, 'could not restore a group from the persistence file')
       }
     }
     if (refused.length > 0) snapshots.setAside('inconsistent', `${refused.length} of ${views.length} groups refused, the first: ${refused[0] as string}`)
@@ -461,7 +462,7 @@ export class Pushgateway {
       const ttlNs = this.#ttlOf?.(groupingKeyOf(labels))
       if (ttlNs !== undefined) this.#expiry.schedule(groupId(labels), labels, ttlNs, timeNs)
     }
-    if (views.length > 0) this.#log.info('restored groups from the persistence file', { file, groups: views.length - refused.length })
+    if (views.length > 0) this.#log.info({ file, groups: views.length - refused.length }, 'restored groups from the persistence file')
   }
 
   async #allow (action: Action, request: GatewayRequest, key?: AuthorizationKey): Promise<void> {

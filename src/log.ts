@@ -3,16 +3,25 @@ import type { LogFormat, LogLevel } from './flags.js'
 /** Fields of a log line besides the time, level and message. */
 export type LogFields = Readonly<Record<string, string | number | boolean | bigint>>
 
-/** A leveled logger writing one line per event. */
+/**
+ * Logs one event at one level, in pino's calling convention: `(fields, msg)` or `(msg)`. A pino
+ * logger (such as `fastify.log`) is one as it is.
+ */
+export interface LogFn {
+  (fields: LogFields, msg: string): void
+  (msg: string): void
+}
+
+/** A leveled logger in pino's shape; the gateway calls it with `(fields, msg)`. */
 export interface Logger {
   /** Logs at debug level. */
-  debug (msg: string, fields?: LogFields): void
+  debug: LogFn
   /** Logs at info level. */
-  info (msg: string, fields?: LogFields): void
+  info: LogFn
   /** Logs at warn level. */
-  warn (msg: string, fields?: LogFields): void
+  warn: LogFn
   /** Logs at error level. */
-  error (msg: string, fields?: LogFields): void
+  error: LogFn
 }
 
 /** Options of `createLogger`. */
@@ -39,16 +48,12 @@ export function createLogger (options: LoggerOptions = {}): Logger {
   const format = options.format === 'json' ? formatJson : formatLogfmt
   const write = options.write ?? ((line: string) => { process.stderr.write(line) })
   const now = options.now ?? (() => new Date())
-  const log = (level: LogLevel, msg: string, fields: LogFields | undefined): void => {
+  const at = (level: LogLevel): LogFn => function log (first: LogFields | string, msg?: string): void {
     if (RANK[level] < least) return
-    write(format(now().toISOString(), level, msg, fields) + '\n')
+    const line = typeof first === 'string' ? format(now().toISOString(), level, first, undefined) : format(now().toISOString(), level, msg ?? '', first)
+    write(line + '\n')
   }
-  return {
-    debug: (msg, fields) => { log('debug', msg, fields) },
-    info: (msg, fields) => { log('info', msg, fields) },
-    warn: (msg, fields) => { log('warn', msg, fields) },
-    error: (msg, fields) => { log('error', msg, fields) }
-  }
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
 }
 
 function formatLogfmt (ts: string, level: LogLevel, msg: string, fields: LogFields | undefined): string {

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Summary, type Registry } from 'prom-client'
+import type { Counter as CounterType, Registry, Summary as SummaryType } from 'prom-client'
+import { Counter, Gauge, Summary } from './prom-client.js'
 import type { MetricType } from './exposition/types.js'
 import type { MetricStore } from './store/store.js'
 
@@ -7,13 +8,13 @@ const OBJECTIVES = [0.1, 0.5, 0.9]
 /** The gateway's own metrics, registered in a prom-client registry (shared when already there). */
 export class GatewayMetrics {
   /** `pushgateway_http_requests_total{code,handler,method}`: requests served, scrapes excluded. */
-  readonly requests: Counter<'code' | 'handler' | 'method'>
+  readonly requests: CounterType<'code' | 'handler' | 'method'>
   /** `pushgateway_http_push_duration_seconds{method}`: time to handle a push. */
-  readonly pushDuration: Summary<'method'>
+  readonly pushDuration: SummaryType<'method'>
   /** `pushgateway_http_push_size_bytes{method}`: approximate size of push requests. */
-  readonly pushSize: Summary<'method'>
+  readonly pushSize: SummaryType<'method'>
   /** `pushgateway_groups_expired_total`: groups removed because their TTL passed. */
-  readonly groupsExpired: Counter
+  readonly groupsExpired: CounterType
 
   /** `expire` runs before the store's size is read, so that expired groups are not counted. */
   constructor (registry: Registry, store: MetricStore, expire: () => unknown) {

@@ -1,9 +1,9 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os'
 import { posix } from 'node:path'
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
-import { Registry, collectDefaultMetrics } from 'prom-client'
-import { Pushgateway, type PushgatewayOptions } from './gateway.js'
-import { fastifyPushgateway } from './fastify.js'
+import { Registry, collectDefaultMetrics } from './prom-client.js'
+import { Pushgateway, type GatewayResponse, type PushgatewayOptions } from './gateway.js'
+import { InconsistentPushError } from './errors.js'
 import { computeRoutePrefix, defaultFlags, routePrefixOf, statusFlags, type ServerFlags } from './flags.js'
 import { createLogger, type Logger } from './log.js'
 import { VERSION } from './version.js'
@@ -14,9 +14,9 @@ export interface RunningServer {
   addresses: string[]
   /** The gateway it serves. */
   gateway: Pushgateway
-  /** Stops accepting connections, lets the requests in flight finish, then resolves; never rejects. */
+  /** Stops accepting connections, lets the requests in flight finish, writes the last snapshot, then resolves; rejects only when that snapshot could not be written. */
   close (): Promise<void>
-  /** Resolves once the server has closed, whatever closed it (`close()` or `/-/quit`). */
+  /** Resolves once the server has closed, whatever closed it (`close()` or `/-/quit`); never rejects. */
   closed: Promise<void>
 }
 
@@ -28,47 +28,55 @@ export interface ListenAddress {
   port: number
 }
 
-const INCONSISTENT = 'pushed metrics are invalid or inconsistent with existing metrics: '
 const TEXT_HEADERS = { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }
+const NOT_FOUND: GatewayResponse = { status: 404, headers: TEXT_HEADERS, body: '404 page not found\n' }
+// Go's net/http answers a request URI it cannot parse itself, in these words and without a newline.
+const BAD_REQUEST: GatewayResponse = { status: 400, headers: TEXT_HEADERS, body: '400 Bad Request' }
+// The Go binary registers `GET /-/quit` outside the route prefix (a quirk kept for scripts that hit it).
+const QUIT_OUTSIDE_PREFIX: GatewayResponse = { status: 405, headers: TEXT_HEADERS, body: 'Only POST or PUT requests allowed.' }
+const INTERNAL_ERROR: GatewayResponse = { status: 500, headers: TEXT_HEADERS, body: 'Internal Server Error\n' }
+const BAD_ESCAPE = /%(?![0-9a-fA-F]{2})/
 
 /**
- * Starts the standalone Pushgateway, a drop-in for the Go binary: Fastify with the Pushgateway
- * plugin at the route prefix, on every listen address, the Node process and runtime metrics in
- * the gateway's own registry (where the Go binary has `go_*` and `process_*`). `flags` default to
- * the Go binary's defaults (`defaultFlags()`); `logger` defaults to one built from the log flags,
- * writing to stderr. Rejects when an address cannot be listened on, after closing the others.
+ * Starts the standalone Pushgateway, a drop-in for the Go binary: `node:http` servers on every
+ * listen address, each handing the requests under the route prefix to one gateway's `handle()`,
+ * and the Node process and runtime metrics in the gateway's own registry (where the Go binary has
+ * `go_*` and `process_*`). `flags` default to the Go binary's defaults (`defaultFlags()`);
+ * `logger` defaults to one built from the log flags, writing to stderr. Rejects when an address
+ * cannot be listened on, after closing the others.
  */
 export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Logger): Promise<RunningServer> {
   const settings: ServerFlags = { ...defaultFlags(), ...flags }
   const log = logger ?? createLogger({ level: settings.logLevel, format: settings.logFormat })
   const prefix = routePrefixOf(settings)
-  log.info('starting pushgateway-middleware', { version: VERSION })
-  log.info('Build context', { build_context: `(node=${process.version}, platform=${process.platform}/${process.arch})` })
-  log.debug('external URL', { url: settings.externalUrl })
-  log.debug('path prefix used externally', { path: computeRoutePrefix('', settings.externalUrl) })
-  log.debug('path prefix for internal routing', { path: prefix })
+  log.info({ version: VERSION }, 'starting pushgateway-middleware')
+  log.info({ build_context: `(node=${process.version}, platform=${process.platform}/${process.arch})` }, 'Build context')
+  log.debug({ url: settings.externalUrl }, 'external URL')
+  log.debug({ path: computeRoutePrefix('', settings.externalUrl) }, 'path prefix used externally')
+  log.debug({ path: prefix }, 'path prefix for internal routing')
 
-  const apps: FastifyInstance[] = []
+  const servers: Server[] = []
+  let stopping = false
   let closing: Promise<void> | undefined
   let resolveClosed!: () => void
   const closed = new Promise<void>(resolve => { resolveClosed = resolve })
   const close = async (): Promise<void> => {
-    closing ??= Promise.allSettled(apps.map(async app => app.close())).then(async results => {
-      for (const result of results) {
-        /* c8 ignore next */
-        if (result.status === 'rejected') log.error('error while closing', { err: String(result.reason) })
-      }
+    closing ??= (async () => {
+      stopping = true
+      await Promise.all(servers.map(async server => stopListening(server)))
       log.info('HTTP server stopped')
-      // After the last request: the final snapshot holds every push that was answered.
-      await gateway.close()
-      resolveClosed()
-    })
+      try {
+        // After the last request: the final snapshot holds every push that was answered.
+        await gateway.close()
+      } finally {
+        resolveClosed()
+      }
+    })()
     return closing
   }
   const quit = (): void => {
     log.warn('received termination request via web service, exiting gracefully...')
-    // eslint-disable-next-line no-void -- close() never rejects
-    void close()
+    close().catch(() => {}) // the gateway has logged why its last snapshot failed
   }
 
   const registry = new Registry()
@@ -89,25 +97,72 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
     ...(settings.enableLifecycle ? { onQuit: quit } : {})
   })
 
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = req.url as string
+    const method = req.method as string
+    let answer: GatewayResponse
+    try {
+      answer = await respond(gateway, prefix, method, url, req)
+    } catch (err) {
+      log.error({ method, url, source: sourceOf(req), err: (err as Error).message }, 'error handling request')
+      answer = INTERNAL_ERROR
+    }
+    logRejected(log, req, answer)
+    // While closing, no connection is kept for another request.
+    if (stopping) answer = { ...answer, headers: { ...answer.headers, connection: 'close' } }
+    res.setHeader('content-length', Buffer.byteLength(answer.body))
+    res.writeHead(answer.status, answer.headers).end(answer.body)
+  }
+
   const addresses: string[] = []
   try {
     if (settings.listenAddresses.length === 0) throw new Error('no --web.listen-address given')
     for (const address of settings.listenAddresses) {
       const listenAddress = parseListenAddress(address)
-      const app = Fastify({ frameworkErrors: badRequest(log) })
-      apps.push(app)
-      configure(app, prefix, log)
-      await app.register(fastifyPushgateway, prefix === '' ? { gateway } : { gateway, prefix })
-      await app.listen(listenAddress)
-      const bound = boundAddress(app)
+      const server = createServer((req, res) => { serve(req, res).catch(() => {}) })
+      servers.push(server)
+      await listen(server, listenAddress)
+      const bound = boundAddress(server)
       addresses.push(bound)
-      log.info('Listening on', { address: bound })
+      log.info({ address: bound }, 'Listening on')
     }
   } catch (err) {
     await close()
     throw err
   }
   return { addresses, gateway, close, closed }
+}
+
+/** The answer to one request: the gateway's under the route prefix, Go's own outside it. */
+async function respond (gateway: Pushgateway, prefix: string, method: string, url: string, req: IncomingMessage): Promise<GatewayResponse> {
+  const path = pathOf(url)
+  if (BAD_ESCAPE.test(path)) return BAD_REQUEST
+  let relative = url
+  if (prefix !== '') {
+    if (path !== prefix && !path.startsWith(prefix + '/')) return method === 'GET' && path === '/-/quit' ? QUIT_OUTSIDE_PREFIX : NOT_FOUND
+    relative = url.slice(prefix.length)
+    if (!relative.startsWith('/')) relative = '/' + relative
+  }
+  return gateway.handle({ method, url: relative, headers: req.headers, body: req, native: req })
+}
+
+async function listen (server: Server, address: ListenAddress): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+}
+
+// Resolves once the requests in flight are answered (with `Connection: close`, which ends their
+// connections); idle keep-alive connections are closed at once.
+async function stopListening (server: Server): Promise<void> {
+  if (!server.listening) return
+  const stopped = new Promise<void>(resolve => { server.close(() => { resolve() }) })
+  server.closeIdleConnections()
+  await stopped
 }
 
 function expiryOf (flags: ServerFlags): Pick<PushgatewayOptions, 'expiry'> {
@@ -138,8 +193,8 @@ function hasIpv6 (): boolean {
   return Object.values(networkInterfaces()).some(list => (list as NetworkInterfaceInfo[]).some(info => info.family === 'IPv6'))
 }
 
-function boundAddress (app: FastifyInstance): string {
-  const bound = app.server.address()
+function boundAddress (server: Server): string {
+  const bound = server.address()
   /* c8 ignore next */
   if (bound === null || typeof bound === 'string') return String(bound)
   return bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`
@@ -151,54 +206,21 @@ function cleanPath (path: string): string {
   return joined.length > 1 && joined.endsWith('/') ? joined.slice(0, -1) : joined
 }
 
-// A URL Fastify cannot decode (no route, no hooks yet); Go's net/http answers these itself, in these words.
-function badRequest (log: Logger) {
-  return function answerBadRequest (_err: Error, request: FastifyRequest, reply: FastifyReply): void {
-    log.debug('request rejected', { method: request.method, url: request.url, source: sourceOf(request), status: 400, err: '400 Bad Request' })
-    reply.code(400).headers(TEXT_HEADERS).send('400 Bad Request')
-  }
-}
-
-// Everything outside the plugin answers as the Go binary does: plain-text 404s, no body parsing.
-function configure (app: FastifyInstance, prefix: string, log: Logger): void {
-  app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', function leaveBodyUnread (_request, payload, done) {
-    done(null, payload)
-  })
-  app.setNotFoundHandler(async (request, reply) => {
-    // The Go binary registers `GET /-/quit` outside the route prefix (a quirk kept for scripts that hit it).
-    if (prefix !== '' && request.method === 'GET' && pathOf(request.url) === '/-/quit') {
-      return reply.code(405).headers(TEXT_HEADERS).send('Only POST or PUT requests allowed.')
-    }
-    return reply.code(404).headers(TEXT_HEADERS).send('404 page not found\n')
-  })
-  app.setErrorHandler(async (err: Error & { statusCode?: number }, request, reply) => {
-    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
-    if (status === 500) log.error('error handling request', { method: request.method, url: request.url, source: sourceOf(request), err: err.message })
-    return reply.code(status).headers(TEXT_HEADERS).send(status === 500 ? 'Internal Server Error\n' : `${err.message}\n`)
-  })
-  app.addHook('onSend', async (request, reply, payload) => {
-    logRejected(log, request, reply, payload)
-    return payload
-  })
-}
-
 // Client errors at debug, as the Go binary logs them; pushes refused as inconsistent at error, as it does.
-function logRejected (log: Logger, request: FastifyRequest, reply: FastifyReply, payload: unknown): void {
-  const status = reply.statusCode
-  if (status < 400 || status >= 500) return
-  // The plugin's answers are Buffers, this server's own strings; both read back as the text sent.
-  const body = String(payload).trimEnd()
-  if (body.startsWith(INCONSISTENT)) {
-    log.error(INCONSISTENT.slice(0, -2), { method: request.method, source: sourceOf(request), err: body.slice(INCONSISTENT.length) })
+function logRejected (log: Logger, req: IncomingMessage, answer: GatewayResponse): void {
+  if (answer.status < 400 || answer.status >= 500) return
+  const method = req.method as string
+  const source = sourceOf(req)
+  if (answer.error instanceof InconsistentPushError) {
+    log.error({ method, source, err: answer.error.detail }, 'pushed metrics are invalid or inconsistent with existing metrics')
   } else {
-    log.debug('request rejected', { method: request.method, url: request.url, source: sourceOf(request), status, err: body })
+    log.debug({ method, url: req.url as string, source, status: answer.status, err: String(answer.body).trimEnd() }, 'request rejected')
   }
 }
 
-function sourceOf (request: FastifyRequest): string {
-  const address = String(request.socket.remoteAddress)
-  return address.includes(':') ? `[${address}]:${request.socket.remotePort}` : `${address}:${request.socket.remotePort}`
+function sourceOf (req: IncomingMessage): string {
+  const address = String(req.socket.remoteAddress)
+  return address.includes(':') ? `[${address}]:${req.socket.remotePort}` : `${address}:${req.socket.remotePort}`
 }
 
 function pathOf (url: string): string {

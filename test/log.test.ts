@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createLogger, logfmtValue } from '../src/log.js'
+import { createLogger, logfmtValue, type Logger } from '../src/log.js'
 import type { LogLevel } from '../src/flags.js'
 
 const now = (): Date => new Date('2026-11-22T21:50:21.850Z')
@@ -7,10 +7,10 @@ const now = (): Date => new Date('2026-11-22T21:50:21.850Z')
 t.test('logfmt lines: ts, level, msg, then the fields in order', async t => {
   const lines: string[] = []
   const logger = createLogger({ level: 'debug', format: 'logfmt', write: line => lines.push(line), now })
-  logger.info('Listening on', { address: '[::]:9091' })
-  logger.warn('odd', { n: 3, ok: true, big: 5n })
+  logger.info({ address: '[::]:9091' }, 'Listening on')
+  logger.warn({ n: 3, ok: true, big: 5n }, 'odd')
   logger.debug('plain')
-  logger.error('bad', { err: 'text format parsing error in line 1: invalid metric name' })
+  logger.error({ err: 'text format parsing error in line 1: invalid metric name' }, 'bad')
   t.same(lines, [
     'ts=2026-11-22T21:50:21.850Z level=info msg="Listening on" address=[::]:9091\n',
     'ts=2026-11-22T21:50:21.850Z level=warn msg=odd n=3 ok=true big=5\n',
@@ -42,7 +42,7 @@ t.test('logfmt values are quoted and escaped where a reader needs it', async t =
 t.test('JSON lines', async t => {
   const lines: string[] = []
   const logger = createLogger({ level: 'debug', format: 'json', write: line => lines.push(line), now })
-  logger.debug('Starting', { version: '1.0.0', n: 1, ok: false, big: 7n })
+  logger.debug({ version: '1.0.0', n: 1, ok: false, big: 7n }, 'Starting')
   logger.info('no fields')
   t.same(lines, [
     '{"ts":"2026-11-22T21:50:21.850Z","level":"debug","msg":"Starting","version":"1.0.0","n":1,"ok":false,"big":"7"}\n',
@@ -74,4 +74,14 @@ t.test('defaults: info, logfmt, stderr, the system clock', async t => {
   }
   t.equal(written.length, 1)
   t.match(written[0], /^ts=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=info msg=shown\n$/)
+})
+
+t.test('a pino logger is a Logger as it is, and gets every field', async t => {
+  const { default: pino } = await import('pino')
+  const lines: string[] = []
+  const logger: Logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(line) } })
+  logger.info({ file: 'pg.data', groups: 3 }, 'restored groups from the persistence file')
+  logger.debug('plain')
+  t.match(JSON.parse(lines[0] as string), { level: 30, msg: 'restored groups from the persistence file', file: 'pg.data', groups: 3 })
+  t.match(JSON.parse(lines[1] as string), { level: 20, msg: 'plain' })
 })

@@ -154,11 +154,11 @@ export class SnapshotFile {
       this.#dirty = false
       await this.#replaceFile(data)
       this.#lastWriteFailed = false
-      this.#log.debug('metrics persisted', { file: this.#file, groups: groups.length, bytes: data.length, ms: Math.round(performance.now() - this.#lastWriteAt) })
+      this.#log.debug({ file: this.#file, groups: groups.length, bytes: data.length, ms: Math.round(performance.now() - this.#lastWriteAt) }, 'metrics persisted')
     } catch (err) {
       this.#dirty = true
       this.#lastWriteFailed = true
-      this.#log.error('error persisting metrics', { file: this.#file, err: describe(err) })
+      this.#log.error({ file: this.#file, err: describe(err) }, 'error persisting metrics')
     }
   }
 
@@ -184,7 +184,7 @@ export class SnapshotFile {
     try {
       await rm(temp, { force: true })
     } catch (err) {
-      this.#log.error('could not remove a temporary persistence file', { file: temp, err: describe(err) })
+      this.#log.error({ file: temp, err: describe(err) }, 'could not remove a temporary persistence file')
     }
   }
 
@@ -193,7 +193,7 @@ export class SnapshotFile {
     try {
       names = readdirSync(this.#dir)
     } catch (err) {
-      if (errorCode(err) !== 'ENOENT') this.#log.warn('could not look for stale temporary persistence files', { dir: this.#dir, err: describe(err) })
+      if (errorCode(err) !== 'ENOENT') this.#log.warn({ dir: this.#dir, err: describe(err) }, 'could not look for stale temporary persistence files')
       return
     }
     for (const name of names.filter(n => n.startsWith(this.#tempPrefix))) {
@@ -201,7 +201,7 @@ export class SnapshotFile {
       try {
         unlinkSync(path)
       } catch (err) {
-        this.#log.warn('could not remove a stale temporary persistence file', { file: path, err: describe(err) })
+        this.#log.warn({ file: path, err: describe(err) }, 'could not remove a stale temporary persistence file')
       }
     }
   }
@@ -211,10 +211,10 @@ export class SnapshotFile {
     try {
       renameSync(this.#file, aside)
     } catch (err) {
-      this.#log.error('could not set the persistence file aside; refusing to go on rather than overwrite it later', { file: this.#file, movedTo: aside, reason, cause, err: describe(err) })
+      this.#log.error({ file: this.#file, movedTo: aside, reason, cause, err: describe(err) }, 'could not set the persistence file aside; refusing to go on rather than overwrite it later')
       throw new Error(`could not rename the persistence file ${this.#file} to ${aside}: ${describe(err)}`, { cause: err })
     }
-    this.#log.error(msg, { file: this.#file, movedTo: aside, reason, err: cause })
+    this.#log.error({ file: this.#file, movedTo: aside, reason, err: cause }, msg)
   }
 
   // `<file>.<reason>-<ISO time with colons as dashes>`, with a counter if that name is taken.

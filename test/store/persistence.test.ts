@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SnapshotFile, type SnapshotFileOptions } from '../../src/store/persistence.js'
 import { decodeSnapshot, encodeSnapshot } from '../../src/store/snapshot.js'
-import type { LogFields, Logger } from '../../src/log.js'
+import type { LogFields, LogFn, Logger } from '../../src/log.js'
 import type { GroupView } from '../../src/store/store.js'
 import type { MetricFamily } from '../../src/exposition/types.js'
 
@@ -19,7 +19,9 @@ interface Line { level: keyof Logger, msg: string, fields: LogFields }
 /** A logger that keeps its lines. */
 function recorder (): Logger & { lines: Line[] } {
   const lines: Line[] = []
-  const at = (level: keyof Logger) => (msg: string, fields: LogFields = {}) => { lines.push({ level, msg, fields }) }
+  const at = (level: keyof Logger): LogFn => (first: LogFields | string, msg?: string) => {
+    lines.push(typeof first === 'string' ? { level, msg: first, fields: {} } : { level, msg: msg as string, fields: first })
+  }
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
 }
 
