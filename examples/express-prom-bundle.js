@@ -5,7 +5,12 @@ import promBundle from 'express-prom-bundle'
 import { pushgateway } from 'pushgateway-middleware/express'
 
 const app = express()
-app.use(promBundle({ includeMethod: true, includePath: true }))
+app.use(promBundle({
+  includeMethod: true,
+  includePath: true,
+  // One path label for every push, not one series per grouping key (job, instance, …).
+  normalizePath: [[/^\/pushgateway\/(metrics|aggregate)\/job.*$/, '/pushgateway/$1/job/#grouping_key']]
+}))
 app.use('/pushgateway', pushgateway({ mergeIntoRegistry: true }))
 app.get('/hello', (_req, res) => { res.send('hello\n') })
 

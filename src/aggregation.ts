@@ -1,24 +1,18 @@
 import { AggregationError, InvalidOptionError } from './errors.js'
 import { GAUGE_RULES, type GaugeRule } from './store/aggregate.js'
-
-/** The grouping key an aggregate push names: the job and the other grouping labels. */
-export interface AggregationKey {
-  /** The job. */
-  job: string
-  /** The other grouping labels, the writer label removed. */
-  labels: Readonly<Record<string, string>>
-}
+import type { GroupingKey } from './grouping-key.js'
+import { refuseUnknownOptions } from './options.js'
 
 /** Options of the aggregation endpoint, `<mount>/aggregate/job/<job>{/<label>/<value>}`. */
 export interface AggregationOptions {
   /** The rule for gauge families that `gaugeRules` does not name: `last`, `sum`, `min` or `max`. Default `'last'`. */
-  gaugeRule?: GaugeRule
+  gaugeRule?: GaugeRule | undefined
   /** Rules by gauge family name, or a function of the family name and the grouping key (`undefined`: `gaugeRule`). Default: none. */
-  gaugeRules?: Readonly<Record<string, GaugeRule>> | ((family: string, key: AggregationKey) => GaugeRule | undefined)
+  gaugeRules?: Readonly<Record<string, GaugeRule>> | ((family: string, key: Required<GroupingKey>) => GaugeRule | undefined) | undefined
 }
 
 /** The gauge rule of each family of one aggregate push. */
-export type GaugeRulesOf = (key: AggregationKey) => (family: string) => GaugeRule
+export type GaugeRulesOf = (key: Required<GroupingKey>) => (family: string) => GaugeRule
 
 /** The request header naming the writer of a cumulative aggregate push. */
 export const WRITER_HEADER = 'pushgateway-writer'
@@ -32,6 +26,7 @@ export function resolveAggregation (aggregation: unknown): GaugeRulesOf | undefi
   if (aggregation === false) return undefined
   if (aggregation === undefined) return () => () => 'last'
   if (aggregation === null || typeof aggregation !== 'object') throw new InvalidOptionError('aggregation', 'an object or false', aggregation)
+  refuseUnknownOptions(aggregation, ['gaugeRule', 'gaugeRules'], 'aggregation.')
   const { gaugeRule = 'last', gaugeRules } = aggregation as AggregationOptions
   const fallback = checkRule('aggregation.gaugeRule', gaugeRule)
   if (typeof gaugeRules === 'function') {

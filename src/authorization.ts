@@ -1,17 +1,10 @@
 import { AuthorizationError } from './errors.js'
+import type { GroupingKey } from './grouping-key.js'
 import { formatLabels } from './store/memory-store.js'
 import { groupLabelPairs } from './store/sanitize.js'
 
 /** What a request asks to do: push or delete a group, wipe the store, read metrics or status, or shut down. */
 export type Action = 'push' | 'delete' | 'wipe' | 'read' | 'quit'
-
-/** The grouping key of a push or delete, as the `authorize` hook sees it. */
-export interface AuthorizationKey {
-  /** The job name. */
-  job: string
-  /** The other grouping labels. */
-  labels: Readonly<Record<string, string>>
-}
 
 /** The request as the `authorize` hook sees it. */
 export interface AuthorizationRequest {
@@ -30,7 +23,7 @@ export interface AuthorizationContext {
   /** The action the request asks for. */
   action: Action
   /** The grouping key, for `push` and `delete`. */
-  key?: AuthorizationKey
+  key?: Required<GroupingKey>
   /** The request. */
   request: AuthorizationRequest
 }
@@ -40,9 +33,9 @@ export interface AuthorizationDenial {
   /** 401 (no or bad credentials) or 403 (not allowed). */
   status: 401 | 403
   /** The message sent to the client. Default: one naming the action and the group. */
-  message?: string
+  message?: string | undefined
   /** The `WWW-Authenticate` header sent with a 401. Default `Bearer realm="pushgateway"`. */
-  challenge?: string
+  challenge?: string | undefined
 }
 
 /** The hook's answer: `true` allows; `false` refuses (401 without an `Authorization` header, else 403); a denial refuses as it says. */
@@ -76,7 +69,7 @@ function describe ({ action, key }: AuthorizationContext): string {
   switch (action) {
     case 'push':
     case 'delete':
-      return `to ${action} the group ${formatLabels(groupLabelPairs({ ...(key as AuthorizationKey).labels, job: (key as AuthorizationKey).job }))}`
+      return `to ${action} the group ${formatLabels(groupLabelPairs({ ...(key as Required<GroupingKey>).labels, job: (key as Required<GroupingKey>).job }))}`
     case 'wipe':
       return 'to wipe the store'
     case 'read':

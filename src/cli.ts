@@ -20,7 +20,8 @@ export interface CliIo {
 /**
  * Runs the standalone server with the Go binary's flags until SIGTERM, SIGINT or `/-/quit`, and
  * resolves with the exit code: 0 after a graceful shutdown (or `--help`, `--version`), 1 for a
- * bad command line (`pushgateway-middleware: error: …, try --help` on stderr) or a failed start.
+ * bad command line (`pushgateway-middleware: error: …, try --help` on stderr), a failed start, or a
+ * last snapshot that could not be written.
  */
 export async function runCli (argv: readonly string[], io: CliIo): Promise<number> {
   let parsed
@@ -51,8 +52,7 @@ export async function runCli (argv: readonly string[], io: CliIo): Promise<numbe
   const stop = (signal: string): void => {
     unwire()
     logger.info({ signal }, 'received SIGINT/SIGTERM; exiting gracefully...')
-    // eslint-disable-next-line no-void -- close() never rejects
-    void server.close()
+    server.close().catch(() => {}) // reported through `closed`
   }
   const unwire = (): void => {
     io.signals.off('SIGTERM', stop)
@@ -60,9 +60,11 @@ export async function runCli (argv: readonly string[], io: CliIo): Promise<numbe
   }
   io.signals.on('SIGTERM', stop)
   io.signals.on('SIGINT', stop)
-  await server.closed
+  const failure = await server.closed
   unwire()
-  return 0
+  if (failure === undefined) return 0
+  logger.error({ err: failure.message }, 'shutdown incomplete')
+  return 1
 }
 
 if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {

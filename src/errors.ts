@@ -3,6 +3,7 @@ export type ErrorCode =
   | 'ERR_INVALID_OPTION'
   | 'ERR_INVALID_GROUPING_KEY'
   | 'ERR_PARSE'
+  | 'ERR_BODY_CONSUMED'
   | 'ERR_UNSUPPORTED_ENCODING'
   | 'ERR_BODY_TOO_LARGE'
   | 'ERR_REQUEST_ABORTED'
@@ -133,8 +134,11 @@ export class InvalidOptionError extends TypeError {
   override name = 'TypeError'
   /** Always `ERR_INVALID_OPTION`. */
   readonly code = 'ERR_INVALID_OPTION'
+  /** The option's name, nested options with dots (`limits.series`). */
+  readonly option: string
   constructor (option: string, expectation: string, value: unknown) {
     super(`pushgateway-middleware: option "${option}" must be ${expectation}, got ${describe(value)}`)
+    this.option = option
   }
 }
 

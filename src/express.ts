@@ -1,18 +1,22 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
-import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { errorAnswer, gatewayFromOptions, isPushPath, type GatewayRequest, type GatewayResponse, type Pushgateway, type PushgatewayOptions } from './gateway.js'
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
+import { errorAnswer, errorHandlingOf, gatewayFromOptions, isPushPath, type GatewayRequest, type GatewayResponse, type Pushgateway, type PushgatewayOptions } from './gateway.js'
 import { InvalidOptionError, PushgatewayError } from './errors.js'
 
 /** Options of the Express middleware: the `Pushgateway` options (a new gateway is built from them), or `gateway` to share an existing one. */
 export type ExpressPushgatewayOptions = PushgatewayOptions & {
   /** An existing `Pushgateway` to serve; no other `Pushgateway` option may be given with it. Default: a new one built from the other options. */
-  gateway?: Pushgateway
+  gateway?: Pushgateway | undefined
   /** `'respond'` answers bad requests itself, in the Go gateway's plain-text form; `'next'` passes them to `next(err)` as status-coded `PushgatewayError`s for the app's error handler. Default `'respond'`. */
-  errorHandling?: 'respond' | 'next'
+  errorHandling?: 'respond' | 'next' | undefined
 }
 
-/** An Express (4 or 5) middleware serving a Pushgateway, carrying the instance it serves as `gateway`. */
-export type PushgatewayMiddleware = RequestHandler & {
+/**
+ * What `app.use()` mounts for a Pushgateway in Express 4 or 5: the middleware serving it, then an
+ * error handler that answers a push which a body parser mounted before it refused (instead of that
+ * parser's HTML error page); it carries the instance it serves as `gateway`.
+ */
+export type PushgatewayMiddleware = [RequestHandler, ErrorRequestHandler] & {
   /** The Pushgateway this middleware serves. */
   readonly gateway: Pushgateway
 }
@@ -20,19 +24,16 @@ export type PushgatewayMiddleware = RequestHandler & {
 /** The request as a body parser that ran first may have left it (body-parser sets `body`). */
 type ParsedRequest = IncomingMessage & { body?: unknown }
 
-const ERROR_HANDLING: ReadonlyArray<unknown> = ['respond', 'next']
-
 /**
- * Creates an Express middleware serving the Pushgateway endpoints relative to where it is mounted
+ * Creates the Express middleware serving the Pushgateway endpoints relative to where it is mounted
  * (`app.use('/pushgateway', pushgateway())`); every other request goes on to the application.
  * Options are validated here, once: an invalid one throws an `InvalidOptionError`.
  */
 export function pushgateway (options: ExpressPushgatewayOptions = {}): PushgatewayMiddleware {
   if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options)
-  const { errorHandling = 'respond' } = options
-  if (!ERROR_HANDLING.includes(errorHandling)) throw new InvalidOptionError('errorHandling', '"respond" or "next"', errorHandling)
+  const errorHandling = errorHandlingOf(options)
   // Validated before the gateway is built: building one registers its metrics in the registry.
-  const gateway = gatewayFromOptions(options)
+  const gateway = gatewayFromOptions(options, ['errorHandling'])
   const passErrors = errorHandling === 'next'
 
   function pushgatewayMiddleware (req: Request, res: Response, next: NextFunction): void {
@@ -49,7 +50,19 @@ export function pushgateway (options: ExpressPushgatewayOptions = {}): Pushgatew
       else send(res, answer)
     }).catch(next)
   }
-  return Object.assign(pushgatewayMiddleware, { gateway })
+
+  // A body parser mounted before the gateway refused a push (body-parser's errors carry a `type`).
+  function pushgatewayBodyParserErrors (err: unknown, req: Request, res: Response, next: NextFunction): void {
+    const type = (err as { type?: unknown } | null)?.type
+    if (typeof type !== 'string' || !isPush(req.method, req.url) || !gateway.owns(req.url)) {
+      next(err)
+      return
+    }
+    const refusal = new BodyConsumedError(err as Error & { status?: number })
+    if (passErrors) next(refusal)
+    else send(res, errorAnswer(refusal))
+  }
+  return Object.assign([pushgatewayMiddleware, pushgatewayBodyParserErrors] as [RequestHandler, ErrorRequestHandler], { gateway })
 }
 
 /**
@@ -94,11 +107,16 @@ function carriesBody (headers: IncomingHttpHeaders): boolean {
   return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
-/** The answer to a push whose body an app-wide JSON or urlencoded body parser has already turned into an object. */
+/**
+ * The answer to a push whose body a body parser mounted before the gateway has turned into an
+ * object, or refused (then with that parser's status and its reason).
+ */
 class BodyConsumedError extends PushgatewayError {
   override name = 'BodyConsumedError'
-  constructor () {
-    super('ERR_PARSE', 'the request body was consumed by a JSON or urlencoded body parser before the pushgateway middleware: mount the pushgateway middleware before that body parser', 400)
+  constructor (refused?: Error & { status?: number }) {
+    const what = refused === undefined ? 'was consumed by a JSON or urlencoded body parser' : `was refused by a body parser (${refused.message.replace(/\s+/g, ' ')})`
+    const status = refused?.status !== undefined && refused.status >= 400 && refused.status < 500 ? refused.status : 400
+    super('ERR_BODY_CONSUMED', `the request body ${what} before the pushgateway middleware: mount the pushgateway middleware before every body parser`, status, refused === undefined ? undefined : { cause: refused })
   }
 }
 

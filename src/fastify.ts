@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import fp from 'fastify-plugin'
-import { gatewayFromOptions, isPushPath, type Pushgateway, type GatewayRequest, type PushgatewayOptions } from './gateway.js'
+import { errorHandlingOf, gatewayFromOptions, isPushPath, type Pushgateway, type GatewayRequest, type PushgatewayOptions } from './gateway.js'
 import type { RequestBody } from './body.js'
 import { InvalidOptionError } from './errors.js'
+import type { Logger } from './log.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,19 +18,28 @@ declare module 'fastify' {
  */
 export interface FastifyPushgatewayOptions extends PushgatewayOptions {
   /** A Pushgateway to serve instead of building one; no other Pushgateway option may be given with it. Default: none. */
-  gateway?: Pushgateway
+  gateway?: Pushgateway | undefined
   /** Where the Pushgateway surface is mounted. Default: the registering context's own prefix. */
   prefix?: string
+  /** `'respond'` answers bad requests itself, in the Go gateway's plain-text form; `'next'` throws them as status-coded `PushgatewayError`s to the app's error handler (`setErrorHandler`). Default `'respond'`. */
+  errorHandling?: 'respond' | 'next' | undefined
 }
 
 // The surface besides the exposition; `gateway.handle()` tells methods and unknown API paths apart.
 const SURFACE_ROUTES = ['/metrics/job/*', '/metrics/job@base64/*', '/api/v1/*', '/-/healthy', '/-/ready', '/-/quit']
 const AGGREGATE_ROUTES = ['/aggregate/job/*', '/aggregate/job@base64/*']
 const SLASH = 0x2f
+// The plugin's own options and the ones Fastify's `register()` takes for every plugin.
+const FASTIFY_OPTIONS = ['prefix', 'errorHandling', 'logLevel', 'logSerializers']
 
 const plugin: FastifyPluginAsync<FastifyPushgatewayOptions> = async function pushgatewayPlugin (fastify, options) {
+  if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options)
+  if (fastify.hasDecorator('pushgateway')) {
+    throw new Error('pushgateway-middleware: this Fastify scope has a `pushgateway` decorator already (the plugin is registered in it or in a parent scope); to serve several gateways in one app, register each in an encapsulated child of its own: `app.register(async child => { await child.register(fastifyPushgateway, { prefix: \'/one\' }) })`')
+  }
   const prefix = prefixOf(options)
-  const gateway = gatewayFromOptions(options)
+  const passErrors = errorHandlingOf(options) === 'next'
+  const gateway = gatewayFromOptions(withLogger(options, fastify.log), FASTIFY_OPTIONS)
   const telemetryPath = gateway.telemetryPath
   fastify.decorate('pushgateway', gateway)
   // A gateway built here is closed here (its last snapshot written); a shared one by its owner.
@@ -37,7 +47,7 @@ const plugin: FastifyPluginAsync<FastifyPushgatewayOptions> = async function pus
   // fastify-plugin skips encapsulation, so Fastify ignores `prefix` here: the routes go in a child that takes it.
   fastify.register(async function pushgatewayRoutes (routes) {
     passBodiesThrough(routes)
-    const handler = handlerFor(gateway, mountOf(routes.prefix))
+    const handler = handlerFor(gateway, mountOf(routes.prefix), passErrors)
     const method = routes.supportedMethods
     for (const url of routePaths(telemetryPath, gateway.aggregates)) routes.route({ method, url, handler })
   }, prefix === undefined ? {} : { prefix })
@@ -93,13 +103,19 @@ function mountOf (prefix: string): string {
   return prefix.endsWith('/') ? prefix.slice(0, -1) : prefix
 }
 
-function handlerFor (gateway: Pushgateway, mount: string): RouteHandlerMethod {
+// The gateway logs through `fastify.log` unless the options name a logger or a gateway.
+function withLogger (options: FastifyPushgatewayOptions, log: Logger): FastifyPushgatewayOptions {
+  return options.logger !== undefined || options.gateway !== undefined ? options : { ...options, logger: log }
+}
+
+function handlerFor (gateway: Pushgateway, mount: string, passErrors: boolean): RouteHandlerMethod {
   const segments = mount.split('/').filter(segment => segment !== '').length
   return async function pushgatewayHandler (request: FastifyRequest, reply: FastifyReply) {
     // `request.url` is the raw request URL (after `rewriteUrl`), still percent-encoded.
     const gatewayRequest: GatewayRequest = { method: request.method, url: relativeUrl(request.url, mount, segments), headers: headersFor(request), native: request }
     if (request.body !== undefined) gatewayRequest.body = request.body as RequestBody
     const response = await gateway.handle(gatewayRequest)
+    if (passErrors && response.error !== undefined) throw response.error
     reply.code(response.status).headers(response.headers)
     // A Buffer keeps the core's Content-Type as is (Fastify adds a charset to a JSON string) and skips serialization.
     if (response.body.length === 0) return reply.send()

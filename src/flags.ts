@@ -2,6 +2,7 @@ import { goQuote } from './go-quote.js'
 import { GAUGE_RULES, type GaugeRule } from './store/aggregate.js'
 import { DEFAULT_LIMITS, LIMIT_FLAGS, type ResolvedLimits } from './store/limits.js'
 import { DEFAULT_BODY_LIMIT, DEFAULT_READ_TIMEOUT } from './body.js'
+import type { LogFormat, LogLevel } from './log.js'
 
 /** The standalone server's settings, from the Go binary's flags. */
 export interface ServerFlags {
@@ -42,11 +43,6 @@ export interface ServerFlags {
   /** `--log.format`. Default `'logfmt'`. */
   logFormat: LogFormat
 }
-
-/** Log levels, least severe first. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
-/** Log line formats. */
-export type LogFormat = 'logfmt' | 'json'
 
 /** What the command line asks for: run the server with these flags, or print the help or the version. */
 export type ParsedArgs = { command: 'run', flags: ServerFlags } | { command: 'help' } | { command: 'version' }

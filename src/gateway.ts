@@ -1,6 +1,5 @@
 import { gzipSync } from 'node:zlib'
-import type { Registry } from 'prom-client'
-import { register as globalRegistry } from './prom-client.js'
+import { register as globalRegistry, type PromRegistry } from './prom-client.js'
 import type { MetricFamily } from './exposition/types.js'
 import type { MetricStore, RenderFormat } from './store/store.js'
 import { AuthorizationError, InconsistentPushError, InvalidGroupingKeyError, InvalidOptionError, PushgatewayError, ReadTimeoutError } from './errors.js'
@@ -11,19 +10,20 @@ import { OPENMETRICS_CONTENT_TYPE } from './exposition/write-openmetrics.js'
 import { TEXT_CONTENT_TYPE } from './exposition/write-text.js'
 import { acceptsGzip, negotiateFormat } from './exposition/negotiate.js'
 import { compareUtf8 } from './exposition/metric-order.js'
-import { parseGroupingPath } from './grouping-key.js'
+import { parseGroupingPath, type GroupingKey } from './grouping-key.js'
 import { MemoryStore, groupId } from './store/memory-store.js'
 import { ExpiryQueue, resolveExpiry, type ExpiryOptions, type TtlOf } from './store/expiry.js'
 import { checkPushLimits, resolveLimits, type Limits, type ResolvedLimits } from './store/limits.js'
-import { SnapshotFile } from './store/persistence.js'
+import { SnapshotFile, snapshotPathProblem } from './store/persistence.js'
 import { WRITER_HEADER, WRITER_LABEL, resolveAggregation, writerOf, type AggregationOptions, type GaugeRulesOf } from './aggregation.js'
-import { authorizeRequest, type Action, type Authorize, type AuthorizationKey } from './authorization.js'
+import { authorizeRequest, type Action, type Authorize } from './authorization.js'
 import { createLogger, type Logger } from './log.js'
 import { GatewayMetrics, registeredType } from './own-metrics.js'
 import { API_HEADERS, metricsApiBody, statusApiBody } from './api.js'
 import { VERSION } from './version.js'
 import { formatGoDuration } from './flags.js'
 import { isLegacyLabelName } from './names.js'
+import { refuseUnknownOptions } from './options.js'
 
 const PUSH_ALLOW = 'DELETE, OPTIONS, POST, PUT'
 const GET_ALLOW = 'GET, OPTIONS'
@@ -31,46 +31,46 @@ const AGGREGATE_PREFIX = '/aggregate'
 const MANAGEMENT_PATHS = new Set(['/-/healthy', '/-/ready', '/-/quit'])
 const OPENMETRICS_REGISTRY_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8'
 
-/** Options of a `Pushgateway`. Every option is validated once, in the constructor. */
+/** Options of a `Pushgateway`. Every option is validated once, in the constructor; an unknown one is refused. */
 export interface PushgatewayOptions {
   /** The prom-client registry that receives the gateway's own metrics. Default: prom-client's global registry. */
-  registry?: Registry
+  registry?: PromRegistry | undefined
   /** Where groups are kept. Default: a new in-memory store. */
-  store?: MetricStore
+  store?: MetricStore | undefined
   /** Answer pushes once checked (200), as the reference does by default; `false` answers 202 at once and drops an inconsistent push instead of storing it. Default `true`. */
-  consistencyCheck?: boolean
+  consistencyCheck?: boolean | undefined
   /** Largest accepted request body in bytes, after decompression (a larger one is answered 413). Default 16 MiB. */
-  bodyLimit?: number
+  bodyLimit?: number | undefined
   /** Limits on what a push may store (series, groups, labels); `Infinity` turns one off. Default: `DEFAULT_LIMITS`. */
-  limits?: Limits
+  limits?: Limits | undefined
   /** Milliseconds allowed to receive a request body; a slower upload is answered 408 and stores nothing. `Infinity` for none. Default 60,000. */
-  readTimeout?: number
+  readTimeout?: number | undefined
   /** Expiry of groups after their last successful push, by default and per job. Default: groups are kept until deleted. */
-  expiry?: ExpiryOptions
+  expiry?: ExpiryOptions | undefined
   /** A snapshot file that keeps the groups across restarts (built-in store only). Default: none, groups live in memory only. */
-  persistence?: PersistenceOptions
+  persistence?: PersistenceOptions | undefined
   /** Decides whether a request may push, delete, wipe, read or quit; refusals are answered 401 or 403. Default: every request is allowed. */
-  authorize?: Authorize
+  authorize?: Authorize | undefined
   /** Where the gateway logs persistence and expiry events. Default: logfmt lines on stderr at info level and above. */
-  logger?: Logger
+  logger?: Logger | undefined
   /** The aggregation endpoint `/aggregate/job/…` (pushes added to the group), with its gauge rules, or `false` to leave it out. Default: served, gauges by `last`. */
-  aggregation?: AggregationOptions | false
+  aggregation?: AggregationOptions | false | undefined
   /** Serve `PUT /api/v1/admin/wipe` (the reference's `--web.enable-admin-api`). Default `false`. */
-  adminApi?: boolean
+  adminApi?: boolean | undefined
   /** Called by `PUT` or `POST /-/quit`; when absent, that endpoint answers 403 (the reference's `--web.enable-lifecycle`). Default: none. */
-  onQuit?: () => void
+  onQuit?: (() => void) | undefined
   /** Path of the exposition, relative to the mount point, or `false` for none. Default `'/metrics'`. */
-  telemetryPath?: string | false
+  telemetryPath?: string | false | undefined
   /** Serve OpenMetrics to scrapers that ask for it (the reference never does). Default `true`. */
-  openMetrics?: boolean
+  openMetrics?: boolean | undefined
   /** Include the registry's metrics in the gateway's own exposition, as the reference includes its own. Default `true`. */
-  exposeRegistry?: boolean
+  exposeRegistry?: boolean | undefined
   /** Merge the pushed metrics into the registry's own `metrics()`, so the service's `/metrics` (plain prom-client, express-prom-bundle, fastify-metrics) shows them: one scrape target. Default `false`. */
-  mergeIntoRegistry?: boolean
+  mergeIntoRegistry?: boolean | undefined
   /** The flags reported by `/api/v1/status`, merged over the ones derived from these options. Default: none. */
-  flags?: Readonly<Record<string, string>>
+  flags?: Readonly<Record<string, string>> | undefined
   /** The clock, in nanoseconds since the epoch. Default: the system clock. */
-  now?: () => bigint
+  now?: (() => bigint) | undefined
 }
 
 /** Where the groups are saved, and how often. */
@@ -78,43 +78,35 @@ export interface PersistenceOptions {
   /** Path of the snapshot file; its directory must exist. Required. */
   file: string
   /** Least time between two writes after a change, in milliseconds; a final write always happens on `close()`. Default 300,000 (5 minutes, as the reference). */
-  interval?: number
-}
-
-/** Where a push goes: the job and the other grouping labels. */
-export interface GroupingKey {
-  /** The job name; required and non-empty. */
-  job: string
-  /** The other grouping labels. Default: none. */
-  labels?: Readonly<Record<string, string>>
+  interval?: number | undefined
 }
 
 /** How a push body is to be read and applied. */
 export interface PushOptions {
   /** The body's Content-Type; picks the parser. Default: text format 0.0.4. */
-  contentType?: string
+  contentType?: string | undefined
   /** The body's Content-Encoding (`gzip` or none). Default: none. */
-  contentEncoding?: string
+  contentEncoding?: string | undefined
   /** `true` replaces the whole group (PUT), `false` only the pushed families (POST). Default `true`. */
-  replace?: boolean
+  replace?: boolean | undefined
 }
 
 /** How an aggregate push body is to be read and added. */
 export interface AggregateOptions {
   /** The body's Content-Type; picks the parser. Default: text format 0.0.4. */
-  contentType?: string
+  contentType?: string | undefined
   /** The body's Content-Encoding (`gzip` or none). Default: none. */
-  contentEncoding?: string
+  contentEncoding?: string | undefined
   /** The writer whose cumulative values the body holds: only their increase since its last push is added. Default: none, the values are increments. */
-  writer?: string
+  writer?: string | undefined
 }
 
 /** What `metrics()` renders. */
 export interface MetricsOptions {
   /** The exposition format. Default `'text'`. */
-  format?: RenderFormat
+  format?: RenderFormat | undefined
   /** Include the registry's metrics too. Default `false`. */
-  registry?: boolean
+  registry?: boolean | undefined
 }
 
 /** A request for `handle()`, framework-free. */
@@ -167,13 +159,26 @@ const CORE_OPTIONS: Readonly<Record<keyof PushgatewayOptions, true>> = {
 }
 const CORE_OPTION_NAMES = Object.keys(CORE_OPTIONS) as Array<keyof PushgatewayOptions>
 
+/** How an adapter answers bad requests: itself (`'respond'`, the default) or through the framework's error handling (`'next'`). */
+export function errorHandlingOf (options: { errorHandling?: unknown }): 'respond' | 'next' {
+  const { errorHandling = 'respond' } = options
+  if (errorHandling === 'respond' || errorHandling === 'next') return errorHandling
+  throw new InvalidOptionError('errorHandling', '"respond" or "next"', errorHandling)
+}
+
 /**
  * The gateway an adapter serves: `options.gateway` when given (then no other core option may be),
- * otherwise a new `Pushgateway` built from the core options; other keys (the adapter's own) are ignored.
+ * otherwise a new `Pushgateway` built from the core options. `own` names the adapter's own options;
+ * any other key is refused.
  */
-export function gatewayFromOptions (options: PushgatewayOptions & { gateway?: unknown }): Pushgateway {
+export function gatewayFromOptions (options: PushgatewayOptions & { gateway?: unknown }, own: readonly string[]): Pushgateway {
+  refuseUnknownOptions(options, [...CORE_OPTION_NAMES, 'gateway', ...own])
   const gateway = options.gateway
-  if (gateway === undefined) return new Pushgateway(options)
+  if (gateway === undefined) {
+    const core: Record<string, unknown> = {}
+    for (const name of CORE_OPTION_NAMES) if (options[name] !== undefined) core[name] = options[name]
+    return new Pushgateway(core as PushgatewayOptions)
+  }
   if (!(gateway instanceof Pushgateway)) throw new InvalidOptionError('gateway', 'a Pushgateway', gateway)
   const conflict = CORE_OPTION_NAMES.find(name => options[name] !== undefined)
   if (conflict !== undefined) {
@@ -187,7 +192,7 @@ export class Pushgateway {
   /** The store holding the groups. */
   readonly store: MetricStore
   /** The registry holding the gateway's own metrics. */
-  readonly registry: Registry
+  readonly registry: PromRegistry
   readonly #metrics: GatewayMetrics
   readonly #check: boolean
   readonly #bodyLimit: number
@@ -211,6 +216,7 @@ export class Pushgateway {
 
   constructor (options: PushgatewayOptions = {}) {
     if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options)
+    refuseUnknownOptions(options, CORE_OPTION_NAMES)
     this.registry = options.registry ?? globalRegistry
     if (typeof this.registry.getSingleMetric !== 'function') throw new InvalidOptionError('registry', 'a prom-client Registry', options.registry)
     this.#now = optionalFunction(options, 'now') ?? systemNowNs
@@ -331,6 +337,7 @@ export class Pushgateway {
    * resolves when it is on disk. The gateway keeps serving from memory afterwards.
    */
   async close (): Promise<void> {
+    this.#metrics.detach()
     await this.#snapshots?.close()
   }
 
@@ -465,7 +472,7 @@ export class Pushgateway {
     if (views.length > 0) this.#log.info({ file, groups: views.length - refused.length }, 'restored groups from the persistence file')
   }
 
-  async #allow (action: Action, request: GatewayRequest, key?: AuthorizationKey): Promise<void> {
+  async #allow (action: Action, request: GatewayRequest, key?: Required<GroupingKey>): Promise<void> {
     if (this.#authorize === undefined) return
     const seen = { method: request.method, url: request.url, headers: request.headers, ...(request.native === undefined ? {} : { native: request.native }) }
     await authorizeRequest(this.#authorize, { action, request: seen, ...(key === undefined ? {} : { key }) })
@@ -604,7 +611,7 @@ export class Pushgateway {
   }
 
   async #registryFamilies (): Promise<MetricFamily[]> {
-    return parseMetrics(await this.#registryMetrics(), this.registry.contentType)
+    return this.#metrics.ownView(parseMetrics(await this.#registryMetrics(), this.registry.contentType))
   }
 }
 
@@ -636,12 +643,15 @@ function groupingKeyOf (labels: Readonly<Record<string, string>>): { job: string
   return { job: job as string, labels: others }
 }
 
-function resolvePersistence (persistence: unknown): Required<PersistenceOptions> | undefined {
+function resolvePersistence (persistence: unknown): { file: string, interval: number } | undefined {
   if (persistence === undefined) return undefined
   if (persistence === null || typeof persistence !== 'object') throw new InvalidOptionError('persistence', 'an object with a file', persistence)
+  refuseUnknownOptions(persistence, ['file', 'interval'], 'persistence.')
   const { file, interval = 300_000 } = persistence as PersistenceOptions
   if (typeof file !== 'string' || file === '') throw new InvalidOptionError('persistence.file', 'a non-empty path', file)
   if (!Number.isSafeInteger(interval) || interval < 0) throw new InvalidOptionError('persistence.interval', 'a non-negative integer number of milliseconds', interval)
+  const problem = snapshotPathProblem(file)
+  if (problem !== undefined) throw new InvalidOptionError('persistence.file', `a file in an existing directory (${problem})`, file)
   return { file, interval }
 }
 

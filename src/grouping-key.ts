@@ -5,12 +5,15 @@ import { goQuote } from './go-quote.js'
 import { compareUtf8 } from './exposition/metric-order.js'
 import { isLegacyLabelName } from './names.js'
 
-/** A grouping key: the job plus the other grouping labels (`labels` never holds `job`). */
+/**
+ * A grouping key: the job and the other grouping labels, which never include `job`. The keys the
+ * gateway hands to hooks always carry `labels` (`Required<GroupingKey>`).
+ */
 export interface GroupingKey {
   /** The job name, never empty. */
   job: string
-  /** The grouping labels other than `job`, name to value; values may be empty. */
-  labels: Record<string, string>
+  /** The grouping labels other than `job`, name to value; values may be empty. Default: none. */
+  labels?: Readonly<Record<string, string>>
 }
 
 const BASE64_SUFFIX = '@base64'
@@ -27,7 +30,7 @@ interface WellFormedString { isWellFormed (): boolean }
  * improper label name, bad base64 or an empty job. `allowed` names labels that may start with `__`
  * (the aggregation endpoint's `__writer__`); no others may.
  */
-export function parseGroupingPath (path: string, allowed: readonly string[] = []): GroupingKey {
+export function parseGroupingPath (path: string, allowed: readonly string[] = []): Required<GroupingKey> {
   // Split before decoding, so a %2F is a slash inside a job, name or value (what prom-client means
   // by it); the Go gateway decodes first and silently makes other labels of it (spec 2.5).
   const segments = path.split('/').map(percentDecode)
@@ -175,10 +178,11 @@ function validSequenceLength (bytes: Buffer, i: number): number {
  */
 export function groupingKeyToPath (key: GroupingKey): string {
   let path = needsBase64(key.job) ? JOB_BASE64_PREFIX + base64Segment(key.job) : JOB_PREFIX + encodeURIComponent(key.job)
-  const names = Object.keys(key.labels).sort(compareUtf8)
+  const labels = key.labels ?? {}
+  const names = Object.keys(labels).sort(compareUtf8)
   for (const name of names) {
     if (name === 'job') continue
-    const value = key.labels[name] as string
+    const value = labels[name] as string
     path += needsBase64(value)
       ? `/${encodeURIComponent(name)}${BASE64_SUFFIX}/${base64Segment(value)}`
       : `/${encodeURIComponent(name)}/${encodeURIComponent(value)}`

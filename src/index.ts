@@ -1,17 +1,29 @@
+// The core, framework-free. The parsers and writers are public under `pushgateway-middleware/exposition`.
 export { Pushgateway } from './gateway.js'
-export type { GatewayRequest, GatewayResponse, GroupingKey, MetricsOptions, PushOptions, PushgatewayOptions } from './gateway.js'
-export { parseMetrics, pushFormat } from './exposition/parse.js'
-export type { PushFormat } from './exposition/parse.js'
-export { writeText, TEXT_CONTENT_TYPE } from './exposition/write-text.js'
-export { writeOpenMetrics, OPENMETRICS_CONTENT_TYPE } from './exposition/write-openmetrics.js'
-export { encodeDelimited, decodeDelimited, PROTOBUF_CONTENT_TYPE } from './exposition/protobuf.js'
+export type {
+  AggregateOptions, GatewayRequest, GatewayResponse, MetricsOptions, PersistenceOptions, PushOptions, PushgatewayOptions
+} from './gateway.js'
+export type { PromRegistry } from './prom-client.js'
+export type { GroupingKey } from './grouping-key.js'
+export type { RequestBody } from './body.js'
+export { DEFAULT_BODY_LIMIT, DEFAULT_READ_TIMEOUT } from './body.js'
+export { DEFAULT_LIMITS } from './store/limits.js'
+export type { Limits } from './store/limits.js'
+export type { ExpiryOptions } from './store/expiry.js'
+export type { AggregationOptions } from './aggregation.js'
+export type { GaugeRule } from './store/aggregate.js'
+export type { Action, Authorize, AuthorizationContext, AuthorizationDenial, AuthorizationRequest, AuthorizationResult } from './authorization.js'
+export { createLogger } from './log.js'
+export type { LogFields, LogFn, LogFormat, LogLevel, Logger, LoggerOptions } from './log.js'
 export { MemoryStore } from './store/memory-store.js'
 export type { MemoryStoreOptions } from './store/memory-store.js'
-export type { GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamily, ReservedFamilyLookup, StoreSize, StoredFamily } from './store/store.js'
-export { DEFAULT_BODY_LIMIT } from './body.js'
-export type { RequestBody } from './body.js'
+export type {
+  AggregateWrite, GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamily, ReservedFamilyLookup, StoreSize, StoredFamily
+} from './store/store.js'
+export type { StoreLimits } from './store/limits.js'
 export {
-  PushgatewayError, InvalidGroupingKeyError, ParseError, InconsistentPushError, BodyTooLargeError, InvalidOptionError
+  PushgatewayError, InvalidGroupingKeyError, ParseError, InconsistentPushError, AggregationError, BodyTooLargeError,
+  ReadTimeoutError, LimitExceededError, AuthorizationError, InvalidOptionError
 } from './errors.js'
 export type { ErrorCode } from './errors.js'
 export type {

@@ -1,4 +1,7 @@
-import type { LogFormat, LogLevel } from './flags.js'
+/** Log levels, least severe first. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+/** Log line formats. */
+export type LogFormat = 'logfmt' | 'json'
 
 /** Fields of a log line besides the time, level and message. */
 export type LogFields = Readonly<Record<string, string | number | boolean | bigint>>
@@ -27,13 +30,13 @@ export interface Logger {
 /** Options of `createLogger`. */
 export interface LoggerOptions {
   /** The least severe level written. Default `'info'`. */
-  level?: LogLevel
+  level?: LogLevel | undefined
   /** `'logfmt'` or `'json'`. Default `'logfmt'`. */
-  format?: LogFormat
+  format?: LogFormat | undefined
   /** Receives each line, newline included. Default: writes to `process.stderr`, as the Go binary logs. */
-  write?: (line: string) => void
+  write?: ((line: string) => void) | undefined
   /** The clock. Default: the system clock. */
-  now?: () => Date
+  now?: (() => Date) | undefined
 }
 
 const RANK: Readonly<Record<LogLevel, number>> = { debug: 0, info: 1, warn: 2, error: 3 }

@@ -16,8 +16,8 @@ export interface RunningServer {
   gateway: Pushgateway
   /** Stops accepting connections, lets the requests in flight finish, writes the last snapshot, then resolves; rejects only when that snapshot could not be written. */
   close (): Promise<void>
-  /** Resolves once the server has closed, whatever closed it (`close()` or `/-/quit`); never rejects. */
-  closed: Promise<void>
+  /** Resolves once the server has closed, whatever closed it (`close()` or `/-/quit`): with the error of the last snapshot if it could not be written, otherwise `undefined`. Never rejects. */
+  closed: Promise<Error | undefined>
 }
 
 /** Where to listen, from a Go listen address. */
@@ -42,10 +42,11 @@ const BAD_ESCAPE = /%(?![0-9a-fA-F]{2})/
  * listen address, each handing the requests under the route prefix to one gateway's `handle()`,
  * and the Node process and runtime metrics in the gateway's own registry (where the Go binary has
  * `go_*` and `process_*`). `flags` default to the Go binary's defaults (`defaultFlags()`);
- * `logger` defaults to one built from the log flags, writing to stderr. Rejects when an address
- * cannot be listened on, after closing the others.
+ * `logger` defaults to one built from the log flags, writing to stderr; `now` is the gateway's clock
+ * in nanoseconds since the epoch (default: the system clock). Rejects when an address cannot be
+ * listened on, after closing the others.
  */
-export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Logger): Promise<RunningServer> {
+export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Logger, now?: () => bigint): Promise<RunningServer> {
   const settings: ServerFlags = { ...defaultFlags(), ...flags }
   const log = logger ?? createLogger({ level: settings.logLevel, format: settings.logFormat })
   const prefix = routePrefixOf(settings)
@@ -58,8 +59,8 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
   const servers: Server[] = []
   let stopping = false
   let closing: Promise<void> | undefined
-  let resolveClosed!: () => void
-  const closed = new Promise<void>(resolve => { resolveClosed = resolve })
+  let resolveClosed!: (failure: Error | undefined) => void
+  const closed = new Promise<Error | undefined>(resolve => { resolveClosed = resolve })
   const close = async (): Promise<void> => {
     closing ??= (async () => {
       stopping = true
@@ -68,15 +69,17 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
       try {
         // After the last request: the final snapshot holds every push that was answered.
         await gateway.close()
-      } finally {
-        resolveClosed()
+        resolveClosed(undefined)
+      } catch (err) {
+        resolveClosed(err as Error)
+        throw err
       }
     })()
     return closing
   }
   const quit = (): void => {
     log.warn('received termination request via web service, exiting gracefully...')
-    close().catch(() => {}) // the gateway has logged why its last snapshot failed
+    close().catch(() => {}) // reported through `closed`
   }
 
   const registry = new Registry()
@@ -91,6 +94,7 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
     readTimeout: settings.readTimeoutNs === 0n ? Infinity : Number(settings.readTimeoutNs / 1_000_000n),
     flags: statusFlags(settings),
     logger: log,
+    now,
     ...expiryOf(settings),
     aggregation: { gaugeRule: settings.gaugeRule, gaugeRules: settings.gaugeRules },
     ...(settings.persistenceFile === '' ? {} : { persistence: { file: settings.persistenceFile, interval: Number(settings.persistenceIntervalNs / 1_000_000n) } }),

@@ -1,10 +1,12 @@
 import t from 'tap'
 import { EventEmitter, once } from 'node:events'
 import { fork, type ChildProcess } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { request } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { runCli } from '../src/cli.js'
 import { VERSION } from '../src/version.js'
+import { eventually } from './helpers/clock.js'
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 
@@ -14,24 +16,25 @@ function io () {
   return { out, err, io: { stdout: (s: string) => { out.push(s) }, stderr: (s: string) => { err.push(s) }, signals: new EventEmitter() } }
 }
 
-async function until (check: () => boolean): Promise<void> {
-  while (!check()) await new Promise(resolve => setTimeout(resolve, 10))
+async function until (check: () => boolean, what: string): Promise<void> {
+  await eventually(check, what, 60_000)
 }
 
-// A PUT whose body is sent in two parts: `between` runs after the first part is on the wire.
-async function slowPush (address: string, between: () => void, delay = 50): Promise<number> {
+// A PUT whose body is sent in two parts. The server's `100 Continue` proves it is handling the
+// request; then the first part goes out, `between` runs (and is awaited), and the rest follows.
+async function slowPush (address: string, between: () => void | Promise<void>): Promise<number> {
   const colon = address.lastIndexOf(':')
   return new Promise<number>((resolve, reject) => {
-    const req = request({ host: address.slice(0, colon), port: address.slice(colon + 1), method: 'PUT', path: '/metrics/job/slow', agent: false }, res => {
+    const req = request({ host: address.slice(0, colon), port: address.slice(colon + 1), method: 'PUT', path: '/metrics/job/slow', agent: false, headers: { expect: '100-continue' } }, res => {
       res.resume()
       resolve(res.statusCode as number)
     })
     req.on('error', reject)
-    req.write('slow_metric 1\n')
-    setTimeout(() => {
-      between()
-      setTimeout(() => req.end('other_metric 2\n'), 100)
-    }, delay)
+    req.on('continue', () => {
+      req.write('slow_metric 1\n')
+      Promise.resolve(between()).then(() => { req.end('other_metric 2\n') }, reject)
+    })
+    req.flushHeaders()
   })
 }
 
@@ -73,7 +76,7 @@ t.test('a start that fails logs why and exits 1', async t => {
 t.test('runs until SIGTERM; the push in flight finishes', async t => {
   const run = io()
   const exit = runCli(['--web.listen-address=127.0.0.1:0', '--log.format=json'], run.io)
-  await until(() => run.err.join('').includes('Listening on'))
+  await until(() => run.err.join('').includes('Listening on'), 'it listens')
   const address = /"address":"([^"]+)"/.exec(run.err.join(''))?.[1] as string
   const status = slowPush(address, () => { run.io.signals.emit('SIGTERM', 'SIGTERM') })
   t.equal(await status, 200, 'the push that was uploading when SIGTERM came completed')
@@ -86,17 +89,28 @@ t.test('runs until SIGTERM; the push in flight finishes', async t => {
 t.test('SIGINT too; a second signal is left to Node\'s default', async t => {
   const run = io()
   const exit = runCli(['--web.listen-address=127.0.0.1:0'], run.io)
-  await until(() => run.err.join('').includes('Listening on'))
+  await until(() => run.err.join('').includes('Listening on'), 'it listens')
   run.io.signals.emit('SIGINT', 'SIGINT')
   t.equal(run.io.signals.listenerCount('SIGTERM') + run.io.signals.listenerCount('SIGINT'), 0, 'handlers removed at the first signal')
   t.equal(await exit, 0)
   t.match(run.err.join(''), 'msg="received SIGINT/SIGTERM; exiting gracefully..." signal=SIGINT\n')
 })
 
+t.test('a last snapshot that cannot be written: exit 1, and the log says why', async t => {
+  const dir = t.testdir()
+  const run = io()
+  const exit = runCli(['--web.listen-address=127.0.0.1:0', `--persistence.file=${dir}/pg.data`, '--persistence.interval=1h'], run.io)
+  await until(() => run.err.join('').includes('Listening on'), 'it listens')
+  rmSync(dir, { recursive: true })
+  run.io.signals.emit('SIGTERM', 'SIGTERM')
+  t.equal(await exit, 1)
+  t.match(run.err.join(''), /level=error msg="shutdown incomplete" err="could not write the last snapshot to the persistence file .*pg\.data: ENOENT/)
+})
+
 t.test('/-/quit with --web.enable-lifecycle exits 0', async t => {
   const run = io()
   const exit = runCli(['--web.listen-address=127.0.0.1:0', '--web.enable-lifecycle'], run.io)
-  await until(() => run.err.join('').includes('Listening on'))
+  await until(() => run.err.join('').includes('Listening on'), 'it listens')
   const address = /msg="Listening on" address=(\S+)\n/.exec(run.err.join(''))?.[1] as string
   const answer = await fetch(`http://${address}/-/quit`, { method: 'POST' })
   t.same([answer.status, await answer.text()], [200, 'Requesting termination... Goodbye!'])
@@ -136,13 +150,15 @@ t.test('the binary starts, serves, and on SIGTERM exits 0 after the push in flig
   const exited = output(child)
   let log = ''
   child.stderr?.on('data', (chunk: Buffer) => { log += chunk.toString() })
-  await until(() => /msg="Listening on" address=\S+\n/.test(log) || child.exitCode !== null)
+  await until(() => /msg="Listening on" address=\S+\n/.test(log) || child.exitCode !== null, 'the binary listens')
   const address = /msg="Listening on" address=(\S+)\n/.exec(log)?.[1] as string
   t.match(address, /^127\.0\.0\.1:\d+$/, 'the bound address is in the log')
   t.equal((await fetch(`http://${address}/metrics/job/bin`, { method: 'PUT', body: 'm 1\n' })).status, 200)
   t.match(await (await fetch(`http://${address}/metrics`)).text(), 'm{instance="",job="bin"} 1\n')
-  // A longer wait: the child must have accepted the connection before it stops listening.
-  const status = slowPush(address, () => { child.kill('SIGTERM') }, 300)
+  const status = slowPush(address, async () => {
+    child.kill('SIGTERM')
+    await until(() => log.includes('received SIGINT/SIGTERM'), 'the binary got SIGTERM')
+  })
   t.equal(await status, 200, 'the push that was uploading when SIGTERM came completed')
   const { code, stderr } = await exited
   t.equal(code, 0)

@@ -6,7 +6,7 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import express4 from 'express4'
 import getRawBody from 'raw-body'
 import { Registry } from 'prom-client'
-import { pushgateway, type ExpressPushgatewayOptions } from '../src/express.js'
+import { pushgateway, type ExpressPushgatewayOptions, type PushgatewayMiddleware } from '../src/express.js'
 import { Pushgateway } from '../src/gateway.js'
 import { MemoryStore } from '../src/store/memory-store.js'
 import { PushgatewayError } from '../src/errors.js'
@@ -67,7 +67,7 @@ async function listen (application: express.Express): Promise<Server> {
   })
 }
 
-function middleware (options: ExpressPushgatewayOptions = {}): RequestHandler {
+function middleware (options: ExpressPushgatewayOptions = {}): PushgatewayMiddleware {
   return pushgateway(options.gateway === undefined ? { registry: new Registry(), ...options } : options)
 }
 
@@ -217,7 +217,7 @@ t.test('after an app-wide body parser', async t => {
       application.use(middleware())
       let res = await inject(application, { method: 'PUT', url: '/metrics/job/a', payload: '{"a":1}', headers: { 'content-type': 'application/json' } })
       t.equal(res.statusCode, 400)
-      t.equal(res.body, 'the request body was consumed by a JSON or urlencoded body parser before the pushgateway middleware: mount the pushgateway middleware before that body parser\n')
+      t.equal(res.body, 'the request body was consumed by a JSON or urlencoded body parser before the pushgateway middleware: mount the pushgateway middleware before every body parser\n')
       res = await inject(application, { method: 'POST', url: '/metrics/job/a', chunks: ['{', '}'], headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } })
       t.match([res.statusCode, res.body], [400, /^the request body was consumed/], 'a chunked body too')
       res = await inject(application, { method: 'PUT', url: '/metrics/job/a', headers: { 'content-length': '0' } })
@@ -226,6 +226,31 @@ t.test('after an app-wide body parser', async t => {
       t.same([res.statusCode, res.body], [202, ''], 'a request whose body the core ignores goes through')
       res = await inject(application, { method: 'POST', url: '/-/quit', payload: '{"a":1}', headers: { 'content-type': 'application/json' } })
       t.equal(res.statusCode, 403)
+    })
+
+    t.test(`Express ${version}: a push that a body parser before it refused gets the gateway's answer, not the parser's HTML page`, async t => {
+      const seen: unknown[] = []
+      const application = framework()
+      application.use(framework.json())
+      application.use(framework.text({ limit: 10 }))
+      application.use('/pgw', middleware())
+      application.use('/next', middleware({ errorHandling: 'next' }))
+      application.use(((err, _req, res, _next) => { seen.push(err); res.status(err.status ?? 500).type('text').send(`app: ${err.message as string}`) }) as ErrorRequestHandler)
+      let res = await inject(application, { method: 'PUT', url: '/pgw/metrics/job/a', payload: 'm 1\n', headers: { 'content-type': 'application/json' } })
+      t.equal(res.statusCode, 400)
+      t.match(res.body, /^the request body was refused by a body parser \(Unexpected token .*\) before the pushgateway middleware: mount the pushgateway middleware before every body parser\n$/)
+      t.equal(res.headers['content-type'], 'text/plain; charset=utf-8')
+      res = await inject(application, { method: 'PUT', url: '/pgw/metrics/job/a', payload: 'long_metric_name 1\n', headers: { 'content-type': 'text/plain' } })
+      t.same([res.statusCode, res.body], [413, 'the request body was refused by a body parser (request entity too large) before the pushgateway middleware: mount the pushgateway middleware before every body parser\n'], 'express.text()\'s limit')
+      t.equal(seen.length, 0, 'answered by the gateway')
+      res = await inject(application, { method: 'PUT', url: '/next/metrics/job/a', payload: '{', headers: { 'content-type': 'application/json' } })
+      t.match([res.statusCode, res.body], [400, /^app: the request body was refused by a body parser/], 'errorHandling next')
+      t.match(seen, [{ name: 'BodyConsumedError', code: 'ERR_BODY_CONSUMED', status: 400, cause: { type: 'entity.parse.failed' } }])
+      res = await inject(application, { method: 'POST', url: '/elsewhere', payload: '{', headers: { 'content-type': 'application/json' } })
+      t.match([res.statusCode, res.body], [400, /^app: Unexpected token|^app: Expected property name/], 'elsewhere the app\'s error handler gets the parser\'s error')
+      res = await inject(application, { method: 'GET', url: '/pgw/metrics', payload: '{', headers: { 'content-type': 'application/json' } })
+      t.match([res.statusCode, res.body], [400, /^app: /], 'and on the gateway\'s paths that are not pushes')
+      t.match(seen[2], { type: 'entity.parse.failed' })
     })
 
     t.test(`Express ${version}, express.json() for JSON only and urlencoded()`, async t => {
@@ -326,7 +351,7 @@ t.test('one gateway shared by two mounts', async t => {
   const two = pushgateway({ gateway, errorHandling: 'next' })
   t.equal(one.gateway, gateway)
   t.equal(two.gateway, gateway)
-  t.equal(one.name, 'pushgatewayMiddleware')
+  t.same(one.map(handler => handler.name), ['pushgatewayMiddleware', 'pushgatewayBodyParserErrors'])
   const application = express()
   application.use('/one', one)
   application.use('/two', two)

@@ -338,12 +338,6 @@ t.test('prefixes', async t => {
     t.equal((await app.inject({ method: 'PUT', url: '/one/metrics/job/a', payload: 'm 1\n' })).statusCode, 200)
     t.match((await app.inject('/one/metrics')).body, 'job="a"')
     t.notMatch((await app.inject('/two/metrics')).body, 'job="a"')
-    const twice = Fastify()
-    t.teardown(() => twice.close())
-    await t.rejects(async () => {
-      await twice.register(fastifyPushgateway, { registry: new Registry() })
-      await twice.register(fastifyPushgateway, { prefix: '/two', registry: new Registry() })
-    }, { code: 'FST_ERR_DEC_ALREADY_PRESENT' })
   })
 })
 
@@ -354,7 +348,10 @@ t.test('options are validated when the plugin loads', async t => {
     ['gateway must not be null', { gateway: null }, /option "gateway" must be a Pushgateway, got null/],
     ['gateway plus a core option', { gateway, bodyLimit: 10 }, /option "bodyLimit" must be left out when "gateway" is given \(configure that Pushgateway instead\), got 10/],
     ['core options are checked by the core', { bodyLimit: -1 }, /option "bodyLimit" must be a positive integer number of bytes, got -1/],
-    ['prefix must be a string', { prefix: 5 }, /option "prefix" must be a string, got 5/]
+    ['prefix must be a string', { prefix: 5 }, /option "prefix" must be a string, got 5/],
+    ['errorHandling is respond or next', { errorHandling: 'throw' }, /option "errorHandling" must be "respond" or "next", got "throw"/],
+    ['an unknown option is refused, with the one it most likely meant', { bodylimit: 1024 }, /option "bodylimit" must be left out: it is not an option \(did you mean "bodyLimit"\?\), got 1024/],
+    ['an unknown option with a gateway too', { gateway, adminapi: true }, /option "adminapi" must be left out: it is not an option \(did you mean "adminApi"\?\)/]
   ]
   for (const [name, options, message] of cases) {
     t.test(name, async t => {
@@ -373,6 +370,51 @@ t.test('options are validated when the plugin loads', async t => {
     await app.register(fastifyPushgateway, { gateway, prefix: '/pgw', logLevel: 'warn' })
     t.equal(app.pushgateway, gateway)
   })
+})
+
+t.test('registered twice in one scope: an error that says how to do it', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await t.rejects(async () => {
+    await app.register(fastifyPushgateway, { registry: new Registry(), prefix: '/one' })
+    await app.register(fastifyPushgateway, { registry: new Registry(), prefix: '/two' })
+  }, { message: /has a `pushgateway` decorator already.*register each in an encapsulated child of its own/ })
+  const nested = Fastify()
+  t.teardown(() => nested.close())
+  await t.rejects(async () => {
+    await nested.register(fastifyPushgateway, { registry: new Registry(), prefix: '/one' })
+    await nested.register(async child => { await child.register(fastifyPushgateway, { registry: new Registry(), prefix: '/two' }) })
+  }, { message: /has a `pushgateway` decorator already/ }, 'a child of a scope that has one')
+})
+
+t.test('errorHandling next: bad requests go to the app\'s error handler', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  const seen: Error[] = []
+  app.setErrorHandler(async (error: Error & { statusCode?: number }, _request, reply) => {
+    seen.push(error)
+    return reply.code(error.statusCode ?? 500).send(`app: ${error.message}`)
+  })
+  await app.register(fastifyPushgateway, { registry: new Registry(), errorHandling: 'next', bodyLimit: 8 })
+  let res = await app.inject({ method: 'PUT', url: '/metrics/job/a', payload: 'x' })
+  t.same([res.statusCode, res.body], [400, 'app: text format parsing error in line 1: unexpected end of input stream'])
+  t.match(seen[0], { name: 'ParseError', code: 'ERR_PARSE', statusCode: 400, expose: true })
+  res = await app.inject({ method: 'PUT', url: '/metrics/job/a', payload: 'm 1 # too long\n' })
+  t.same([res.statusCode, res.body], [413, 'app: request body exceeds the body limit of 8 bytes'])
+  t.equal((await app.inject({ method: 'PUT', url: '/metrics/job/a', payload: 'm 1\n' })).statusCode, 200, 'successes are answered')
+  res = await app.inject({ method: 'PUT', url: '/metrics' })
+  t.same([res.statusCode, res.body], [405, 'Method Not Allowed\n'], 'answers that are not errors of a request are the gateway\'s')
+  t.equal(seen.length, 2)
+})
+
+t.test('the gateway logs through fastify.log unless told otherwise', async t => {
+  const dir = t.testdir({ 'pg.data': 'not a snapshot\n' })
+  const lines: string[] = []
+  const app = Fastify({ logger: { level: 'info', stream: { write: (line: string) => { lines.push(line) } } } })
+  await app.register(fastifyPushgateway, { registry: new Registry(), persistence: { file: `${dir}/pg.data`, interval: 3_600_000 } })
+  await app.close()
+  const record = lines.map(line => JSON.parse(line) as Record<string, unknown>).find(r => r['msg'] === 'could not load the persistence file; it was set aside and the gateway starts empty')
+  t.match(record, { level: 50, file: `${dir}/pg.data`, reason: 'invalid', movedTo: /pg\.data\.invalid-/ }, 'with every field, at error level')
 })
 
 t.test('an unexpected error reaches Fastify\'s error handler', async t => {

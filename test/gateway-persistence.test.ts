@@ -1,5 +1,5 @@
 import t from 'tap'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import Fastify from 'fastify'
 import { Registry } from 'prom-client'
@@ -9,6 +9,7 @@ import { MemoryStore } from '../src/store/memory-store.js'
 import { encodeSnapshot } from '../src/store/snapshot.js'
 import { createLogger } from '../src/log.js'
 import type { GroupView } from '../src/store/store.js'
+import { eventually } from './helpers/clock.js'
 
 const SECOND = 1_000_000_000n
 
@@ -45,23 +46,35 @@ t.test('groups survive a restart: values, times, failures and order', async t =>
 t.test('every kind of change is persisted, at most once per interval', async t => {
   const file = join(t.testdir(), 'pg.data')
   const gw = new Pushgateway({ registry: new Registry(), persistence: { file, interval: 0 }, adminApi: true, expiry: { ttl: 1000 }, logger: capture().logger })
-  const written = async (): Promise<string> => {
-    await new Promise(resolve => setTimeout(resolve, 30))
-    const reread = gateway(file)
-    const text = await reread.metrics()
-    await reread.close()
+  // What the file holds once a write that satisfies `holds` has landed (interval 0: one is under way).
+  const written = async (holds: (text: string) => boolean, what: string): Promise<string> => {
+    let text = ''
+    await eventually(async () => {
+      const reread = new Pushgateway({ registry: new Registry(), persistence: { file, interval: 3_600_000 }, logger: capture().logger })
+      text = await reread.metrics()
+      return holds(text)
+    }, what)
     return text
   }
   await gw.push({ job: 'a' }, 'm 1\n')
-  t.match(await written(), 'm{instance="",job="a"} 1', 'a push')
+  t.match(await written(text => text.includes('job="a"'), 'a push is persisted'), 'm{instance="",job="a"} 1', 'a push')
   await gw.handle({ method: 'PUT', url: '/metrics/job/b', headers: {}, body: '# TYPE m counter\nm 1\n' })
-  t.match(await written(), 'push_failure_time_seconds{instance="",job="b"}', 'a failed push records its time')
+  t.match(await written(text => text.includes('job="b"'), 'a failure is persisted'), /push_failure_time_seconds\{instance="",job="b"\} [1-9]/, 'a failed push records its time')
   await gw.delete({ job: 'b' })
-  t.notMatch(await written(), 'job="b"', 'a delete')
+  t.notMatch(await written(text => !text.includes('job="b"'), 'a delete is persisted'), 'job="b"', 'a delete')
   await gw.handle({ method: 'PUT', url: '/api/v1/admin/wipe', headers: {} })
-  t.equal(await written(), '', 'a wipe')
+  t.equal(await written(text => text === '', 'a wipe is persisted'), '', 'a wipe')
   await gw.close()
   await gw.close()
+})
+
+t.test('close() rejects when the last snapshot cannot be written', async t => {
+  const dir = t.testdir()
+  const file = join(dir, 'pg.data')
+  const gw = gateway(file, { persistence: { file, interval: 3_600_000 } })
+  await gw.push({ job: 'a' }, 'm 1\n')
+  rmSync(dir, { recursive: true })
+  await t.rejects(gw.close(), { message: /^could not write the last snapshot to the persistence file .*pg\.data: ENOENT/ })
 })
 
 t.test('expired groups are not restored, and TTLs restart from the saved push time', async t => {
@@ -108,20 +121,26 @@ t.test('groups the store refuses are logged and the file is set aside, the other
 })
 
 t.test('the persistence option', async t => {
+  const fixtures = t.testdir({ 'pg.data': { 'kept.txt': 'x' }, 'a-file': 'x' })
   for (const [persistence, message] of [
     [null, /option "persistence" must be an object with a file/],
     ['pg.data', /option "persistence" must be an object with a file/],
     [{}, /option "persistence\.file" must be a non-empty path/],
     [{ file: '' }, /option "persistence\.file" must be a non-empty path/],
     [{ file: 'x', interval: -1 }, /option "persistence\.interval" must be a non-negative integer/],
-    [{ file: 'x', interval: 1.5 }, /option "persistence\.interval"/]
+    [{ file: 'x', interval: 1.5 }, /option "persistence\.interval"/],
+    [{ file: join(fixtures, 'missing', 'pg.data') }, /option "persistence\.file" must be a file in an existing directory \(its directory .*missing cannot be used: ENOENT.*\), got ".*pg\.data"/],
+    [{ file: join(fixtures, 'pg.data') }, /option "persistence\.file" must be a file in an existing directory \(.*pg\.data is a directory\)/],
+    [{ file: join(fixtures, 'a-file', 'pg.data') }, /option "persistence\.file" must be a file in an existing directory \(.*a-file is not a directory\)/]
   ] as const) {
     t.throws(() => new Pushgateway({ registry: new Registry(), persistence: persistence as unknown as { file: string } }), { code: 'ERR_INVALID_OPTION', message }, JSON.stringify(persistence))
   }
   t.throws(() => new Pushgateway({ registry: new Registry(), store: new MemoryStore(), persistence: { file: 'x' } }), { message: /option "persistence" must be left out when a custom store is given/ })
+  t.same(readdirSync(fixtures).sort(), ['a-file', 'pg.data'], 'a directory in the way is left where it is')
+  t.same(readdirSync(join(fixtures, 'pg.data')), ['kept.txt'], 'with its contents')
   t.throws(() => new Pushgateway({ registry: new Registry(), readTimeout: 0 }), { message: /option "readTimeout" must be a positive integer number of milliseconds, or Infinity/ })
   t.throws(() => new Pushgateway({ registry: new Registry(), logger: {} as ReturnType<typeof createLogger> }), { message: /option "logger" must be a logger/ })
-  const file = join(t.testdir(), 'pg.data')
+  const file = join(fixtures, 'status.data')
   const status = await gateway(file, { persistence: { file, interval: 90_000 } }).handle({ method: 'GET', url: '/api/v1/status', headers: {} })
   t.match(JSON.parse(String(status.body)), { data: { flags: { 'persistence.file': file, 'persistence.interval': '1m30s' } } })
 })

@@ -1,6 +1,8 @@
 import t from 'tap'
 import { gunzipSync, gzipSync } from 'node:zlib'
-import { Registry, Gauge } from 'prom-client'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { Registry, Gauge, register } from 'prom-client'
 import { Pushgateway, type GatewayRequest, type PushgatewayOptions } from '../src/gateway.js'
 import { MemoryStore } from '../src/store/memory-store.js'
 import { decodeDelimited, encodeDelimited, PROTOBUF_CONTENT_TYPE } from '../src/exposition/protobuf.js'
@@ -123,7 +125,8 @@ t.test('push endpoints', async t => {
     t.equal((await gw.handle(request('PUT', '/metrics/job/u3', 'x 1'))).status, 400, 'parse errors are still 400')
     const out = await pushed(gw)
     t.match(out, 'u{instance="",job="u1"} 1\n')
-    t.notMatch(out, 'job="u2"} 1\nu', 'the inconsistent push is not stored')
+    t.notMatch(out, /^u\{[^}]*job="u2"/m, 'the inconsistent push is not stored')
+    t.equal(out.match(/^u\{/gm)?.length, 1, 'only u1 holds u')
     t.match(out, /push_failure_time_seconds\{instance="",job="u2"\} [1-9]/, 'its failure time is recorded')
   })
 
@@ -264,16 +267,58 @@ t.test('own metrics', async t => {
   await gw.handle(request('GET', '/api/v1/status'))
   await gw.handle(request('PUT', '/metrics/job/a', 'm 1\n', { 'content-length': 'nope' }))
   const out = await registry.metrics()
-  t.match(out, 'pushgateway_http_requests_total{code="200",handler="push",method="put"} 2')
-  t.match(out, 'pushgateway_http_requests_total{code="400",handler="push",method="put"} 1')
-  t.match(out, 'pushgateway_http_requests_total{code="202",handler="delete",method="delete"} 1')
-  t.match(out, 'pushgateway_http_requests_total{code="200",handler="api/v1/status",method="get"} 1')
-  t.match(out, 'pushgateway_http_push_duration_seconds_count{method="put"} 3')
-  t.match(out, 'pushgateway_http_push_size_bytes_count{method="put"} 3')
-  t.match(out, 'pushgateway_groups 1')
-  t.match(out, 'pushgateway_series 3')
+  t.match(out, 'pushgateway_http_requests_total{code="200",handler="push",method="put"} 2\n')
+  t.match(out, 'pushgateway_http_requests_total{code="400",handler="push",method="put"} 1\n')
+  t.match(out, 'pushgateway_http_requests_total{code="202",handler="delete",method="delete"} 1\n')
+  t.match(out, 'pushgateway_http_requests_total{code="200",handler="api/v1/status",method="get"} 1\n')
+  t.match(out, 'pushgateway_http_push_duration_seconds_count{method="put"} 3\n')
+  t.match(out, 'pushgateway_http_push_size_bytes_count{method="put"} 3\n')
+  t.match(out, 'pushgateway_groups 1\n')
+  t.match(out, 'pushgateway_series 3\n')
   const second = new Pushgateway({ registry })
-  t.ok(second, 'a second gateway on the same registry shares the metrics')
+  await second.handle(request('PUT', '/metrics/job/b', 'm 1\n'))
+  t.match(await registry.metrics(), 'pushgateway_http_requests_total{code="200",handler="push",method="put"} 3\n', 'a second gateway on the same registry counts its requests in the same counter')
+})
+
+t.test('two gateways on one registry each report their own store; the registry reports the sum', async t => {
+  const registry = new Registry()
+  registry.setDefaultLabels({ service: 'api' })
+  const one = gateway({ registry })
+  const two = gateway({ registry })
+  await one.push({ job: 'a' }, 'm 1\n')
+  await two.push({ job: 'b' }, 'm 1\nn 1\n')
+  await two.push({ job: 'c' }, 'm 1\n')
+  const own = async (gw: Pushgateway): Promise<string> => (await gw.handle(request('GET', '/metrics'))).body.toString()
+  t.match(await own(one), 'pushgateway_groups{service="api"} 1\n')
+  t.match(await own(one), 'pushgateway_series{service="api"} 3\n', 'one series and the two timestamps')
+  t.match(await own(two), 'pushgateway_groups{service="api"} 2\n')
+  t.match(await own(two), 'pushgateway_series{service="api"} 7\n')
+  t.match(await one.metrics({ registry: true }), 'pushgateway_groups{service="api"} 1\n', 'metrics() too')
+  t.match(await registry.metrics(), 'pushgateway_groups{service="api"} 3\n')
+  t.match(await registry.metrics(), 'pushgateway_series{service="api"} 10\n')
+  await one.close()
+  t.match(await registry.metrics(), 'pushgateway_groups{service="api"} 2\n', 'a closed gateway leaves the sum')
+})
+
+t.test('a gateway dropped without close() is not kept alive by the registry', async t => {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const registry = new Registry()
+  const kept = gateway({ registry })
+  await kept.push({ job: 'kept' }, 'm 1\n')
+  let dropped: WeakRef<Pushgateway> | undefined
+  await (async () => {
+    const gw = gateway({ registry })
+    await gw.push({ job: 'dropped' }, 'm 1\n')
+    t.match(await registry.metrics(), 'pushgateway_groups 2\n')
+    dropped = new WeakRef(gw)
+  })()
+  for (let i = 0; i < 10 && dropped?.deref() !== undefined; i++) {
+    await new Promise(resolve => setImmediate(resolve))
+    gc()
+  }
+  t.equal(dropped?.deref(), undefined, 'collected')
+  t.match(await registry.metrics(), 'pushgateway_groups 1\n', 'and no longer counted')
 })
 
 t.test('mergeIntoRegistry: one /metrics for the service', async t => {
@@ -330,11 +375,42 @@ t.test('options are validated once', async t => {
     ['now', { now: 'x' }, /option "now" must be a function/],
     ['flags', { flags: 'x' }, /option "flags" must be an object of strings/],
     ['flags null', { flags: null }, /option "flags"/],
-    ['mergeIntoRegistry', { mergeIntoRegistry: 1 }, /option "mergeIntoRegistry" must be a boolean/]
+    ['mergeIntoRegistry', { mergeIntoRegistry: 1 }, /option "mergeIntoRegistry" must be a boolean/],
+    ['an unknown option', { bodylimit: 1024 }, /option "bodylimit" must be left out: it is not an option \(did you mean "bodyLimit"\?\), got 1024/],
+    ['an unknown option with no near name', { colour: 'red' }, /option "colour" must be left out: it is not an option, got "red"/],
+    ['an adapter\'s option given to the core', { errorHandling: 'next' }, /option "errorHandling" must be left out: it is not an option/],
+    ['an unknown nested option', { expiry: { tll: 5 } }, /option "expiry.tll" must be left out: it is not an option, got 5/],
+    ['an unknown persistence option', { persistence: { file: 'x', Interval: 5 } }, /option "persistence.Interval" must be left out: it is not an option \(did you mean "persistence.interval"\?\)/],
+    ['an unknown aggregation option', { aggregation: { rules: {} } }, /option "aggregation.rules" must be left out/]
   ]
   for (const [name, options, message] of cases) {
     t.throws(() => new Pushgateway(options as PushgatewayOptions), { name: 'TypeError', code: 'ERR_INVALID_OPTION', message }, name)
   }
-  t.ok(new Pushgateway({ store: new MemoryStore(), registry: new Registry() }), 'a store can be passed in')
-  t.ok(new Pushgateway().registry, 'the global registry is the default')
+  const store = new MemoryStore()
+  t.equal(new Pushgateway({ store, registry: new Registry() }).store, store, 'a store can be passed in')
+  t.equal(new Pushgateway().registry, register, 'the global registry is the default')
+  const everyOptionUndefined = new Pushgateway({
+    registry: new Registry(),
+    store: undefined,
+    consistencyCheck: undefined,
+    bodyLimit: undefined,
+    limits: { series: undefined },
+    readTimeout: undefined,
+    expiry: undefined,
+    persistence: undefined,
+    authorize: undefined,
+    logger: undefined,
+    aggregation: undefined,
+    adminApi: undefined,
+    onQuit: undefined,
+    telemetryPath: undefined,
+    openMetrics: undefined,
+    exposeRegistry: undefined,
+    mergeIntoRegistry: undefined,
+    flags: undefined,
+    now: undefined
+  })
+  t.equal(everyOptionUndefined.telemetryPath, '/metrics', 'an option given as undefined takes its default')
+  await everyOptionUndefined.push({ job: 'a', labels: undefined } as never, 'm 1\n')
+  t.match(await everyOptionUndefined.metrics(), 'm{instance="",job="a"} 1\n')
 })

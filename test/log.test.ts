@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createLogger, logfmtValue, type Logger } from '../src/log.js'
-import type { LogLevel } from '../src/flags.js'
+import type { LogLevel } from '../src/log.js'
 
 const now = (): Date => new Date('2026-11-22T21:50:21.850Z')
 

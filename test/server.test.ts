@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap'
 import { request } from 'node:http'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseListenAddress, startServer, type RunningServer } from '../src/server.js'
 import { defaultFlags, statusFlags, type ServerFlags } from '../src/flags.js'
@@ -163,20 +164,23 @@ t.test('lifecycle on: /-/quit answers, then the server closes', async t => {
 t.test('close() lets an in-flight push finish', async t => {
   const { server, base } = await start(t)
   const url = new URL(base)
+  let closing: Promise<void> | undefined
   const pushed = new Promise<number>((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method: 'PUT', path: '/metrics/job/slow', agent: false }, res => {
+    const req = request({ host: url.hostname, port: url.port, method: 'PUT', path: '/metrics/job/slow', agent: false, headers: { expect: '100-continue' } }, res => {
       res.resume()
       resolve(res.statusCode as number)
     })
     req.on('error', reject)
-    req.write('slow_metric 1\n')
-    setTimeout(() => {
-      // eslint-disable-next-line no-void -- awaited below through server.closed
-      void server.close()
-      setTimeout(() => req.end('other_metric 2\n'), 50)
-    }, 50)
+    // The server's 100 Continue says it is handling the request: close() now must let it finish.
+    req.on('continue', () => {
+      req.write('slow_metric 1\n')
+      closing = server.close()
+      req.end('other_metric 2\n')
+    })
+    req.flushHeaders()
   })
   t.equal(await pushed, 200, 'the push that was uploading when close() was called completed')
+  await closing
   await server.closed
   t.match(await server.gateway.metrics(), 'other_metric{instance="",job="slow"} 2\n')
 })
@@ -192,7 +196,6 @@ t.test('several addresses, IPv6, persistence, default logger', async t => {
   } finally {
     process.stderr.write = original
   }
-  t.teardown(() => server.close())
   t.equal(server.addresses.length, 2)
   t.match(server.addresses[1], /^\[::1\]:\d+$/)
   const records = written.map(line => JSON.parse(line) as Record<string, string>)
@@ -206,6 +209,8 @@ t.test('several addresses, IPv6, persistence, default logger', async t => {
   const status = JSON.parse((await send(`http://${server.addresses[1] as string}`, 'GET', '/api/v1/status')).body) as { data: { flags: Record<string, string> } }
   t.equal(status.data.flags['web.listen-address'], '127.0.0.1:0,[::1]:0')
   t.equal(status.data.flags['persistence.file'], file)
+  await server.close()
+  t.ok(existsSync(file), 'the last snapshot is written on close')
 })
 
 t.test('an IPv6 client is logged with its address in brackets', async t => {
@@ -254,6 +259,7 @@ t.test('a start that fails closes what was opened', async t => {
 })
 
 t.test('expiry, limits and the read timeout from the flags', async t => {
+  let now = 1_700_000_000_000_000_000n
   const server = await startServer({
     listenAddresses: ['127.0.0.1:0'],
     groupTtlNs: 150_000_000n,
@@ -261,7 +267,7 @@ t.test('expiry, limits and the read timeout from the flags', async t => {
     limits: { ...defaultFlags().limits, groups: 3 },
     bodyLimit: 64,
     readTimeoutNs: 0n
-  }, createLogger({ level: 'error', write: () => {} }))
+  }, createLogger({ level: 'error', write: () => {} }), () => now)
   t.teardown(() => server.close())
   const base = `http://${server.addresses[0] as string}`
   t.equal((await send(base, 'PUT', '/metrics/job/short', 'm 1\n')).status, 200)
@@ -271,7 +277,9 @@ t.test('expiry, limits and the read timeout from the flags', async t => {
   t.equal(refused.status, 429)
   t.match(refused.body, '(limits.groups, --limits.groups)')
   t.equal((await send(base, 'PUT', '/metrics/job/kept', 'k 1\n'.repeat(20))).status, 413, '--limits.body-size')
-  await new Promise(resolve => setTimeout(resolve, 200))
+  now += 149_000_000n
+  t.match((await send(base, 'GET', '/metrics')).body, 'job="short"', 'not yet')
+  now += 1_000_000n
   const metrics = (await send(base, 'GET', '/metrics')).body
   t.notMatch(metrics, /job="short"|job="other"/, 'the default TTL expired these')
   t.match(metrics, 'k{instance="",job="kept"} 1', '0s keeps this job')

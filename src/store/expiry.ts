@@ -1,4 +1,6 @@
 import { InvalidOptionError } from '../errors.js'
+import { refuseUnknownOptions } from '../options.js'
+import type { GroupingKey } from '../grouping-key.js'
 
 interface Deadline<T> {
   atNs: bigint
@@ -72,26 +74,19 @@ export class ExpiryQueue<T> {
 /** When groups expire: a default TTL and overrides by job or by a function of the grouping key. */
 export interface ExpiryOptions {
   /** Time to live of a group after its last successful push, in milliseconds; `Infinity` keeps groups until deleted. Default `Infinity`. */
-  ttl?: number
+  ttl?: number | undefined
   /** TTLs in milliseconds that override `ttl`: by job name, or a function of the grouping key answering a TTL (`undefined` for `ttl`). Default: none. */
-  overrides?: Readonly<Record<string, number>> | ((key: ExpiringGroupKey) => number | undefined)
-}
-
-/** The grouping key as the `overrides` function sees it. */
-export interface ExpiringGroupKey {
-  /** The job name. */
-  job: string
-  /** The other grouping labels. */
-  labels: Readonly<Record<string, string>>
+  overrides?: Readonly<Record<string, number>> | ((key: Required<GroupingKey>) => number | undefined) | undefined
 }
 
 /** The TTL of a group in nanoseconds, `undefined` when it never expires. */
-export type TtlOf = (key: ExpiringGroupKey) => bigint | undefined
+export type TtlOf = (key: Required<GroupingKey>) => bigint | undefined
 
 /** Validates the `expiry` option once; `undefined` when no group can ever expire. */
 export function resolveExpiry (expiry: unknown): TtlOf | undefined {
   if (expiry === undefined) return undefined
   if (expiry === null || typeof expiry !== 'object') throw new InvalidOptionError('expiry', 'an object', expiry)
+  refuseUnknownOptions(expiry, ['ttl', 'overrides'], 'expiry.')
   const { ttl = Infinity, overrides } = expiry as ExpiryOptions
   const defaultTtl = ttlNs('expiry.ttl', ttl)
   if (typeof overrides === 'function') {

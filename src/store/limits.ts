@@ -8,25 +8,25 @@ import { InvalidOptionError, LimitExceededError } from '../errors.js'
  */
 export interface Limits {
   /** Series in one push. Default 100,000. */
-  seriesPerPush?: number
+  seriesPerPush?: number | undefined
   /** Series in one group once a push is applied. Default 100,000. */
-  seriesPerGroup?: number
+  seriesPerGroup?: number | undefined
   /** Groups in the store. Default 100,000. */
-  groups?: number
+  groups?: number | undefined
   /** Series in the whole store. Default 1,000,000. */
-  series?: number
+  series?: number | undefined
   /** Characters in a label name, grouping labels included. Default 1,024. */
-  labelNameLength?: number
+  labelNameLength?: number | undefined
   /** UTF-8 bytes in a label value, grouping labels included. Default 65,536. */
-  labelValueLength?: number
+  labelValueLength?: number | undefined
   /** Labels on one stored series: its own, the grouping labels and `instance`. Default 128. */
-  labelsPerSeries?: number
+  labelsPerSeries?: number | undefined
   /** Writers of cumulative aggregate pushes remembered per group. Default 10,000. */
-  writersPerGroup?: number
+  writersPerGroup?: number | undefined
 }
 
 /** Every limit, with its value. */
-export type ResolvedLimits = Readonly<Required<Limits>>
+export type ResolvedLimits = { readonly [K in keyof Limits]-?: number }
 
 /** The limits the store enforces, as it needs them. */
 export type StoreLimits = Pick<ResolvedLimits, 'groups' | 'series' | 'seriesPerGroup' | 'writersPerGroup'>

@@ -30,7 +30,7 @@ interface Group {
 /** Options of the in-memory store. */
 export interface MemoryStoreOptions {
   /** Families a push may not redefine with another type (the gateway's own). Default: none. */
-  reserved?: ReservedFamilyLookup
+  reserved?: ReservedFamilyLookup | undefined
 }
 
 /**

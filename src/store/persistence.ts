@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs'
 import { open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { Logger } from '../log.js'
+import { SYSTEM_CLOCK, type Clock } from '../clock.js'
 import { SnapshotError, decodeSnapshot, encodeSnapshot } from './snapshot.js'
 import type { GroupView } from './store.js'
 
@@ -17,11 +18,11 @@ export interface SnapshotFileOptions {
   /** Where load failures, write failures and (at debug level) writes are logged. Required. */
   log: Logger
   /** The clock for the snapshot header and the names of files set aside. Default: the system clock. */
-  now?: () => Date
+  now?: (() => Date) | undefined
+  /** The monotonic clock and timers that space the writes. Default: the system's. */
+  clock?: Clock | undefined
 }
 
-// setTimeout fires at once for longer delays; a write after 24.8 days instead of later is harmless.
-const MAX_TIMER_MS = 2 ** 31 - 1
 // A failing disk is retried at most this often, even with a shorter interval.
 const MIN_RETRY_MS = 1000
 // Directory fsync is not supported everywhere (Windows, some file systems); these say so.
@@ -41,11 +42,12 @@ export class SnapshotFile {
   readonly #groups: () => Iterable<GroupView>
   readonly #log: Logger
   readonly #now: () => Date
+  readonly #clock: Clock
   // When the last write started, on the monotonic clock; a write counts from construction.
-  #lastWriteAt = performance.now()
-  #lastWriteFailed = false
+  #lastWriteAt: number
+  #lastError: unknown
   #dirty = false
-  #timer: NodeJS.Timeout | undefined
+  #cancelTimer: (() => void) | undefined
   #inFlight: Promise<void> | undefined
   #queued: Promise<void> | undefined
   #closing: Promise<void> | undefined
@@ -58,6 +60,8 @@ export class SnapshotFile {
     this.#groups = options.groups
     this.#log = options.log
     this.#now = options.now ?? (() => new Date())
+    this.#clock = options.clock ?? SYSTEM_CLOCK
+    this.#lastWriteAt = this.#clock.now()
   }
 
   /**
@@ -116,10 +120,20 @@ export class SnapshotFile {
     return queued
   }
 
-  /** Stops scheduling and writes a last snapshot, after a write in flight; a second call returns the same promise. */
+  /**
+   * Stops scheduling and writes a last snapshot, after a write in flight; rejects when that
+   * snapshot could not be written. A second call returns the same promise.
+   */
   close (): Promise<void> {
-    this.#closing ??= this.write()
+    this.#closing ??= this.write().then(() => {
+      if (this.#lastError !== undefined) throw new Error(`could not write the last snapshot to the persistence file ${this.#file}: ${describe(this.#lastError)}`, { cause: this.#lastError })
+    })
     return this.#closing
+  }
+
+  /** Resolves once no write is in flight or queued (a scheduled one that has not started does not count). */
+  async idle (): Promise<void> {
+    while (this.#inFlight !== undefined) await (this.#queued ?? this.#inFlight)
   }
 
   #start (): Promise<void> {
@@ -132,39 +146,37 @@ export class SnapshotFile {
   }
 
   #schedule (): void {
-    if (this.#timer !== undefined || this.#inFlight !== undefined || this.#queued !== undefined) return
-    const spacing = this.#lastWriteFailed ? Math.max(this.#intervalMs, MIN_RETRY_MS) : this.#intervalMs
-    const delay = Math.min(Math.max(0, this.#lastWriteAt + spacing - performance.now()), MAX_TIMER_MS)
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined
+    if (this.#cancelTimer !== undefined || this.#inFlight !== undefined || this.#queued !== undefined) return
+    const spacing = this.#lastError === undefined ? this.#intervalMs : Math.max(this.#intervalMs, MIN_RETRY_MS)
+    this.#cancelTimer = this.#clock.after(this.#lastWriteAt + spacing - this.#clock.now(), () => {
+      this.#cancelTimer = undefined
       // eslint-disable-next-line no-void -- write() never rejects
       void this.write()
-    }, delay)
-    this.#timer.unref()
+    })
   }
 
   async #writeSnapshot (): Promise<void> {
-    this.#cancelTimer()
-    this.#lastWriteAt = performance.now()
+    this.#unschedule()
+    this.#lastWriteAt = this.#clock.now()
     try {
       const groups = [...this.#groups()]
       const data = encodeSnapshot(groups, this.#now())
       // Only now: a change made while the groups were read (an expiry) is in this snapshot.
-      this.#cancelTimer()
+      this.#unschedule()
       this.#dirty = false
       await this.#replaceFile(data)
-      this.#lastWriteFailed = false
-      this.#log.debug({ file: this.#file, groups: groups.length, bytes: data.length, ms: Math.round(performance.now() - this.#lastWriteAt) }, 'metrics persisted')
+      this.#lastError = undefined
+      this.#log.debug({ file: this.#file, groups: groups.length, bytes: data.length, ms: Math.round(this.#clock.now() - this.#lastWriteAt) }, 'metrics persisted')
     } catch (err) {
       this.#dirty = true
-      this.#lastWriteFailed = true
+      this.#lastError = err
       this.#log.error({ file: this.#file, err: describe(err) }, 'error persisting metrics')
     }
   }
 
-  #cancelTimer (): void {
-    clearTimeout(this.#timer)
-    this.#timer = undefined
+  #unschedule (): void {
+    this.#cancelTimer?.()
+    this.#cancelTimer = undefined
   }
 
   // Write a temporary file, make it durable, rename it over the file, make the rename durable.
@@ -224,6 +236,27 @@ export class SnapshotFile {
     for (let n = 1; existsSync(name); n++) name = `${base}-${n}`
     return name
   }
+}
+
+/**
+ * What is wrong with a path for a snapshot file, or `undefined`: its directory must exist, and the
+ * path must not be a directory (which a load failure would otherwise set aside, contents and all).
+ */
+export function snapshotPathProblem (file: string): string | undefined {
+  const dir = dirname(file)
+  let stats
+  try {
+    stats = statSync(dir)
+  } catch (err) {
+    return `its directory ${dir} cannot be used: ${describe(err)}`
+  }
+  if (!stats.isDirectory()) return `${dir} is not a directory`
+  try {
+    if (statSync(file).isDirectory()) return `${file} is a directory`
+  } catch (err) {
+    if (errorCode(err) !== 'ENOENT') return `it cannot be used: ${describe(err)}`
+  }
+  return undefined
 }
 
 async function writeDurably (path: string, data: Buffer): Promise<void> {

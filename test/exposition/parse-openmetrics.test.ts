@@ -5,7 +5,7 @@ import { parseOpenMetrics } from '../../src/exposition/parse-openmetrics.js'
 import { emptyHistogram, type Histogram, type LabelPair, type MetricFamily } from '../../src/exposition/types.js'
 
 // The OpenMetrics project's parser conformance corpus, shared by every checkout.
-const CORPUS = new URL('../../../shared/testdata/openmetrics-parsers/', import.meta.url)
+const CORPUS = new URL('../fixtures/openmetrics-parsers/', import.meta.url)
 
 function histogram (fields: Pick<Histogram, 'sampleCount' | 'sampleSum' | 'buckets'> & Partial<Histogram>): Histogram {
   return { ...emptyHistogram(), ...fields }

@@ -7,6 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { SnapshotFile, type SnapshotFileOptions } from '../../src/store/persistence.js'
 import { decodeSnapshot, encodeSnapshot } from '../../src/store/snapshot.js'
 import type { LogFields, LogFn, Logger } from '../../src/log.js'
+import { SYSTEM_CLOCK } from '../../src/clock.js'
+import { FakeClock } from '../helpers/clock.js'
 import type { GroupView } from '../../src/store/store.js'
 import type { MetricFamily } from '../../src/exposition/types.js'
 
@@ -63,11 +65,6 @@ function errorLines (log: { lines: Line[] }): Line[] {
 function firstValue (file: string): number | undefined {
   if (!existsSync(file)) return undefined
   return decodeSnapshot(readFileSync(file))[0]?.families.get('m')?.family.metrics[0]?.value
-}
-
-async function until (condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition() && Date.now() < deadline) await sleep(5)
 }
 
 /** Asserts that load() set the file aside as `<file>.<reason>-<stamp>` with its bytes intact. */
@@ -240,60 +237,66 @@ t.test('setAside', async t => {
 
 t.test('changed', async t => {
   t.test('coalesces changes into one write per interval', async t => {
-    const dir = t.testdir()
-    const file = join(dir, 'snap')
+    const clock = new FakeClock()
+    const file = join(t.testdir(), 'snap')
     const groups = [group('a', 0)]
-    const { snapshots, calls } = snapshotFile({ file, intervalMs: 50 }, groups)
-    const started = Date.now()
+    const { snapshots, calls } = snapshotFile({ file, intervalMs: 50, clock }, groups)
     for (let i = 1; i <= 40; i++) {
       groups[0] = group('a', i)
       snapshots.changed()
-      await sleep(5)
+      clock.advance(5)
+      await snapshots.idle()
     }
-    const elapsed = Date.now() - started
-    await until(() => firstValue(file) === 40)
+    t.equal(calls.count, 4, 'changes every 5 ms from 0 to 195 ms: one write per 50 ms, at 50, 100, 150 and 200 ms')
     t.equal(firstValue(file), 40, 'the last change is written')
-    t.ok(calls.count >= 2, `written more than once while changes went on (${calls.count} writes)`)
-    t.ok(calls.count <= Math.ceil(elapsed / 50) + 1, `at most one write per interval (${calls.count} writes in ${elapsed} ms)`)
-    const count = calls.count
-    await sleep(80)
-    t.equal(calls.count, count, 'no write without a change')
+    t.equal(clock.pending, 0, 'no write is scheduled without a change')
+    snapshots.changed()
+    t.equal(clock.nextAt, 250, 'the next change is written one interval after the last write')
   })
 
   t.test('writes one interval after construction at the earliest, at once after a quiet interval', async t => {
+    const clock = new FakeClock()
     const writes: number[] = []
-    const constructed = performance.now()
-    const snapshots = new SnapshotFile({ file: join(t.testdir(), 'snap'), intervalMs: 200, log: recorder(), groups: () => { writes.push(performance.now()); return [] } })
+    clock.advance(1000)
+    const snapshots = new SnapshotFile({ file: join(t.testdir(), 'snap'), intervalMs: 200, log: recorder(), clock, groups: () => { writes.push(clock.now()); return [] } })
+    clock.advance(50)
     snapshots.changed()
-    await until(() => writes.length === 1)
-    t.ok((writes[0] as number) - constructed >= 199, 'not before one interval after construction')
-    await sleep(250)
-    const changed = performance.now()
+    t.equal(clock.nextAt, 1200, 'one interval after construction')
+    clock.advance(150)
+    await snapshots.idle()
+    t.same(writes, [1200])
+    clock.advance(250)
     snapshots.changed()
-    await until(() => writes.length === 2)
-    t.ok((writes[1] as number) - changed < 150, 'at once when the interval has passed')
+    t.equal(clock.nextAt, 1450, 'at once when the interval has passed')
+    clock.advance(0)
+    await snapshots.idle()
+    t.same(writes, [1200, 1450])
   })
 
   t.test('a change during a write is written after it', async t => {
-    const dir = t.testdir()
-    const file = join(dir, 'snap')
+    const clock = new FakeClock()
+    const file = join(t.testdir(), 'snap')
     const groups = [group('a', 1)]
-    const { snapshots, calls } = snapshotFile({ file }, groups)
+    const { snapshots, calls } = snapshotFile({ file, clock }, groups)
     const writing = snapshots.write()
     groups[0] = group('a', 2)
     snapshots.changed()
     await writing
-    await until(() => firstValue(file) === 2)
+    t.equal(clock.pending, 1, 'scheduled once the write is done')
+    clock.advance(0)
+    await snapshots.idle()
     t.equal(firstValue(file), 2)
     t.equal(calls.count, 2)
   })
 
   t.test('a change made while the groups are read is in that write, no other', async t => {
+    const clock = new FakeClock()
     let calls = 0
     const snapshots: SnapshotFile = new SnapshotFile({
       file: join(t.testdir(), 'snap'),
       intervalMs: 20,
       log: recorder(),
+      clock,
       groups: () => {
         calls++
         snapshots.changed()
@@ -301,27 +304,44 @@ t.test('changed', async t => {
       }
     })
     await snapshots.write()
-    await sleep(60)
+    t.equal(clock.pending, 0, 'nothing scheduled')
+    clock.advance(60)
     t.equal(calls, 1)
   })
 
   t.test('a write cancels a pending one', async t => {
-    const { snapshots, calls } = snapshotFile({ file: join(t.testdir(), 'snap'), intervalMs: 30 })
+    const clock = new FakeClock()
+    const { snapshots, calls } = snapshotFile({ file: join(t.testdir(), 'snap'), intervalMs: 30, clock })
     snapshots.changed()
+    t.equal(clock.pending, 1)
     await snapshots.write()
-    await sleep(60)
+    t.equal(clock.pending, 0, 'cancelled')
+    clock.advance(60)
     t.equal(calls.count, 1)
   })
 
-  t.test('does not keep the process alive, even with a very long interval', async t => {
+  t.test('the system clock does not keep the process alive, even with a very long interval', async t => {
     const timers = (): number => process.getActiveResourcesInfo().filter(name => name === 'Timeout').length
     const { snapshots, calls } = snapshotFile({ file: join(t.testdir(), 'snap'), intervalMs: 1e12 })
     const before = timers()
     snapshots.changed()
     t.equal(timers(), before, 'the timer is unref()ed')
-    await sleep(30)
-    t.equal(calls.count, 0, 'and not fired at once')
+    await new Promise(resolve => setImmediate(resolve))
+    t.equal(calls.count, 0, 'and not fired at once, though the delay is past what setTimeout takes')
     await snapshots.close()
+    t.equal(calls.count, 1)
+  })
+
+  t.test('the system clock calls back once the time has passed, or never once cancelled', async t => {
+    const order: string[] = []
+    const cancel = SYSTEM_CLOCK.after(1e12, () => { order.push('never') })
+    cancel()
+    // The clock's timers are unref()ed: this one keeps the process alive while the test waits.
+    const alive = setInterval(() => {}, 1000)
+    await new Promise<void>(resolve => { SYSTEM_CLOCK.after(-5, () => { order.push('due'); resolve() }) })
+    clearInterval(alive)
+    t.same(order, ['due'])
+    t.type(SYSTEM_CLOCK.now(), 'number')
   })
 })
 
@@ -332,10 +352,12 @@ t.test('write failures', async t => {
     const log = recorder()
     let fail: unknown = new Error('store broken')
     let calls = 0
+    const clock = new FakeClock()
     const snapshots = new SnapshotFile({
       file,
       intervalMs: 0,
       log,
+      clock,
       groups: () => {
         calls++
         if (fail !== undefined) throw fail
@@ -349,10 +371,12 @@ t.test('write failures', async t => {
     await snapshots.write()
     t.match(errorLines(log)[1], { fields: { err: 'a string' } }, 'a thrown value that is not an Error')
     fail = undefined
-    const failedAt = Date.now()
     snapshots.changed()
-    await until(() => existsSync(file), 3000)
-    t.ok(Date.now() - failedAt >= 900, 'a failing write is retried at most once a second')
+    t.equal(clock.nextAt, 1000, 'a failing write is retried at most once a second, though the interval is 0')
+    clock.advance(999)
+    t.equal(calls, 2)
+    clock.advance(1)
+    await snapshots.idle()
     t.strictSame(snapshotFile({ file }).snapshots.load(), [group('a')])
     t.equal(calls, 3)
   })
@@ -360,13 +384,16 @@ t.test('write failures', async t => {
   t.test('is retried after the interval without another change', async t => {
     const dir = t.testdir()
     const file = join(dir, 'snap')
-    const { snapshots, calls, log } = snapshotFile({ file, intervalMs: 20 })
+    const clock = new FakeClock()
+    const { snapshots, calls, log } = snapshotFile({ file, intervalMs: 20, clock })
     rmSync(dir, { recursive: true })
     await snapshots.write()
     t.match(errorLines(log), [{ msg: 'error persisting metrics', fields: { file, err: /ENOENT/ } }], 'a missing directory')
     mkdirSync(dir)
-    await until(() => calls.count === 2, 3000)
-    await until(() => existsSync(file))
+    t.equal(clock.nextAt, 1000, 'retried a second later')
+    clock.advance(1000)
+    await snapshots.idle()
+    t.equal(calls.count, 2)
     t.strictSame(names(dir), ['snap'], 'the retry wrote the file')
     await snapshots.close()
   })
@@ -392,12 +419,27 @@ t.test('write failures', async t => {
     t.strictSame(names(dir), [], 'nothing written')
   })
 
-  t.test('a failed last write on close is not retried', async t => {
-    const { snapshots, calls, log } = snapshotFile({ file: join(t.testdir(), 'missing', 'snap') })
-    await snapshots.close()
-    await sleep(1100)
+  t.test('a failed last write on close rejects and is not retried', async t => {
+    const clock = new FakeClock()
+    const file = join(t.testdir(), 'missing', 'snap')
+    const { snapshots, calls, log } = snapshotFile({ file, clock })
+    await t.rejects(snapshots.close(), { message: new RegExp(`^could not write the last snapshot to the persistence file ${file}: ENOENT`), cause: { code: 'ENOENT' } })
+    t.equal(clock.pending, 0, 'nothing scheduled')
+    clock.advance(2000)
     t.equal(calls.count, 1)
     t.equal(errorLines(log).length, 1)
+  })
+
+  t.test('close resolves when the last write succeeds after earlier ones failed', async t => {
+    const dir = t.testdir()
+    const file = join(dir, 'snap')
+    const clock = new FakeClock()
+    const { snapshots } = snapshotFile({ file, clock })
+    rmSync(dir, { recursive: true })
+    await snapshots.write()
+    mkdirSync(dir)
+    await snapshots.close()
+    t.strictSame(names(dir), ['snap'])
   })
 })
 
@@ -422,15 +464,17 @@ t.test('writes never overlap', async t => {
 t.test('close', async t => {
   t.test('writes even without a change, once however often called', async t => {
     const file = join(t.testdir(), 'snap')
-    const { snapshots, calls } = snapshotFile({ file, intervalMs: 3_600_000 })
+    const clock = new FakeClock()
+    const { snapshots, calls } = snapshotFile({ file, intervalMs: 0, clock })
     const closing = snapshots.close()
     t.equal(snapshots.close(), closing, 'the same promise')
     await closing
     t.equal(calls.count, 1)
     t.strictSame(snapshotFile({ file }).snapshots.load(), [group('a')])
     snapshots.changed()
-    await sleep(30)
-    t.equal(calls.count, 1, 'changed() after close does nothing')
+    t.equal(clock.pending, 0, 'changed() after close schedules nothing')
+    clock.advance(3_600_000)
+    t.equal(calls.count, 1, 'and writes nothing')
   })
 
   t.test('cancels a pending write and writes at once', async t => {

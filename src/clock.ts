@@ -1,0 +1,20 @@
+/** Monotonic time and timers, injectable so that tests move time instead of waiting for it. */
+export interface Clock {
+  /** Milliseconds on a monotonic clock. */
+  now (): number
+  /** Calls `fn` once after `ms` milliseconds without keeping the process alive; returns a function that cancels the call. */
+  after (ms: number, fn: () => void): () => void
+}
+
+// setTimeout fires at once for longer delays; firing after 24.8 days instead of later is harmless.
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** The system's monotonic clock (`performance.now()`) and unref'ed timers. */
+export const SYSTEM_CLOCK: Clock = Object.freeze({
+  now: () => performance.now(),
+  after (ms: number, fn: () => void): () => void {
+    const timer = setTimeout(fn, Math.min(Math.max(ms, 0), MAX_TIMER_MS))
+    timer.unref()
+    return () => { clearTimeout(timer) }
+  }
+})
