@@ -14,19 +14,27 @@ function childEnv (extra: Record<string, string>): NodeJS.ProcessEnv {
   return env
 }
 
+/** How long an example may take to print its URL: generous, for a cold start on a loaded machine. */
+const START_MS = 60_000
+
 async function start (t: Test, script: string): Promise<{ child: ChildProcess, base: string }> {
-  const child = spawn(process.execPath, [script], { cwd: root, env: childEnv({ PORT: '0' }), stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [script], { cwd: root, env: childEnv({ PORT: '0' }), stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { child.kill('SIGTERM') })
-  // Keep reading stdout for the child's whole life: a closed pipe would kill it on its next line.
+  // Keep reading both pipes for the child's whole life: a closed pipe would kill it on its next line.
   let output = ''
+  let errors = ''
+  child.stderr?.on('data', (chunk: Buffer) => { errors += chunk.toString() })
+  let timer: NodeJS.Timeout | undefined
   const base = await new Promise<string>((resolve, reject) => {
+    const said = (): string => `stdout: ${JSON.stringify(output)}, stderr: ${JSON.stringify(errors)}`
+    timer = setTimeout(() => { reject(new Error(`${script} did not print its URL within ${START_MS} ms; ${said()}`)) }, START_MS)
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString()
       const match = /http:\/\/localhost:(\d+)[^\n]*\n/.exec(output)
       if (match !== null) resolve(`http://127.0.0.1:${match[1] as string}`)
     })
-    child.once('exit', () => reject(new Error(`${script} exited before printing its URL: ${output}`)))
-  })
+    child.once('exit', () => { reject(new Error(`${script} exited before printing its URL; ${said()}`)) })
+  }).finally(() => { clearTimeout(timer) })
   return { child, base }
 }
 

@@ -83,7 +83,8 @@ t.test('goJson', async t => {
 
   t.test('keeps struct order but sorts maps inside structs', async t => {
     t.equal(goJson(goStruct({ z: { b: 1, a: 2 }, a: goStruct({ y: 1, x: 2 }) })), '{"z":{"a":2,"b":1},"a":{"y":1,"x":2}}')
-    t.ok(new GoStruct({}) instanceof GoStruct)
+    t.equal(goJson(new GoStruct({ z: 1, a: 2 })), '{"z":1,"a":2}', 'the class, not only goStruct(), keeps struct order')
+    t.equal(goJson(new GoStruct({})), '{}')
   })
 
   t.test('accepts objects without a prototype', async t => {

@@ -9,6 +9,7 @@ import { send, type Answer, type Sent } from '../helpers/http.js'
 import { PUSHGATEWAY, requirePeers } from '../helpers/peers.js'
 import { startReference, type ReferenceGateway } from '../helpers/reference.js'
 import { FRONT_ENDS, startFrontEnd, type FrontEnd, type FrontEndKind } from '../helpers/front-ends.js'
+import { eventually } from '../helpers/clock.js'
 
 /** A request of a sequence; `name` says what it checks when that is not obvious. */
 export interface Step extends Sent {
@@ -231,14 +232,45 @@ interface Target {
   mount: string
 }
 
-async function runOn (target: Target, steps: readonly Step[], settleMs: number): Promise<Run> {
+// The group `settle` pushes and deletes again between steps; no step and no comparison sees it.
+const SENTINEL_JOB = 'differential_harness_sentinel'
+const SENTINEL_FAMILY = 'differential_harness_sentinel_step'
+
+/** The value of the sentinel group in `/api/v1/metrics` (which answers even when `/metrics` fails), undefined while there is none. */
+async function sentinelValue (target: Target): Promise<string | undefined> {
+  const answer = await send(target.base, { method: 'GET', path: `${target.mount}/api/v1/metrics` })
+  if (answer.status !== 200) throw new Error(`${target.name}: /api/v1/metrics answered ${answer.status}: ${answer.body.toString('utf8')}`)
+  const api = JSON.parse(answer.body.toString('utf8')) as { data?: ApiGroup[] }
+  const group = api.data?.find(g => g.labels['job'] === SENTINEL_JOB)
+  if (group === undefined) return undefined
+  return (group[SENTINEL_FAMILY] as { metrics?: Array<{ value?: string }> } | undefined)?.metrics?.[0]?.value ?? 'no value'
+}
+
+/**
+ * Waits until `target` has applied every write sent before. Without the consistency check the
+ * reference answers a push with 202 before it applies it, but it applies writes one after the
+ * other in the order they came: once a sentinel group pushed after them shows the value `n`, they
+ * are applied too. The sentinel is then deleted, and its deletion waited for the same way, so
+ * that the next step and the final state are as if it had never been pushed.
+ */
+async function settle (target: Target, n: number): Promise<void> {
+  const path = `${target.mount}/metrics/job/${SENTINEL_JOB}`
+  const pushed = await send(target.base, { method: 'PUT', path, body: `${SENTINEL_FAMILY} ${n}\n` })
+  if (pushed.status >= 300) throw new Error(`${target.name}: the sentinel push after step ${n} answered ${pushed.status}: ${pushed.body.toString('utf8')}`)
+  await eventually(async () => await sentinelValue(target) === String(n), `${target.name} shows the sentinel pushed after step ${n}`)
+  const deleted = await send(target.base, { method: 'DELETE', path })
+  if (deleted.status >= 300) throw new Error(`${target.name}: deleting the sentinel after step ${n} answered ${deleted.status}: ${deleted.body.toString('utf8')}`)
+  await eventually(async () => await sentinelValue(target) === undefined, `${target.name} has deleted the sentinel pushed after step ${n}`)
+}
+
+async function runOn (target: Target, steps: readonly Step[], settleWrites: boolean): Promise<Run> {
   const answers: ComparableAnswer[] = []
   const rawBodies: string[] = []
-  for (const step of steps) {
+  for (const [i, step] of steps.entries()) {
     const answer = await send(target.base, { ...step, path: target.mount + step.path })
     answers.push(comparableAnswer(step, answer))
     rawBodies.push(answer.body.toString('utf8'))
-    if (step.method !== 'GET' && settleMs > 0) await new Promise(resolve => setTimeout(resolve, settleMs))
+    if (step.method !== 'GET' && settleWrites) await settle(target, i + 1)
   }
   const scrape = await send(target.base, { method: 'GET', path: `${target.mount}/metrics` })
   const metrics = comparableAnswer(get('/metrics'), scrape).body as string
@@ -249,12 +281,10 @@ async function runOn (target: Target, steps: readonly Step[], settleMs: number):
 // Wipe is asynchronous in the reference: wait until it reports no groups.
 async function wipe (target: Target): Promise<void> {
   await send(target.base, { method: 'PUT', path: `${target.mount}/api/v1/admin/wipe` })
-  for (let i = 0; i < 200; i++) {
+  await eventually(async () => {
     const answer = await send(target.base, { method: 'GET', path: `${target.mount}/api/v1/metrics` })
-    if (answer.body.toString() === '{"status":"success","data":[]}') return
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-  throw new Error(`${target.name} still has groups after a wipe`)
+    return answer.body.toString() === '{"status":"success","data":[]}'
+  }, `${target.name} has no groups after a wipe`)
 }
 
 /** How the gateways of a suite are configured. */
@@ -305,9 +335,9 @@ export function differential (sequences: readonly Sequence[], options: SuiteOpti
       const referenceTarget: Target = { name: 'reference', base: (own ?? reference).base, mount: '' }
       const targets: Target[] = [referenceTarget, ...[...ours.values()].map(f => ({ name: f.kind, base: f.base, mount: f.mount }))]
       await Promise.all(targets.map(wipe))
-      // Without the check the reference answers 202 before it writes: give the write time to land.
-      const settleMs = options.disableConsistencyCheck === true ? 50 : 0
-      const runs = await Promise.all(targets.map(async target => await runOn(target, sequence.steps, settleMs)))
+      // Without the check the reference answers 202 before it writes: wait for each write to land.
+      const settleWrites = options.disableConsistencyCheck === true
+      const runs = await Promise.all(targets.map(async target => await runOn(target, sequence.steps, settleWrites)))
       const [expected, ...actual] = runs as [Run, ...Run[]]
       if (sequence.differs !== undefined) {
         const differs = sequence.differs

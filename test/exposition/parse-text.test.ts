@@ -444,19 +444,27 @@ t.test('timestamps are never negative zero', async t => {
   t.ok(Object.is(y?.metrics[0]?.timestampMs, 0))
 })
 
-t.test('large bodies parse in linear time', async t => {
+t.test('a large body parses completely (80,000 lines)', async t => {
+  // No clock here: a parser that is quadratic in the body takes minutes on this body and fails by
+  // the file's timeout, while this test only checks what it parsed.
   const lines: string[] = []
   for (let f = 0; f < 10_000; f++) {
     lines.push(`# HELP fam_${f} Help of family ${f}.`, `# TYPE fam_${f} histogram`)
     for (const le of ['0.1', '1', '+Inf']) lines.push(`fam_${f}_bucket{path="/p${f}",le="${le}"} ${f}`)
     lines.push(`fam_${f}_sum{path="/p${f}"} 1.5`, `fam_${f}_count{path="/p${f}"} ${f}`, '')
   }
-  const body = lines.join('\n')
-  const start = process.hrtime.bigint()
-  const families = parseText(body)
-  const ms = Number(process.hrtime.bigint() - start) / 1e6
+  const families = parseText(lines.join('\n'))
   t.equal(families.length, 10_000)
+  let wrong = 0
+  for (let f = 0; f < families.length; f++) {
+    const family = families[f]
+    const metric = family?.metrics[0]
+    const ok = family?.name === `fam_${f}` && family.help === `Help of family ${f}.` && family.type === 'histogram' &&
+      family.metrics.length === 1 && metric?.labels.length === 1 && metric.labels[0]?.value === `/p${f}` &&
+      metric.histogram?.sampleCount === f && metric.histogram.sampleSum === 1.5 &&
+      metric.histogram.buckets.map(bucket => bucket.cumulativeCount).join() === `${f},${f},${f}`
+    if (!ok) wrong++
+  }
+  t.equal(wrong, 0, 'every family as written')
   t.strictSame(families[9_999]?.metrics[0]?.histogram?.buckets.map(bucket => bucket.cumulativeCount), [9_999, 9_999, 9_999])
-  // 80,000 lines: a few tens of milliseconds; anything quadratic takes minutes.
-  t.ok(ms < 5_000, `parsed 80,000 lines in ${ms.toFixed(1)} ms`)
 })

@@ -2,8 +2,11 @@ import type { ChildProcess } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { send } from './http.js'
 
-/** Polls `GET <base>/-/ready` until it answers 200 (true), the process exits or the time is up (false). */
-export async function untilReady (child: ChildProcess, base: string, timeoutMs = 5000): Promise<boolean> {
+/**
+ * Polls `GET <base>/-/ready` until it answers 200 (true), the process exits or the time is up
+ * (false). The default deadline is generous: a cold start on a loaded machine is slow.
+ */
+export async function untilReady (child: ChildProcess, base: string, timeoutMs = 30_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline && child.exitCode === null) {
     try {

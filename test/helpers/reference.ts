@@ -35,10 +35,17 @@ export async function startReference (binary: string, args: string[] = []): Prom
     let log = ''
     child.stdout.setEncoding('utf8').on('data', (text: string) => { log += text })
     child.stderr.setEncoding('utf8').on('data', (text: string) => { log += text })
+    // 'close' comes after the exit and the end of both pipes: then the log is complete.
+    const closed = new Promise<void>(resolve => { child.once('close', () => { resolve() }) })
     const base = `http://127.0.0.1:${port}`
     if (await untilReady(child, base)) return { base, log: () => log, close: async () => { await stopProcess(child) } }
     await stopProcess(child)
-    // Another process may have taken the port between freePort() and the bind.
-    if (attempt === 3) throw new Error(`the reference Pushgateway did not start:\n${log}`)
+    await closed
+    // Another process may have taken the port between freePort() and the bind: only that is
+    // worth another try. A gateway that is slow or broken fails here, with what it logged.
+    const clash = /address already in use|EADDRINUSE/i.test(log)
+    if (!clash || attempt === 3) {
+      throw new Error(`the reference Pushgateway did not start${clash ? ` (port clash ${attempt} times)` : ''}:\n${log}`)
+    }
   }
 }
