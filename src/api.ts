@@ -25,10 +25,10 @@ const API_TYPES: Record<MetricType, string> = {
 export function metricsApiBody (groups: Iterable<GroupView>): string {
   const data: unknown[] = []
   for (const group of groups) {
-    const entry: Record<string, unknown> = {
-      labels: group.labels,
-      last_push_successful: group.failureTimeNs <= group.pushTimeNs
-    }
+    // No prototype: a family may be named `__proto__` (or `constructor`) and is a key like any other.
+    const entry: Record<string, unknown> = Object.create(null) as Record<string, unknown>
+    entry['labels'] = group.labels
+    entry['last_push_successful'] = group.failureTimeNs <= group.pushTimeNs
     for (const [name, stored] of group.families) entry[name] = familyJson(stored)
     data.push(entry)
   }

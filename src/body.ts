@@ -1,7 +1,7 @@
 import { createGunzip, gunzipSync } from 'node:zlib'
 import { Readable } from 'node:stream'
-import getRawBody from 'raw-body'
 import { BodyTooLargeError, ParseError, PushgatewayError, ReadTimeoutError } from './errors.js'
+import { limitExceeded } from './store/limits.js'
 
 /** A request body: a stream (an `IncomingMessage`), or a body a framework has already read. */
 export type RequestBody = AsyncIterable<Uint8Array> | Uint8Array | string
@@ -12,13 +12,45 @@ export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024
 /** The default time allowed to receive a request body: 60 seconds. */
 export const DEFAULT_READ_TIMEOUT = 60_000
 
+// Seconds a client refused for the bytes in flight is told to wait: uploads finish in about that time.
+const IN_FLIGHT_RETRY_AFTER = 1
+
+/**
+ * The bytes of request bodies being received at once, across all uploads of a gateway, counted
+ * after decompression; an upload that would take more than `limit` is refused (503, `Retry-After`).
+ */
+export class InFlightBytes {
+  readonly #limit: number
+  #held = 0
+
+  constructor (limit: number) {
+    this.#limit = limit
+  }
+
+  /** Takes `bytes` more, or throws a `LimitExceededError` (503) and takes nothing. */
+  take (bytes: number): void {
+    if (this.#held + bytes > this.#limit) {
+      const refusal = limitExceeded('bodyBytesInFlight', this.#limit, `uploads in progress hold ${this.#held} bytes and this one needs more`)
+      refusal.retryAfter = IN_FLIGHT_RETRY_AFTER
+      throw refusal
+    }
+    this.#held += bytes
+  }
+
+  /** Gives `bytes` back. */
+  release (bytes: number): void {
+    this.#held -= bytes
+  }
+}
+
 /**
  * Reads a request body into a buffer, decoding `Content-Encoding: gzip` (case-insensitive), and
  * refuses it with a `BodyTooLargeError` (413) as soon as it grows past `limit` bytes after
  * decompression, so a gzip bomb is stopped at the limit. A stream that has not ended within
- * `timeout` milliseconds is refused with a `ReadTimeoutError` (408).
+ * `timeout` milliseconds is refused with a `ReadTimeoutError` (408). While a stream is read, its
+ * bytes count in `inFlight`, when given, until the read ends either way.
  */
-export async function readBody (body: RequestBody | undefined, contentEncoding: string | undefined, limit: number, timeout: number = DEFAULT_READ_TIMEOUT): Promise<Buffer> {
+export async function readBody (body: RequestBody | undefined, contentEncoding: string | undefined, limit: number, timeout: number = DEFAULT_READ_TIMEOUT, inFlight?: InFlightBytes): Promise<Buffer> {
   const gzip = isGzip(contentEncoding)
   if (body === undefined) return Buffer.alloc(0)
   if (typeof body === 'string' || body instanceof Uint8Array) {
@@ -30,31 +62,15 @@ export async function readBody (body: RequestBody | undefined, contentEncoding: 
     return gunzipWithLimit(buf, limit)
   }
   const source = body instanceof Readable ? body : Readable.from(body)
-  if (!gzip) return withTimeout(readStream(source, limit, false), timeout)
+  if (!gzip) return readStream(source, source, limit, timeout, inFlight, false)
   const gunzip = createGunzip()
   source.on('error', err => gunzip.destroy(err))
   source.pipe(gunzip)
   try {
-    return await withTimeout(readStream(gunzip, limit, true), timeout)
+    return await readStream(gunzip, source, limit, timeout, inFlight, true)
   } finally {
     source.unpipe(gunzip)
     gunzip.destroy()
-  }
-}
-
-// The stream is left as it is: the 408 goes out with `Connection: close`, which ends the upload.
-async function withTimeout (reading: Promise<Buffer>, timeout: number): Promise<Buffer> {
-  if (timeout === Infinity) return reading
-  let timer: NodeJS.Timeout | undefined
-  const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new ReadTimeoutError(timeout)) }, timeout)
-  })
-  // The read settles later, when the connection closes; nobody waits for it then.
-  reading.catch(() => {})
-  try {
-    return await Promise.race([reading, expired])
-  } finally {
-    clearTimeout(timer)
   }
 }
 
@@ -75,16 +91,69 @@ function gunzipWithLimit (buf: Buffer, limit: number): Buffer {
   }
 }
 
-async function readStream (stream: Readable, limit: number, gzip: boolean): Promise<Buffer> {
-  try {
-    return await getRawBody(stream, { limit })
-  } catch (err) {
-    const type = (err as { type?: string }).type
-    if (type === 'entity.too.large') throw new BodyTooLargeError(limit)
-    if (type === 'request.aborted') throw new PushgatewayError('ERR_REQUEST_ABORTED', 'request aborted by the client', 400, { cause: err })
-    if (gzip) throw gzipError(err as Error)
-    throw new PushgatewayError('ERR_REQUEST_ABORTED', `could not read the request body: ${(err as Error).message}`, 400, { cause: err })
-  }
+/**
+ * Collects `stream` (the request, or what gunzip makes of it). On a refusal the request is paused
+ * and left as it is: the answer goes out and Node discards the rest, or (after a read timeout,
+ * answered with `Connection: close`) the connection ends.
+ */
+async function readStream (stream: Readable, request: Readable, limit: number, timeout: number, inFlight: InFlightBytes | undefined, gzip: boolean): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let length = 0
+    let held = 0
+    const timer = timeout === Infinity ? undefined : setTimeout(() => { finish(new ReadTimeoutError(timeout)) }, timeout)
+    // Called once: it removes every listener that could call it again, and the timer.
+    function finish (err: Error | undefined): void {
+      clearTimeout(timer)
+      inFlight?.release(held)
+      stream.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose)
+      request.off('aborted', onAborted)
+      if (err === undefined) {
+        resolve(Buffer.concat(chunks, length))
+        return
+      }
+      request.pause()
+      // The request may still fail later (its connection reset); nobody waits for it any more.
+      request.on('error', ignore)
+      stream.on('error', ignore)
+      reject(err)
+    }
+    function onData (chunk: Buffer): void {
+      length += chunk.length
+      if (length > limit) {
+        finish(new BodyTooLargeError(limit))
+        return
+      }
+      try {
+        inFlight?.take(chunk.length)
+      } catch (err) {
+        finish(err as Error)
+        return
+      }
+      held += chunk.length
+      chunks.push(chunk)
+    }
+    function onEnd (): void { finish(undefined) }
+    function onError (err: Error): void { finish(streamError(err, gzip)) }
+    // A request that closes before its end was aborted by the client.
+    function onClose (): void { finish(aborted()) }
+    function onAborted (): void { finish(aborted()) }
+    stream.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose)
+    request.on('aborted', onAborted)
+  })
+}
+
+function ignore (): void {}
+
+function streamError (err: Error, gzip: boolean): PushgatewayError {
+  const code = (err as NodeJS.ErrnoException).code
+  if (code === 'ECONNRESET' || err.message === 'aborted') return aborted(err)
+  if (gzip) return gzipError(err)
+  return new PushgatewayError('ERR_REQUEST_ABORTED', `could not read the request body: ${err.message}`, 400, { cause: err })
+}
+
+function aborted (cause?: Error): PushgatewayError {
+  return new PushgatewayError('ERR_REQUEST_ABORTED', 'request aborted by the client', 400, cause === undefined ? undefined : { cause })
 }
 
 function gzipError (err: Error): ParseError {

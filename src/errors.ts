@@ -103,7 +103,8 @@ export class ReadTimeoutError extends PushgatewayError {
 
 /**
  * A push was refused because it would exceed a limit: 429 for the store's capacity (groups,
- * series), 400 for the push itself. The message names the limit, its value and its CLI flag.
+ * series, per job), 503 for the bytes of uploads in flight, 400 for the push itself. The message
+ * names the limit, its value and its CLI flag.
  */
 export class LimitExceededError extends PushgatewayError {
   override name = 'LimitExceededError'
@@ -111,7 +112,15 @@ export class LimitExceededError extends PushgatewayError {
   readonly limit: string
   /** The configured value of the limit. */
   readonly value: number
-  constructor (limit: string, value: number, message: string, statusCode: 400 | 429) {
+  /** Seconds after which a retry may succeed, sent as `Retry-After`; set for refusals that pass by themselves. Default: none. */
+  retryAfter: number | undefined = undefined
+
+  /** Always true: the message names a limit and a number, even for the 503 of the bytes in flight. */
+  override get expose (): boolean {
+    return true
+  }
+
+  constructor (limit: string, value: number, message: string, statusCode: 400 | 429 | 503) {
     super('ERR_LIMIT_EXCEEDED', message, statusCode)
     this.limit = limit
     this.value = value

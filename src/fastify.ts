@@ -33,7 +33,6 @@ const SLASH = 0x2f
 const FASTIFY_OPTIONS = ['prefix', 'errorHandling', 'logLevel', 'logSerializers']
 
 const plugin: FastifyPluginAsync<FastifyPushgatewayOptions> = async function pushgatewayPlugin (fastify, options) {
-  if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options)
   if (fastify.hasDecorator('pushgateway')) {
     throw new Error('pushgateway-middleware: this Fastify scope has a `pushgateway` decorator already (the plugin is registered in it or in a parent scope); to serve several gateways in one app, register each in an encapsulated child of its own: `app.register(async child => { await child.register(fastifyPushgateway, { prefix: \'/one\' }) })`')
   }

@@ -100,12 +100,18 @@ function limitSpecs (): FlagSpec[] {
     labelNameLength: 'Longest label name, in characters',
     labelValueLength: 'Longest label value, in UTF-8 bytes',
     labelsPerSeries: 'Most labels on one series',
-    writersPerGroup: 'Most writers of cumulative aggregate pushes remembered per group'
+    writersPerGroup: 'Most writers of cumulative aggregate pushes remembered per group',
+    groupsPerJob: 'Most groups of one job',
+    seriesPerJob: 'Most series in all groups of one job',
+    metricNameLength: 'Longest metric name, in characters',
+    helpLength: 'Longest HELP text, in UTF-8 bytes',
+    bucketsPerHistogram: 'Most buckets in one histogram, classic and native',
+    bodyBytesInFlight: 'Most bytes of request bodies received at once, decompressed, across all uploads'
   }
   return (Object.keys(LIMIT_FLAGS) as Array<keyof ResolvedLimits>).map(limit => ({
     name: LIMIT_FLAGS[limit],
     kind: 'count',
-    fallback: String(DEFAULT_LIMITS[limit]),
+    fallback: DEFAULT_LIMITS[limit] === Infinity ? '0' : String(DEFAULT_LIMITS[limit]),
     help: `${help[limit]} (0: no limit).`,
     apply: (f, v) => { f.limits = { ...f.limits, [limit]: v === '0' ? Infinity : Number(v) } }
   }))

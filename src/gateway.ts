@@ -2,8 +2,8 @@ import { gzipSync } from 'node:zlib'
 import { register as globalRegistry, type PromRegistry } from './prom-client.js'
 import type { MetricFamily } from './exposition/types.js'
 import type { MetricStore, RenderFormat } from './store/store.js'
-import { AuthorizationError, InconsistentPushError, InvalidGroupingKeyError, InvalidOptionError, PushgatewayError, ReadTimeoutError } from './errors.js'
-import { DEFAULT_BODY_LIMIT, DEFAULT_READ_TIMEOUT, readBody, type RequestBody } from './body.js'
+import { AuthorizationError, InconsistentPushError, InvalidGroupingKeyError, InvalidOptionError, LimitExceededError, PushgatewayError, ReadTimeoutError } from './errors.js'
+import { DEFAULT_BODY_LIMIT, DEFAULT_READ_TIMEOUT, InFlightBytes, readBody, type RequestBody } from './body.js'
 import { parseMetrics } from './exposition/parse.js'
 import { PROTOBUF_CONTENT_TYPE, encodeDelimited } from './exposition/protobuf.js'
 import { OPENMETRICS_CONTENT_TYPE } from './exposition/write-openmetrics.js'
@@ -14,6 +14,7 @@ import { parseGroupingPath, type GroupingKey } from './grouping-key.js'
 import { MemoryStore, groupId } from './store/memory-store.js'
 import { ExpiryQueue, resolveExpiry, type ExpiryOptions, type TtlOf } from './store/expiry.js'
 import { checkPushLimits, resolveLimits, type Limits, type ResolvedLimits } from './store/limits.js'
+import { checkStorable } from './store/validate.js'
 import { SnapshotFile, snapshotPathProblem } from './store/persistence.js'
 import { WRITER_HEADER, WRITER_LABEL, resolveAggregation, writerOf, type AggregationOptions, type GaugeRulesOf } from './aggregation.js'
 import { authorizeRequest, type Action, type Authorize } from './authorization.js'
@@ -197,6 +198,7 @@ export class Pushgateway {
   readonly #check: boolean
   readonly #bodyLimit: number
   readonly #limits: ResolvedLimits
+  readonly #inFlight: InFlightBytes
   readonly #readTimeout: number
   readonly #ttlOf: TtlOf | undefined
   readonly #expiry = new ExpiryQueue<Readonly<Record<string, string>>>()
@@ -230,6 +232,7 @@ export class Pushgateway {
     this.#bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT
     if (!Number.isSafeInteger(this.#bodyLimit) || this.#bodyLimit <= 0) throw new InvalidOptionError('bodyLimit', 'a positive integer number of bytes', options.bodyLimit)
     this.#limits = resolveLimits(options.limits)
+    this.#inFlight = new InFlightBytes(this.#limits.bodyBytesInFlight)
     this.#readTimeout = options.readTimeout ?? DEFAULT_READ_TIMEOUT
     if (this.#readTimeout !== Infinity && !(Number.isSafeInteger(this.#readTimeout) && this.#readTimeout > 0)) {
       throw new InvalidOptionError('readTimeout', 'a positive integer number of milliseconds, or Infinity', options.readTimeout)
@@ -266,6 +269,7 @@ export class Pushgateway {
         file: persistence.file,
         intervalMs: persistence.interval,
         log: this.#log,
+        onWritten: this.#metrics.persistence(this.registry, () => Number(this.#now()) / 1e9),
         groups: () => {
           // Expired groups never reach a snapshot; the built-in store deletes synchronously.
           this.#expire()
@@ -290,9 +294,8 @@ export class Pushgateway {
    */
   async push (key: GroupingKey, body: RequestBody, options: PushOptions = {}): Promise<void> {
     const labels = groupingLabels(key)
-    const timeNs = this.#now()
     await this.#expire()
-    await this.#push(labels, body, options, timeNs, this.#pusher(labels, options.replace ?? true, timeNs))
+    await this.#push(labels, body, options, this.#pusher(labels, options.replace ?? true))
   }
 
   /**
@@ -304,9 +307,8 @@ export class Pushgateway {
   async aggregate (key: GroupingKey, body: RequestBody, options: AggregateOptions = {}): Promise<void> {
     const gaugeRules = this.#aggregation()
     const labels = groupingLabels(key)
-    const timeNs = this.#now()
     await this.#expire()
-    await this.#push(labels, body, options, timeNs, this.#aggregator(gaugeRules, labels, options.writer, timeNs))
+    await this.#push(labels, body, options, this.#aggregator(gaugeRules, labels, options.writer))
   }
 
   /** Deletes the group with exactly this grouping key; deleting a missing group is not an error. */
@@ -386,20 +388,22 @@ export class Pushgateway {
     return this.#gaugeRules
   }
 
-  #pusher (labels: Record<string, string>, replace: boolean, timeNs: bigint): (families: MetricFamily[]) => unknown {
-    return families => this.store.push({ labels, families, replace, timeNs, limits: this.#limits })
+  #pusher (labels: Record<string, string>, replace: boolean): Apply {
+    return (families, timeNs) => this.store.push({ labels, families, replace, timeNs, limits: this.#limits })
   }
 
-  #aggregator (gaugeRules: GaugeRulesOf, labels: Record<string, string>, writer: string | undefined, timeNs: bigint): (families: MetricFamily[]) => unknown {
+  #aggregator (gaugeRules: GaugeRulesOf, labels: Record<string, string>, writer: string | undefined): Apply {
     const gaugeRule = gaugeRules(groupingKeyOf(labels))
-    return families => this.store.aggregate({ labels, families, timeNs, gaugeRule, limits: this.#limits, ...(writer === undefined ? {} : { writer }) })
+    return (families, timeNs) => this.store.aggregate({ labels, families, timeNs, gaugeRule, limits: this.#limits, ...(writer === undefined ? {} : { writer }) })
   }
 
   // `apply` hands the parsed families to the store (push or aggregate).
-  async #push (labels: Record<string, string>, body: RequestBody, options: PushOptions, timeNs: bigint, apply: (families: MetricFamily[]) => unknown): Promise<void> {
+  async #push (labels: Record<string, string>, body: RequestBody, options: PushOptions, apply: Apply): Promise<void> {
     // Asked first, so that an overrides function that throws leaves nothing stored.
     const ttlNs = this.#ttlOf?.(groupingKeyOf(labels))
-    const buf = await readBody(body, options.contentEncoding, this.#bodyLimit, this.#readTimeout)
+    const buf = await readBody(body, options.contentEncoding, this.#bodyLimit, this.#readTimeout, this.#inFlight)
+    // The push happens now, once its body is in: a slow upload does not shorten its TTL.
+    const timeNs = this.#now()
     let families: MetricFamily[]
     try {
       families = parseMetrics(buf, options.contentType)
@@ -408,9 +412,10 @@ export class Pushgateway {
       if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, false)
       throw err
     }
+    checkStorable(families, this.#limits)
     checkPushLimits(families, labels, this.#limits)
     try {
-      await apply(families)
+      await apply(families, timeNs)
     } catch (err) {
       if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, true)
       throw err
@@ -482,7 +487,6 @@ export class Pushgateway {
     if (method === 'OPTIONS') return { status: 200, headers: { allow: PUSH_ALLOW }, body: '' }
     if (method !== 'PUT' && method !== 'POST' && method !== 'DELETE') return methodNotAllowed(method, PUSH_ALLOW)
     const started = process.hrtime.bigint()
-    const timeNs = this.#now()
     const aggregate = path.startsWith(AGGREGATE_PREFIX)
     const handler = method === 'DELETE' ? 'delete' : aggregate && method === 'POST' ? 'aggregate' : 'push'
     let response: GatewayResponse
@@ -499,9 +503,9 @@ export class Pushgateway {
       } else {
         const options = pushOptionsOf(request)
         const apply = handler === 'aggregate'
-          ? this.#aggregator(this.#aggregation(), labels, writer, timeNs)
-          : this.#pusher(labels, method === 'PUT', timeNs)
-        response = await this.#pushRequest(labels, request.body ?? Buffer.alloc(0), options, timeNs, apply)
+          ? this.#aggregator(this.#aggregation(), labels, writer)
+          : this.#pusher(labels, method === 'PUT')
+        response = await this.#pushRequest(labels, request.body ?? Buffer.alloc(0), options, apply)
       }
     } catch (err) {
       response = errorResponse(err)
@@ -515,9 +519,9 @@ export class Pushgateway {
     return response
   }
 
-  async #pushRequest (labels: Record<string, string>, body: RequestBody, options: PushOptions, timeNs: bigint, apply: (families: MetricFamily[]) => unknown): Promise<GatewayResponse> {
+  async #pushRequest (labels: Record<string, string>, body: RequestBody, options: PushOptions, apply: Apply): Promise<GatewayResponse> {
     try {
-      await this.#push(labels, body, options, timeNs, apply)
+      await this.#push(labels, body, options, apply)
     } catch (err) {
       // Without the check the reference answers 202 before it looks; an inconsistent push is dropped.
       if (!this.#check && err instanceof InconsistentPushError) return emptyResponse(202)
@@ -614,6 +618,9 @@ export class Pushgateway {
     return this.#metrics.ownView(parseMetrics(await this.#registryMetrics(), this.registry.contentType))
   }
 }
+
+/** Hands parsed families to the store (a push or an aggregate push), received at `timeNs`. */
+type Apply = (families: MetricFamily[], timeNs: bigint) => unknown
 
 function pathOf (url: string): string {
   const query = url.indexOf('?')
@@ -723,6 +730,7 @@ export function errorAnswer (err: PushgatewayError): GatewayResponse {
   if (err instanceof AuthorizationError && err.challenge !== undefined) response.headers['www-authenticate'] = err.challenge
   // The rest of a late upload is not worth reading: closing the connection ends it.
   if (err instanceof ReadTimeoutError) response.headers['connection'] = 'close'
+  if (err instanceof LimitExceededError && err.retryAfter !== undefined) response.headers['retry-after'] = String(err.retryAfter)
   response.error = err
   return response
 }

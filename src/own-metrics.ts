@@ -1,6 +1,6 @@
 import type { Counter as CounterType, Summary as SummaryType } from 'prom-client'
 import { Counter, Gauge, Summary, type PromRegistry } from './prom-client.js'
-import type { MetricFamily, MetricType } from './exposition/types.js'
+import type { Metric, MetricFamily, MetricType } from './exposition/types.js'
 import type { MetricStore, StoreSize } from './store/store.js'
 
 const OBJECTIVES = [0.1, 0.5, 0.9]
@@ -70,6 +70,28 @@ export class GatewayMetrics {
   readonly #self: WeakRef<GatewayMetrics>
   readonly #gateways: Set<WeakRef<GatewayMetrics>>
 
+  /**
+   * Registers `pushgateway_persistence_failures_total` and
+   * `pushgateway_persistence_last_success_timestamp_seconds`, and answers what counts a write's
+   * outcome in them (`undefined` for a success, the error otherwise).
+   */
+  persistence (registry: PromRegistry, nowSeconds: () => number): (error: unknown) => void {
+    const failures = reuse(registry, 'pushgateway_persistence_failures_total', () => new Counter({
+      name: 'pushgateway_persistence_failures_total',
+      help: 'Total writes of the persistence file that failed.',
+      registers: [registry]
+    }))
+    const lastSuccess = reuse(registry, 'pushgateway_persistence_last_success_timestamp_seconds', () => new Gauge({
+      name: 'pushgateway_persistence_last_success_timestamp_seconds',
+      help: 'Unix time of the last write of the persistence file that succeeded, 0 if none did.',
+      registers: [registry]
+    }))
+    return error => {
+      if (error === undefined) lastSuccess.set(nowSeconds())
+      else failures.inc()
+    }
+  }
+
   /** Leaves the registry's totals (the counters stay: they count what was served). */
   detach (): void {
     this.#gateways.delete(this.#self)
@@ -83,7 +105,7 @@ export class GatewayMetrics {
     const size = await this.size()
     return families.map(family => {
       if (family.name !== GROUPS && family.name !== SERIES) return family
-      return { ...family, metrics: [{ labels: family.metrics[0]?.labels ?? [], value: family.name === GROUPS ? size.groups : size.series }] }
+      return { ...family, metrics: [{ labels: (family.metrics[0] as Metric).labels, value: family.name === GROUPS ? size.groups : size.series }] }
     })
   }
 }

@@ -2,9 +2,11 @@ import t from 'tap'
 import { gzipSync } from 'node:zlib'
 import { Readable } from 'node:stream'
 import { request } from 'node:http'
+import type { Socket } from 'node:net'
 import { readBody, DEFAULT_BODY_LIMIT, DEFAULT_READ_TIMEOUT } from '../src/body.js'
 import { FRONT_ENDS, startFrontEnd } from './helpers/front-ends.js'
 import { sendText } from './helpers/http.js'
+import { eventually } from './helpers/clock.js'
 
 const text = 'm 1\n'
 
@@ -69,18 +71,52 @@ t.test('a body that does not arrive within the read timeout is a 408', async t =
   t.equal((await readBody(Readable.from([Buffer.from(text)]), undefined, 100, Infinity)).toString(), text, 'Infinity: no timeout')
 })
 
+/** The kinds of the handles and requests that keep this process alive, e.g. `{ TCPSocketWrap: 2 }`. */
+function activeResources (): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const name of process.getActiveResourcesInfo()) if (name !== 'TTYWrap') counts[name] = (counts[name] ?? 0) + 1
+  return counts
+}
+
+function total (counts: Record<string, number>): number {
+  return Object.values(counts).reduce((sum, n) => sum + n, 0)
+}
+
+/** Whether `condition` comes to hold within `timeoutMs`. */
+async function comesTrue (condition: () => boolean, what: string, timeoutMs = 30_000): Promise<boolean> {
+  return eventually(condition, what, timeoutMs).then(() => true, () => false)
+}
+
 t.test('over HTTP, on every front end', async t => {
   for (const kind of FRONT_ENDS) {
+    // The patient front end's read timeout (120 s) outlasts every wait below, so a read timer or
+    // socket an aborted upload leaves behind cannot go unseen; the other one times out quickly.
+    const patient = await startFrontEnd(kind, { options: { readTimeout: 120_000 }, flags: { readTimeoutNs: 120_000_000_000n } })
+    t.teardown(patient.close)
     const front = await startFrontEnd(kind, { options: { readTimeout: 300 }, flags: { readTimeoutNs: 300_000_000n } })
     t.teardown(front.close)
     const url = new URL(front.base)
 
+    // An aborted upload: half a body, then the client goes away. It goes first, while nothing
+    // else is open.
+    const patientUrl = new URL(patient.base)
+    const before = activeResources()
+    const req = request({ host: patientUrl.hostname, port: patientUrl.port, method: 'PUT', path: '/metrics/job/aborted', headers: { 'content-length': '100' }, agent: false })
+    const failed = new Promise<void>(resolve => { req.on('error', () => { resolve() }) })
+    req.write('aborted_metric 1\n')
+    // The gateway is reading the body once its read timer runs.
+    t.ok(await comesTrue(() => (activeResources()['Timeout'] ?? 0) > (before['Timeout'] ?? 0), 'the gateway reads the aborted upload'), `${kind}: the gateway started reading the aborted upload`)
+    req.destroy()
+    await failed
+    t.ok(await comesTrue(() => total(activeResources()) <= total(before), 'every handle of the aborted upload is gone'),
+      `${kind}: no socket or timer left behind (before: ${JSON.stringify(before)}, now: ${JSON.stringify(activeResources())})`)
+
     // A slow upload: half a body, then nothing.
-    const slow = await new Promise<{ status: number, connection: string | undefined, body: string, closed: boolean }>((resolve, reject) => {
+    const slow = await new Promise<{ status: number, connection: string | undefined, body: string, socket: Socket }>((resolve, reject) => {
       const req = request({ host: url.hostname, port: url.port, method: 'PUT', path: '/metrics/job/slow', headers: { 'content-length': '100' }, agent: false }, res => {
         let body = ''
         res.on('data', (chunk: Buffer) => { body += chunk.toString() })
-        res.on('end', () => { req.socket?.once('close', () => { resolve({ status: res.statusCode as number, connection: res.headers.connection, body, closed: true }) }) })
+        res.on('end', () => { resolve({ status: res.statusCode as number, connection: res.headers.connection, body, socket: res.socket }) })
       })
       req.on('error', reject)
       req.write('slow_metric 1\n')
@@ -88,21 +124,24 @@ t.test('over HTTP, on every front end', async t => {
     t.equal(slow.status, 408, `${kind}: a slow upload is a 408`)
     t.equal(slow.body, 'request body not received within the read timeout of 300 ms\n', `${kind}: the message names the timeout`)
     t.equal(slow.connection, 'close', `${kind}: the connection is closed`)
-    t.ok(slow.closed)
+    t.ok(await comesTrue(() => slow.socket.destroyed, 'the socket of the slow upload is closed'), `${kind}: the socket of the slow upload is closed after the 408`)
 
-    // An aborted upload: half a body, then the client goes away.
-    const handlesBefore = process.getActiveResourcesInfo().filter(name => name !== 'TTYWrap').length
-    await new Promise<void>(resolve => {
-      const req = request({ host: url.hostname, port: url.port, method: 'PUT', path: '/metrics/job/aborted', headers: { 'content-length': '100' }, agent: false })
-      req.on('error', () => { resolve() })
-      req.write('aborted_metric 1\n', () => { setTimeout(() => { req.destroy() }, 50) })
-    })
-    await new Promise(resolve => setTimeout(resolve, 400))
-    const handlesAfter = process.getActiveResourcesInfo().filter(name => name !== 'TTYWrap').length
-    t.ok(handlesAfter <= handlesBefore, `${kind}: no socket or timer left behind (${handlesBefore} handles before, ${handlesAfter} after)`)
-
-    const metrics = await sendText(front.base, { method: 'GET', path: '/metrics' })
-    t.notMatch(metrics.body, /slow_metric|aborted_metric|job="slow"|job="aborted"/, `${kind}: neither stored anything`)
-    t.equal((await sendText(front.base, { method: 'PUT', path: '/metrics/job/fine', body: 'm 1\n' })).status, 200, `${kind}: still serving`)
+    for (const base of [front.base, patient.base]) {
+      const metrics = await sendText(base, { method: 'GET', path: '/metrics' })
+      t.notMatch(metrics.body, /slow_metric|aborted_metric|job="slow"|job="aborted"/, `${kind}: neither stored anything`)
+      t.equal((await sendText(base, { method: 'PUT', path: '/metrics/job/fine', body: 'm 1\n' })).status, 200, `${kind}: still serving`)
+    }
   }
+})
+
+t.test('a stream read without a timeout, and the ways a request ends early', async t => {
+  t.equal((await readBody(Readable.from([Buffer.from('m 1\n')]), undefined, 100, Infinity)).toString(), 'm 1\n', 'Infinity: no timer')
+  for (const error of [Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), new Error('aborted')]) {
+    const body = new Readable({ read () { this.destroy(error) } })
+    await t.rejects(readBody(body, undefined, 100), { code: 'ERR_REQUEST_ABORTED', message: 'request aborted by the client', cause: error }, error.message)
+  }
+  const closed = new Readable({ read () {} })
+  const reading = readBody(closed, undefined, 100)
+  closed.destroy()
+  await t.rejects(reading, { code: 'ERR_REQUEST_ABORTED', message: 'request aborted by the client' }, 'closed before its end')
 })

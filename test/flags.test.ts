@@ -34,7 +34,13 @@ t.test('defaults are the Go binary\'s', async t => {
       labelNameLength: 1024,
       labelValueLength: 65_536,
       labelsPerSeries: 128,
-      writersPerGroup: 10_000
+      writersPerGroup: 10_000,
+      groupsPerJob: Infinity,
+      seriesPerJob: Infinity,
+      metricNameLength: 1024,
+      helpLength: 65_536,
+      bucketsPerHistogram: 4096,
+      bodyBytesInFlight: 128 * 1024 * 1024
     },
     readTimeoutNs: 60_000_000_000n,
     logLevel: 'info',
@@ -273,6 +279,12 @@ t.test('status flags are formatted as Go prints them', async t => {
     'limits.label-value-length': '65536',
     'limits.labels-per-series': '128',
     'limits.writers-per-group': '10000',
+    'limits.groups-per-job': '0',
+    'limits.series-per-job': '0',
+    'limits.metric-name-length': '1024',
+    'limits.help-length': '65536',
+    'limits.buckets-per-histogram': '4096',
+    'limits.body-bytes-in-flight': '134217728',
     'web.read-timeout': '1m0s'
   }, 'the Go binary\'s defaults (spec 7.2) and ours')
   t.match(statusFlags(run([

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import Fastify from 'fastify'
 import { Registry } from 'prom-client'
@@ -46,11 +46,15 @@ t.test('groups survive a restart: values, times, failures and order', async t =>
 t.test('every kind of change is persisted, at most once per interval', async t => {
   const file = join(t.testdir(), 'pg.data')
   const gw = new Pushgateway({ registry: new Registry(), persistence: { file, interval: 0 }, adminApi: true, expiry: { ttl: 1000 }, logger: capture().logger })
-  // What the file holds once a write that satisfies `holds` has landed (interval 0: one is under way).
+  // What the file holds once a write that satisfies `holds` has landed (interval 0: one is under way),
+  // read from a copy: a gateway started on the file itself would remove the writer's temporary file.
+  const copy = join(t.testdir(), 'copy.data')
   const written = async (holds: (text: string) => boolean, what: string): Promise<string> => {
     let text = ''
     await eventually(async () => {
-      const reread = new Pushgateway({ registry: new Registry(), persistence: { file, interval: 3_600_000 }, logger: capture().logger })
+      if (!existsSync(file)) return false
+      copyFileSync(file, copy)
+      const reread = new Pushgateway({ registry: new Registry(), persistence: { file: copy, interval: 3_600_000 }, logger: capture().logger })
       text = await reread.metrics()
       return holds(text)
     }, what)
@@ -121,7 +125,7 @@ t.test('groups the store refuses are logged and the file is set aside, the other
 })
 
 t.test('the persistence option', async t => {
-  const fixtures = t.testdir({ 'pg.data': { 'kept.txt': 'x' }, 'a-file': 'x' })
+  const fixtures = t.testdir({ 'pg.data': { 'kept.txt': 'x' }, 'a-file': 'x', loop: t.fixture('symlink', 'loop') })
   for (const [persistence, message] of [
     [null, /option "persistence" must be an object with a file/],
     ['pg.data', /option "persistence" must be an object with a file/],
@@ -131,12 +135,13 @@ t.test('the persistence option', async t => {
     [{ file: 'x', interval: 1.5 }, /option "persistence\.interval"/],
     [{ file: join(fixtures, 'missing', 'pg.data') }, /option "persistence\.file" must be a file in an existing directory \(its directory .*missing cannot be used: ENOENT.*\), got ".*pg\.data"/],
     [{ file: join(fixtures, 'pg.data') }, /option "persistence\.file" must be a file in an existing directory \(.*pg\.data is a directory\)/],
-    [{ file: join(fixtures, 'a-file', 'pg.data') }, /option "persistence\.file" must be a file in an existing directory \(.*a-file is not a directory\)/]
+    [{ file: join(fixtures, 'a-file', 'pg.data') }, /option "persistence\.file" must be a file in an existing directory \(.*a-file is not a directory\)/],
+    [{ file: join(fixtures, 'loop') }, /option "persistence\.file" must be a file in an existing directory \(it cannot be used: ELOOP/]
   ] as const) {
     t.throws(() => new Pushgateway({ registry: new Registry(), persistence: persistence as unknown as { file: string } }), { code: 'ERR_INVALID_OPTION', message }, JSON.stringify(persistence))
   }
   t.throws(() => new Pushgateway({ registry: new Registry(), store: new MemoryStore(), persistence: { file: 'x' } }), { message: /option "persistence" must be left out when a custom store is given/ })
-  t.same(readdirSync(fixtures).sort(), ['a-file', 'pg.data'], 'a directory in the way is left where it is')
+  t.same(readdirSync(fixtures).sort(), ['a-file', 'loop', 'pg.data'], 'a directory in the way is left where it is')
   t.same(readdirSync(join(fixtures, 'pg.data')), ['kept.txt'], 'with its contents')
   t.throws(() => new Pushgateway({ registry: new Registry(), readTimeout: 0 }), { message: /option "readTimeout" must be a positive integer number of milliseconds, or Infinity/ })
   t.throws(() => new Pushgateway({ registry: new Registry(), logger: {} as ReturnType<typeof createLogger> }), { message: /option "logger" must be a logger/ })

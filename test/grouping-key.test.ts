@@ -167,6 +167,7 @@ t.test('parseGroupingPath', async t => {
 })
 
 t.test('groupingKeyToPath', async t => {
+  t.equal(groupingKeyToPath({ job: 'only' }), '/job/only', 'labels are optional')
   const CASES: Array<[GroupingKey, string]> = [
     [key('a'), '/job/a'],
     [key('a/b'), '/job@base64/YS9i'],

@@ -85,3 +85,11 @@ t.test('a pino logger is a Logger as it is, and gets every field', async t => {
   t.match(JSON.parse(lines[0] as string), { level: 30, msg: 'restored groups from the persistence file', file: 'pg.data', groups: 3 })
   t.match(JSON.parse(lines[1] as string), { level: 20, msg: 'plain' })
 })
+
+t.test('our logger takes fields without a message too, as pino does', async t => {
+  const lines: string[] = []
+  const logger = createLogger({ write: line => lines.push(line), now })
+  const info = logger.info as unknown as (fields: object) => void
+  info({ n: 1 })
+  t.same(lines, ['ts=2026-11-22T21:50:21.850Z level=info msg="" n=1\n'])
+})

@@ -120,6 +120,7 @@ t.test('route prefix /pgw and telemetry path /prom (spec 9 examples)', async t =
     ['GET', '/pgw/metrics', 404], ['GET', '/api/v1/status', 404], ['GET', '/-/healthy', 404], ['GET', '/', 404], ['GET', '/prom', 404],
     ['PUT', '/metrics/job/x', 404], ['GET', '/pgw/-/quit', 405], ['PUT', '/pgw/-/quit', 403], ['PUT', '/pgw/api/v1/admin/wipe', 404]
   ]
+  cases.push(['GET', '/pgw', 404], ['GET', '/pgw?x=1', 404])
   for (const [method, path, status] of cases) t.equal((await send(base, method, path, method === 'PUT' ? 'm 1\n' : undefined)).status, status, `${method} ${path}`)
   t.same(await send(base, 'GET', '/-/quit').then(a => [a.status, a.body]), [405, 'Only POST or PUT requests allowed.'], 'GET /-/quit outside the prefix, a Go quirk')
   t.same(await send(base, 'GET', '/-/quit?now=1').then(a => [a.status, a.body]), [405, 'Only POST or PUT requests allowed.'])

@@ -1,4 +1,5 @@
 import { ParseError } from '../errors.js'
+import { isDuplicateName } from '../names.js'
 import { goQuote } from '../go-quote.js'
 import type { Exemplar, Histogram, LabelPair, Metric, MetricFamily, MetricType } from './types.js'
 import { emptyHistogram } from './types.js'
@@ -383,9 +384,7 @@ class OpenMetricsParser {
       this.pos++
       const value = this.parseLabelValue(reuse?.value)
       if (name === '__name__') this.fail('label name "__name__" is reserved')
-      for (const label of labels) {
-        if (label.name === name) this.fail(`duplicate label name ${goQuote(name)}`)
-      }
+      if (isDuplicateName(labels, labels.length, name)) this.fail(`duplicate label name ${goQuote(name)}`)
       labels.push({ name, value })
       const c = this.code()
       this.pos++

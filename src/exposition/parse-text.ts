@@ -2,7 +2,7 @@ import { ParseError } from '../errors.js'
 import { goQuote } from '../go-quote.js'
 import type { Bucket, Histogram, LabelPair, Metric, MetricFamily, MetricType } from './types.js'
 import { emptyHistogram } from './types.js'
-import { isLegacyLabelName, isLegacyMetricName } from '../names.js'
+import { isDuplicateName, isLegacyLabelName, isLegacyMetricName } from '../names.js'
 
 // A port of the TextParser state machine of prometheus/common `expfmt/text_parse.go` (v0.69.0)
 // with legacy name validation. It keeps the reference's state, including what carries over from
@@ -247,9 +247,7 @@ class TextParser {
     if (!(type === 'summary' && name === 'quantile') && !(isHistogram(type) && name === 'le')) {
       const pairs = this.labelPairs
       const count = this.labelPairCount
-      for (let i = 0; i < count; i++) {
-        if ((pairs[i] as LabelPair).name === name) this.fail(`duplicate label names for metric ${goQuote(this.mf?.name ?? '')}`)
-      }
+      if (isDuplicateName(pairs, count, name)) this.fail(`duplicate label names for metric ${goQuote(this.mf?.name ?? '')}`)
       pairs[count] = pair
       this.labelPairCount = count + 1
     }

@@ -66,11 +66,6 @@ export class FamilyIndex {
     return this.#owners.get(key)
   }
 
-  /** Number of indexed series. */
-  get seriesCount (): number {
-    return this.#owners.size
-  }
-
   /** Stores a group's family, replacing what the group had under that name. */
   set (groupId: string, stored: StoredFamily): void {
     const { name, metrics } = stored.family

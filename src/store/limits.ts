@@ -1,10 +1,13 @@
 import type { MetricFamily } from '../exposition/types.js'
 import { InvalidOptionError, LimitExceededError } from '../errors.js'
+import { refuseUnknownOptions } from '../options.js'
 
 /**
- * Limits on what a push may store. A series is one metric: a histogram or summary counts once,
- * and the gateway's `push_time_seconds` and `push_failure_time_seconds` are not counted.
- * `Infinity` turns a limit off.
+ * Limits on what a push may store and on what uploads may hold. Series are counted as the text
+ * exposition shows them: a histogram with b buckets counts b + 2 (native buckets like classic
+ * ones), a summary with q quantiles q + 2, any other metric 1, a family without metrics 1; the
+ * gateway's `push_time_seconds` and `push_failure_time_seconds` are not counted. `Infinity` turns
+ * a limit off.
  */
 export interface Limits {
   /** Series in one push. Default 100,000. */
@@ -21,15 +24,27 @@ export interface Limits {
   labelValueLength?: number | undefined
   /** Labels on one stored series: its own, the grouping labels and `instance`. Default 128. */
   labelsPerSeries?: number | undefined
-  /** Writers of cumulative aggregate pushes remembered per group. Default 10,000. */
+  /** Writers of cumulative aggregate pushes remembered per group; what each writer pushed last counts toward the series limits. Default 10,000. */
   writersPerGroup?: number | undefined
+  /** Groups of one job, so that one tenant cannot take every group. Default `Infinity`. */
+  groupsPerJob?: number | undefined
+  /** Series in all groups of one job. Default `Infinity`. */
+  seriesPerJob?: number | undefined
+  /** Characters in a metric name. Default 1,024. */
+  metricNameLength?: number | undefined
+  /** UTF-8 bytes in a family's HELP text. Default 65,536. */
+  helpLength?: number | undefined
+  /** Buckets in one histogram, classic and native together. Default 4,096. */
+  bucketsPerHistogram?: number | undefined
+  /** Bytes of request bodies being received at once, counted after decompression, across all uploads; an upload past it is answered 503 with `Retry-After`. Default 128 MiB. */
+  bodyBytesInFlight?: number | undefined
 }
 
 /** Every limit, with its value. */
 export type ResolvedLimits = { readonly [K in keyof Limits]-?: number }
 
 /** The limits the store enforces, as it needs them. */
-export type StoreLimits = Pick<ResolvedLimits, 'groups' | 'series' | 'seriesPerGroup' | 'writersPerGroup'>
+export type StoreLimits = Pick<ResolvedLimits, 'groups' | 'series' | 'seriesPerGroup' | 'writersPerGroup' | 'groupsPerJob' | 'seriesPerJob'>
 
 /** The default limits. */
 export const DEFAULT_LIMITS: ResolvedLimits = Object.freeze({
@@ -40,11 +55,17 @@ export const DEFAULT_LIMITS: ResolvedLimits = Object.freeze({
   labelNameLength: 1024,
   labelValueLength: 65_536,
   labelsPerSeries: 128,
-  writersPerGroup: 10_000
+  writersPerGroup: 10_000,
+  groupsPerJob: Infinity,
+  seriesPerJob: Infinity,
+  metricNameLength: 1024,
+  helpLength: 65_536,
+  bucketsPerHistogram: 4096,
+  bodyBytesInFlight: 128 * 1024 * 1024
 })
 
 /** No limits at all: a custom store called without them. */
-export const NO_STORE_LIMITS: StoreLimits = Object.freeze({ groups: Infinity, series: Infinity, seriesPerGroup: Infinity, writersPerGroup: Infinity })
+export const NO_STORE_LIMITS: StoreLimits = Object.freeze({ groups: Infinity, series: Infinity, seriesPerGroup: Infinity, writersPerGroup: Infinity, groupsPerJob: Infinity, seriesPerJob: Infinity })
 
 /** The command-line flag of each limit, named in refusals. */
 export const LIMIT_FLAGS: Readonly<Record<keyof Limits, string>> = {
@@ -55,16 +76,22 @@ export const LIMIT_FLAGS: Readonly<Record<keyof Limits, string>> = {
   labelNameLength: 'limits.label-name-length',
   labelValueLength: 'limits.label-value-length',
   labelsPerSeries: 'limits.labels-per-series',
-  writersPerGroup: 'limits.writers-per-group'
+  writersPerGroup: 'limits.writers-per-group',
+  groupsPerJob: 'limits.groups-per-job',
+  seriesPerJob: 'limits.series-per-job',
+  metricNameLength: 'limits.metric-name-length',
+  helpLength: 'limits.help-length',
+  bucketsPerHistogram: 'limits.buckets-per-histogram',
+  bodyBytesInFlight: 'limits.body-bytes-in-flight'
 }
 
 /** Validates the `limits` option: each given limit a positive integer or `Infinity`. */
 export function resolveLimits (limits: unknown): ResolvedLimits {
   if (limits === undefined) return DEFAULT_LIMITS
   if (limits === null || typeof limits !== 'object') throw new InvalidOptionError('limits', 'an object', limits)
+  refuseUnknownOptions(limits, Object.keys(DEFAULT_LIMITS), 'limits.')
   const resolved: Record<string, number> = { ...DEFAULT_LIMITS }
   for (const [name, value] of Object.entries(limits)) {
-    if (!Object.hasOwn(DEFAULT_LIMITS, name)) throw new InvalidOptionError(`limits.${name}`, `one of the known limits (${Object.keys(DEFAULT_LIMITS).join(', ')})`, value)
     if (value === undefined) continue
     if (value !== Infinity && !(Number.isSafeInteger(value) && value > 0)) {
       throw new InvalidOptionError(`limits.${name}`, 'a positive integer, or Infinity for no limit', value)
@@ -74,9 +101,34 @@ export function resolveLimits (limits: unknown): ResolvedLimits {
   return Object.freeze(resolved) as ResolvedLimits
 }
 
+// Limits of what the store holds in all: a push over one may succeed later, when there is room.
+const CAPACITY_LIMITS: ReadonlySet<keyof Limits> = new Set(['groups', 'series', 'groupsPerJob', 'seriesPerJob'])
+
+/** The series a family counts for in the limits: as many as its lines in the text exposition, at least 1. */
+export function seriesCost (family: MetricFamily): number {
+  let series = 0
+  for (const metric of family.metrics) {
+    if (family.type === 'summary') {
+      series += (metric.summary?.quantiles.length ?? 0) + 2
+    } else if (metric.histogram !== undefined && (family.type === 'histogram' || family.type === 'gaugehistogram')) {
+      const h = metric.histogram
+      series += h.buckets.length + 2 + spanBuckets(h.positiveSpans) + spanBuckets(h.negativeSpans)
+    } else {
+      series++
+    }
+  }
+  return Math.max(series, 1)
+}
+
+function spanBuckets (spans: ReadonlyArray<{ length: number }>): number {
+  let buckets = 0
+  for (const span of spans) buckets += span.length
+  return buckets
+}
+
 /** The refusal of a push over a limit, naming the limit, its value and its flag. */
 export function limitExceeded (limit: keyof Limits, value: number, what: string): LimitExceededError {
-  const status = limit === 'groups' || limit === 'series' ? 429 : 400
+  const status = CAPACITY_LIMITS.has(limit) ? 429 : limit === 'bodyBytesInFlight' ? 503 : 400
   return new LimitExceededError(limit, value, `push refused: ${what}, over the limit of ${value} (limits.${limit}, --${LIMIT_FLAGS[limit]})`, status)
 }
 
@@ -86,7 +138,7 @@ export function limitExceeded (limit: keyof Limits, value: number, what: string)
  */
 export function checkPushLimits (families: readonly MetricFamily[], groupLabels: Readonly<Record<string, string>>, limits: ResolvedLimits): void {
   let series = 0
-  for (const family of families) series += family.metrics.length
+  for (const family of families) series += seriesCost(family)
   if (series > limits.seriesPerPush) throw limitExceeded('seriesPerPush', limits.seriesPerPush, `the push has ${series} series`)
   const groupNames = Object.keys(groupLabels)
   for (const name of groupNames) checkLabel(name, groupLabels[name] as string, limits)

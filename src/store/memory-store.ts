@@ -1,7 +1,7 @@
 import type { LabelPair, Metric, MetricFamily, MetricType } from '../exposition/types.js'
 import type { AggregateWrite, GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamilyLookup, StoreSize, StoredFamily } from './store.js'
 import { InconsistentPushError } from '../errors.js'
-import { NO_STORE_LIMITS, limitExceeded, type StoreLimits } from './limits.js'
+import { NO_STORE_LIMITS, limitExceeded, seriesCost, type StoreLimits } from './limits.js'
 import { addFamilies, increaseSince } from './aggregate.js'
 import { FamilyIndex, sameLabelSets, seriesKey } from './family-index.js'
 import { isLegacyLabelName, isLegacyMetricName } from '../names.js'
@@ -21,10 +21,18 @@ interface Group {
   families: Map<string, StoredFamily>
   pushTimeNs: bigint
   failureTimeNs: bigint
-  // Series of the pushed families, the timestamp families not counted.
+  // Series of the pushed families and of what the writers pushed last (`seriesCost`), the timestamp families not counted.
   series: number
   // What each writer of cumulative aggregate pushes pushed last, sanitized.
   writers: Map<string, MetricFamily[]>
+  // The part of `series` that `writers` holds.
+  writerSeries: number
+}
+
+/** What one job holds, for the per-job quotas. */
+interface JobUsage {
+  groups: number
+  series: number
 }
 
 /** Options of the in-memory store. */
@@ -41,8 +49,9 @@ export class MemoryStore implements MetricStore {
   readonly #groups = new Map<string, Group>()
   readonly #index = new FamilyIndex()
   readonly #reserved: ReservedFamilyLookup
-  // Series of the pushed families in all groups, the timestamp families not counted.
+  // Series of the pushed families and writers in all groups, the timestamp families not counted.
   #series = 0
+  readonly #jobs = new Map<string, JobUsage>()
 
   constructor (options: MemoryStoreOptions = {}) {
     this.#reserved = options.reserved ?? (() => undefined)
@@ -56,8 +65,10 @@ export class MemoryStore implements MetricStore {
     const { writer, gaugeRule } = write
     const limits = write.limits ?? NO_STORE_LIMITS
     let cumulative: MetricFamily[] = []
+    let writerSeries = 0
     const group = this.#write(write, false, (families, existing) => {
       let increments = families
+      let writerChange = 0
       if (writer !== undefined) {
         const writers = existing?.writers
         if (writers !== undefined && !writers.has(writer) && writers.size >= limits.writersPerGroup) {
@@ -66,14 +77,22 @@ export class MemoryStore implements MetricStore {
         // A copy: the store updates the objects it keeps in place.
         cumulative = structuredClone(families)
         increments = increaseSince(writers?.get(writer), families)
+        writerSeries = totalCost(cumulative)
+        writerChange = writerSeries - totalCost(writers?.get(writer) ?? [])
       }
-      return addFamilies(name => existing?.families.get(name)?.family, increments, gaugeRule)
+      return { families: addFamilies(name => existing?.families.get(name)?.family, increments, gaugeRule), writerChange }
     })
-    if (writer !== undefined) group.writers.set(writer, cumulative)
+    if (writer !== undefined) {
+      const previous = totalCost(group.writers.get(writer) ?? [])
+      group.writers.set(writer, cumulative)
+      group.writerSeries += writerSeries - previous
+      this.#countSeries(group, writerSeries - previous)
+    }
   }
 
-  // `combine` turns the sanitized families into what is stored; it may refuse them by throwing.
-  #write (write: PushWrite | AggregateWrite, replace: boolean, combine?: (families: MetricFamily[], existing: Group | undefined) => MetricFamily[]): Group {
+  // `combine` turns the sanitized families into what is stored, and says by how much what the
+  // group's writers hold changes; it may refuse them by throwing.
+  #write (write: PushWrite | AggregateWrite, replace: boolean, combine?: (families: MetricFamily[], existing: Group | undefined) => { families: MetricFamily[], writerChange: number }): Group {
     const id = groupId(write.labels)
     const existing = this.#groups.get(id)
     const groupPairs = groupLabelPairs(write.labels)
@@ -81,8 +100,9 @@ export class MemoryStore implements MetricStore {
     const pushed = write.families.filter(f => !TIMESTAMP_FAMILIES.has(f.name))
     let problem = findTimestamp(pushed)
     let families = problem === undefined ? sanitizeFamilies(pushed, write.labels, groupPairs) : []
-    if (problem === undefined && combine !== undefined) families = combine(families, existing)
-    this.#checkLimits(existing, problem === undefined ? families : pushed, replace, write.limits ?? NO_STORE_LIMITS)
+    let writerChange = 0
+    if (problem === undefined && combine !== undefined) ({ families, writerChange } = combine(families, existing))
+    this.#checkLimits(existing, write.labels, problem === undefined ? families : pushed, replace, writerChange, write.limits ?? NO_STORE_LIMITS)
     if (problem === undefined) problem = this.#findInconsistency(id, existing, exported, families, replace)
     if (problem !== undefined) {
       this.#recordFailure(id, existing, write.labels, exported, write.timeNs)
@@ -90,6 +110,8 @@ export class MemoryStore implements MetricStore {
     }
     const group = existing ?? this.#createGroup(id, write.labels, exported)
     if (replace) {
+      this.#countSeries(group, -group.writerSeries)
+      group.writerSeries = 0
       group.writers.clear()
       const pushedNames = new Set(families.map(f => f.name))
       for (const name of group.families.keys()) {
@@ -107,7 +129,7 @@ export class MemoryStore implements MetricStore {
   recordFailure (labels: Readonly<Record<string, string>>, timeNs: bigint, limits: StoreLimits = NO_STORE_LIMITS): void {
     const id = groupId(labels)
     const existing = this.#groups.get(id)
-    if (existing === undefined && this.#groups.size >= limits.groups) return
+    if (existing === undefined && (this.#groups.size >= limits.groups || this.#jobUsage(labels).groups >= limits.groupsPerJob)) return
     this.#recordFailure(id, existing, labels, existing?.exported ?? exportedGroupLabels(groupLabelPairs(labels)), timeNs)
   }
 
@@ -116,12 +138,14 @@ export class MemoryStore implements MetricStore {
     if (group === undefined) return
     for (const name of group.families.keys()) this.#index.remove(group.id, name)
     this.#groups.delete(group.id)
-    this.#series -= group.series
+    this.#countSeries(group, -group.series)
+    this.#changeGroups(group.labels, -1)
   }
 
   wipe (): void {
     this.#groups.clear()
     this.#index.clear()
+    this.#jobs.clear()
     this.#series = 0
   }
 
@@ -145,7 +169,11 @@ export class MemoryStore implements MetricStore {
     }
     if (!group.families.has(PUSH_TIME)) this.#setTimestamp(group, PUSH_TIME, view.pushTimeNs, view.pushTimeNs)
     if (!group.families.has(PUSH_FAILURE_TIME)) this.#setTimestamp(group, PUSH_FAILURE_TIME, view.failureTimeNs, view.failureTimeNs)
-    for (const [writer, families] of view.writers ?? []) group.writers.set(writer, [...families])
+    for (const [writer, families] of view.writers ?? []) {
+      group.writers.set(writer, [...families])
+      group.writerSeries += totalCost(families)
+      this.#countSeries(group, totalCost(families))
+    }
   }
 
   groups (): Iterable<GroupView> {
@@ -160,19 +188,37 @@ export class MemoryStore implements MetricStore {
     return this.#index.render(format, extra)
   }
 
+  /** Counts of groups and series as the limits count them, the two timestamp series of each group included. */
   size (): StoreSize {
-    return { groups: this.#groups.size, series: this.#index.seriesCount }
+    return { groups: this.#groups.size, series: this.#series + 2 * this.#groups.size }
   }
 
   #createGroup (id: string, labels: Readonly<Record<string, string>>, exported: LabelPair[]): Group {
-    const group: Group = { id, labels: { ...labels }, exported, families: new Map(), pushTimeNs: 0n, failureTimeNs: 0n, series: 0, writers: new Map() }
+    const group: Group = { id, labels: { ...labels }, exported, families: new Map(), pushTimeNs: 0n, failureTimeNs: 0n, series: 0, writers: new Map(), writerSeries: 0 }
     this.#groups.set(id, group)
+    this.#changeGroups(labels, 1)
     return group
+  }
+
+  #jobUsage (labels: Readonly<Record<string, string>>): JobUsage {
+    const job = labels['job'] as string
+    let usage = this.#jobs.get(job)
+    if (usage === undefined) {
+      usage = { groups: 0, series: 0 }
+      this.#jobs.set(job, usage)
+    }
+    return usage
+  }
+
+  #changeGroups (labels: Readonly<Record<string, string>>, change: number): void {
+    const usage = this.#jobUsage(labels)
+    usage.groups += change
+    if (usage.groups === 0) this.#jobs.delete(labels['job'] as string)
   }
 
   #setFamily (group: Group, stored: StoredFamily): void {
     const previous = group.families.get(stored.family.name)
-    if (!TIMESTAMP_FAMILIES.has(stored.family.name)) this.#countSeries(group, stored.family.metrics.length - (previous?.family.metrics.length ?? 0))
+    if (!TIMESTAMP_FAMILIES.has(stored.family.name)) this.#countSeries(group, seriesCost(stored.family) - (previous === undefined ? 0 : seriesCost(previous.family)))
     if (previous !== undefined && previous.family.metrics.length > 0 && sameLabelSets(previous.family.metrics, stored.family.metrics)) {
       // A push of the same series again (the common case) updates the stored objects in place:
       // the new ones then die young instead of filling the old generation of the heap.
@@ -184,7 +230,7 @@ export class MemoryStore implements MetricStore {
   }
 
   #removeFamily (group: Group, name: string): void {
-    this.#countSeries(group, -((group.families.get(name) as StoredFamily).family.metrics.length))
+    this.#countSeries(group, -seriesCost((group.families.get(name) as StoredFamily).family))
     group.families.delete(name)
     this.#index.remove(group.id, name)
   }
@@ -192,21 +238,34 @@ export class MemoryStore implements MetricStore {
   #countSeries (group: Group, change: number): void {
     group.series += change
     this.#series += change
+    // A group is counted in its job from its creation to its deletion.
+    const usage = this.#jobs.get(group.labels['job'] as string) as JobUsage
+    usage.series += change
   }
 
   // Checked before anything else: a push over a limit records nothing, not even a failure time.
-  #checkLimits (existing: Group | undefined, pushed: readonly MetricFamily[], replace: boolean, limits: StoreLimits): void {
+  #checkLimits (existing: Group | undefined, labels: Readonly<Record<string, string>>, pushed: readonly MetricFamily[], replace: boolean, writerChange: number, limits: StoreLimits): void {
+    const job = this.#jobs.get(labels['job'] as string) ?? { groups: 0, series: 0 }
     if (existing === undefined && this.#groups.size >= limits.groups) {
       throw limitExceeded('groups', limits.groups, `the store holds ${this.#groups.size} groups`)
     }
-    let after = replace || existing === undefined ? 0 : existing.series
-    for (const family of pushed) {
-      after += family.metrics.length
-      if (!replace) after -= existing?.families.get(family.name)?.family.metrics.length ?? 0
+    if (existing === undefined && job.groups >= limits.groupsPerJob) {
+      throw limitExceeded('groupsPerJob', limits.groupsPerJob, `the job ${JSON.stringify(labels['job'])} has ${job.groups} groups`)
     }
+    // A PUT replaces the families and forgets the writers; a POST or an aggregate push keeps the rest.
+    let after = existing === undefined ? 0 : replace ? 0 : existing.series
+    for (const family of pushed) {
+      after += seriesCost(family)
+      const kept = replace ? undefined : existing?.families.get(family.name)
+      if (kept !== undefined) after -= seriesCost(kept.family)
+    }
+    after += writerChange
     if (after > limits.seriesPerGroup) throw limitExceeded('seriesPerGroup', limits.seriesPerGroup, `the group would hold ${after} series`)
-    const total = this.#series - (existing?.series ?? 0) + after
-    if (total > limits.series) throw limitExceeded('series', limits.series, `the store would hold ${total} series`)
+    const change = after - (existing?.series ?? 0)
+    if (this.#series + change > limits.series) throw limitExceeded('series', limits.series, `the store would hold ${this.#series + change} series`)
+    if (job.series + change > limits.seriesPerJob) {
+      throw limitExceeded('seriesPerJob', limits.seriesPerJob, `the job ${JSON.stringify(labels['job'])} would hold ${job.series + change} series`)
+    }
   }
 
   #setTimestamp (group: Group, name: typeof PUSH_TIME | typeof PUSH_FAILURE_TIME, valueNs: bigint, timeNs: bigint): void {
@@ -287,6 +346,12 @@ export class MemoryStore implements MetricStore {
 /** The id of a group: its labels (job included) sorted by name, unambiguously joined. */
 export function groupId (labels: Readonly<Record<string, string>>): string {
   return labelsKey(groupLabelPairs(labels))
+}
+
+function totalCost (families: readonly MetricFamily[]): number {
+  let series = 0
+  for (const family of families) series += seriesCost(family)
+  return series
 }
 
 function updateInPlace (target: StoredFamily, source: StoredFamily): void {

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs'
-import { open, rename, rm } from 'node:fs/promises'
+import { open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { Logger } from '../log.js'
 import { SYSTEM_CLOCK, type Clock } from '../clock.js'
-import { SnapshotError, decodeSnapshot, encodeSnapshot } from './snapshot.js'
+import { SnapshotError, decodeSnapshot, isSnapshot, snapshotLines } from './snapshot.js'
 import type { GroupView } from './store.js'
 
 /** Options of a SnapshotFile. */
@@ -21,7 +21,13 @@ export interface SnapshotFileOptions {
   now?: (() => Date) | undefined
   /** The monotonic clock and timers that space the writes. Default: the system's. */
   clock?: Clock | undefined
+  /** Told of every write's outcome: `undefined` when the snapshot is on disk, the error otherwise. Default: none. */
+  onWritten?: ((error: unknown) => void) | undefined
 }
+
+// A write goes to the file in pieces of about this size, so that a large snapshot is never one
+// string and the event loop serves requests between the pieces.
+const WRITE_BATCH = 1024 * 1024
 
 // A failing disk is retried at most this often, even with a shorter interval.
 const MIN_RETRY_MS = 1000
@@ -43,6 +49,7 @@ export class SnapshotFile {
   readonly #log: Logger
   readonly #now: () => Date
   readonly #clock: Clock
+  readonly #onWritten: (error: unknown) => void
   // When the last write started, on the monotonic clock; a write counts from construction.
   #lastWriteAt: number
   #lastError: unknown
@@ -61,13 +68,16 @@ export class SnapshotFile {
     this.#log = options.log
     this.#now = options.now ?? (() => new Date())
     this.#clock = options.clock ?? SYSTEM_CLOCK
+    this.#onWritten = options.onWritten ?? (() => {})
     this.#lastWriteAt = this.#clock.now()
   }
 
   /**
    * Reads the groups of the file, synchronously, after removing temporary files a crash left.
-   * A missing file gives no groups; a file that cannot be read or decoded is set aside, logged
-   * at error level, and gives no groups. Throws when it cannot be set aside.
+   * A missing file gives no groups; a snapshot of ours that cannot be decoded is set aside,
+   * logged at error level, and gives no groups. Throws, touching nothing, for a file that cannot
+   * be read or is not a snapshot of ours (the path may name someone else's file), and when a
+   * snapshot cannot be set aside.
    */
   load (): GroupView[] {
     this.#removeStaleTemps()
@@ -76,8 +86,10 @@ export class SnapshotFile {
       data = readFileSync(this.#file)
     } catch (err) {
       if (errorCode(err) === 'ENOENT') return []
-      this.#moveAside('unreadable', describe(err), 'could not load the persistence file; it was set aside and the gateway starts empty')
-      return []
+      throw new Error(`could not read the persistence file ${this.#file}: ${describe(err)}; it was left as it is`, { cause: err })
+    }
+    if (!isSnapshot(data)) {
+      throw new Error(`the persistence file ${this.#file} is not a pushgateway-middleware snapshot; it was left as it is: move it away or choose another file`)
     }
     try {
       return decodeSnapshot(data)
@@ -160,18 +172,19 @@ export class SnapshotFile {
     this.#lastWriteAt = this.#clock.now()
     try {
       const groups = [...this.#groups()]
-      const data = encodeSnapshot(groups, this.#now())
-      // Only now: a change made while the groups were read (an expiry) is in this snapshot.
+      // Only now: a change made while the groups were read (an expiry) is in this snapshot; a change
+      // made while it is written marks it dirty again.
       this.#unschedule()
       this.#dirty = false
-      await this.#replaceFile(data)
+      const bytes = await this.#replaceFile(snapshotLines(groups, this.#now()))
       this.#lastError = undefined
-      this.#log.debug({ file: this.#file, groups: groups.length, bytes: data.length, ms: Math.round(this.#clock.now() - this.#lastWriteAt) }, 'metrics persisted')
+      this.#log.debug({ file: this.#file, groups: groups.length, bytes, ms: Math.round(this.#clock.now() - this.#lastWriteAt) }, 'metrics persisted')
     } catch (err) {
       this.#dirty = true
       this.#lastError = err
       this.#log.error({ file: this.#file, err: describe(err) }, 'error persisting metrics')
     }
+    this.#onWritten(this.#lastError)
   }
 
   #unschedule (): void {
@@ -180,16 +193,18 @@ export class SnapshotFile {
   }
 
   // Write a temporary file, make it durable, rename it over the file, make the rename durable.
-  async #replaceFile (data: Buffer): Promise<void> {
+  async #replaceFile (lines: Iterable<string>): Promise<number> {
     const temp = join(this.#dir, `${this.#tempPrefix}${process.pid}-${randomBytes(8).toString('hex')}`)
+    let bytes
     try {
-      await writeDurably(temp, data)
+      bytes = await writeDurably(temp, lines)
       await rename(temp, this.#file)
     } catch (err) {
       await this.#removeTemp(temp)
       throw err
     }
     await syncDirectory(this.#dir)
+    return bytes
   }
 
   async #removeTemp (temp: string): Promise<void> {
@@ -259,14 +274,33 @@ export function snapshotPathProblem (file: string): string | undefined {
   return undefined
 }
 
-async function writeDurably (path: string, data: Buffer): Promise<void> {
+// Writes the lines in batches (each write awaited, so requests are served between them) and syncs.
+async function writeDurably (path: string, lines: Iterable<string>): Promise<number> {
   const handle = await open(path, 'wx', 0o600)
+  let bytes = 0
   try {
-    await handle.writeFile(data)
+    let batch: string[] = []
+    let batchLength = 0
+    for (const line of lines) {
+      batch.push(line)
+      batchLength += line.length
+      if (batchLength < WRITE_BATCH) continue
+      bytes += await writeBatch(handle, batch)
+      batch = []
+      batchLength = 0
+    }
+    bytes += await writeBatch(handle, batch)
     await handle.sync()
   } finally {
     await handle.close()
   }
+  return bytes
+}
+
+async function writeBatch (handle: FileHandle, batch: readonly string[]): Promise<number> {
+  const data = Buffer.from(batch.join(''), 'utf8')
+  await handle.writeFile(data)
+  return data.length
 }
 
 async function syncDirectory (dir: string): Promise<void> {

@@ -40,10 +40,26 @@ interface FamilyLine {
  * cumulative aggregate pushes pushed last (see docs/snapshot-format.md).
  */
 export function encodeSnapshot (groups: Iterable<GroupView>, writtenAt: Date): Buffer {
-  const lines: string[] = []
-  for (const group of groups) lines.push(JSON.stringify(encodeGroup(group)))
-  const meta = JSON.stringify({ writtenAt: writtenAt.toISOString(), groups: lines.length })
-  return Buffer.from(`${MAGIC} ${SNAPSHOT_VERSION}\n${meta}\n${lines.map(line => line + '\n').join('')}`, 'utf8')
+  return Buffer.from([...snapshotLines([...groups], writtenAt)].join(''), 'utf8')
+}
+
+/**
+ * The lines of `encodeSnapshot`, each with its end of line, one group at a time: a snapshot of
+ * any size is written without ever being one string (V8 strings end at about 512 MiB).
+ */
+export function * snapshotLines (groups: readonly GroupView[], writtenAt: Date): Generator<string> {
+  yield `${MAGIC} ${SNAPSHOT_VERSION}\n`
+  yield JSON.stringify({ writtenAt: writtenAt.toISOString(), groups: groups.length }) + '\n'
+  for (const group of groups) yield JSON.stringify(encodeGroup(group)) + '\n'
+}
+
+/**
+ * Whether `data` starts like a snapshot of this package (of any version), or is one cut short
+ * within its first line, so that it is ours to set aside.
+ */
+export function isSnapshot (data: Uint8Array): boolean {
+  const start = Buffer.from(data.buffer, data.byteOffset, Math.min(data.byteLength, MAGIC.length + 1)).toString('latin1')
+  return (MAGIC + ' ').startsWith(start)
 }
 
 // `writers` only when there are some, so that groups without look as in version 1.
@@ -68,14 +84,27 @@ export function decodeSnapshot (data: Uint8Array): GroupView[] {
   const headerEnd = data.indexOf(NEWLINE)
   const version = checkHeader(Buffer.from(data.buffer, data.byteOffset, headerEnd < 0 ? data.byteLength : headerEnd).toString('latin1'))
   if (headerEnd < 0) throw invalid('the file is cut short: line 1 has no end of line')
-  const lines = decodeText(data.subarray(headerEnd + 1)).split('\n')
-  // Lines of the file from line 2 on; the last element is what follows the last end of line.
-  if (lines.pop() !== '') throw invalid(`the file is cut short: line ${lines.length + 2} has no end of line`)
-  if (lines.length === 0) throw invalid('the file is cut short: it has no line 2')
-  const count = decodeMeta(lines[0] as string)
-  if (lines.length - 1 < count) throw invalid(`the file is cut short: the header announces ${count} groups, it holds ${lines.length - 1}`)
-  if (lines.length - 1 > count) throw invalid(`line ${count + 3}: the header announces ${count} groups, the file holds more`)
-  return lines.slice(1).map((line, i) => decodeGroup(line, i + 1, version))
+  // Line by line, so that a file of any size is read without ever being one string.
+  const groups: GroupView[] = []
+  let count = -1
+  let start = headerEnd + 1
+  let number = 2
+  while (start < data.byteLength) {
+    const end = data.indexOf(NEWLINE, start)
+    if (end < 0) throw invalid(`the file is cut short: line ${number} has no end of line`)
+    const line = decodeText(data.subarray(start, end))
+    if (count < 0) {
+      count = decodeMeta(line)
+    } else {
+      if (groups.length === count) throw invalid(`line ${count + 3}: the header announces ${count} groups, the file holds more`)
+      groups.push(decodeGroup(line, groups.length + 1, version))
+    }
+    start = end + 1
+    number++
+  }
+  if (count < 0) throw invalid('the file is cut short: it has no line 2')
+  if (groups.length < count) throw invalid(`the file is cut short: the header announces ${count} groups, it holds ${groups.length}`)
+  return groups
 }
 
 function checkHeader (line: string): number {

@@ -1,7 +1,10 @@
 import t from 'tap'
-import { gzipSync } from 'node:zlib'
+import zlib, { gzipSync, type InputType, type ZlibOptions } from 'node:zlib'
+import { syncBuiltinESMExports } from 'node:module'
+import { Readable } from 'node:stream'
 import { Registry } from 'prom-client'
-import { DEFAULT_LIMITS, resolveLimits, type Limits } from '../../src/store/limits.js'
+import { DEFAULT_LIMITS, resolveLimits, seriesCost, type Limits } from '../../src/store/limits.js'
+import { emptyHistogram } from '../../src/exposition/types.js'
 import { Pushgateway, type GatewayRequest } from '../../src/gateway.js'
 import { MemoryStore } from '../../src/store/memory-store.js'
 import { pushText } from '../helpers/store.js'
@@ -30,7 +33,8 @@ t.test('the limits option', async t => {
     [{ seriesPerPush: 1.5 }, /limits\.seriesPerPush/],
     [{ labelsPerSeries: '10' }, /limits\.labelsPerSeries/],
     [{ labelValueLength: NaN }, /limits\.labelValueLength/],
-    [{ seriesPerGroups: 10 }, /option "limits\.seriesPerGroups" must be one of the known limits \(seriesPerPush, seriesPerGroup, groups, series, labelNameLength, labelValueLength, labelsPerSeries, writersPerGroup\)/]
+    [{ seriesPerGroups: 10 }, /option "limits\.seriesPerGroups" must be left out: it is not an option, got 10/],
+    [{ groupsperjob: 10 }, /option "limits\.groupsperjob" must be left out: it is not an option \(did you mean "limits\.groupsPerJob"\?\)/]
   ] as const) {
     t.throws(() => new Pushgateway({ registry: new Registry(), limits: limits as Limits }), { code: 'ERR_INVALID_OPTION', message }, JSON.stringify(limits))
   }
@@ -144,7 +148,7 @@ t.test('Infinity turns a limit off', async t => {
 
 t.test('the store counts series through every kind of change', async t => {
   const store = new MemoryStore()
-  const limits = { groups: 10, series: 4, seriesPerGroup: 10, writersPerGroup: 10 }
+  const limits = { groups: 10, series: 4, seriesPerGroup: 10, writersPerGroup: 10, groupsPerJob: Infinity, seriesPerJob: Infinity }
   pushText(store, { job: 'a' }, lines(2))
   pushText(store, { job: 'b' }, lines(2))
   t.throws(() => { store.push({ labels: { job: 'c' }, families: [], replace: true, timeNs: 1n, limits: { ...limits, groups: 2 } }) }, { code: 'ERR_LIMIT_EXCEEDED' })
@@ -159,6 +163,60 @@ t.test('the store counts series through every kind of change', async t => {
   t.equal(store.size().groups, 2, 'without limits it does')
 })
 
+/** One inflation the gateway asked zlib for, and the most bytes it can have produced. */
+interface Inflation {
+  how: string
+  mostBytes: number
+}
+
+/**
+ * Runs `fn` while watching zlib's gunzipSync and createGunzip, which the gateway uses to inflate
+ * a gzip body, and reports how many bytes each inflation produced at most: a count, unlike the
+ * memory the process holds, which depends on when the garbage collector runs.
+ */
+async function watchingInflation<T> (fn: () => Promise<T>): Promise<{ result: T, inflations: Inflation[] }> {
+  const inflations: Inflation[] = []
+  const realGunzipSync = zlib.gunzipSync
+  const realCreateGunzip = zlib.createGunzip
+  zlib.gunzipSync = ((buffer: InputType, options?: ZlibOptions) => {
+    const inflation: Inflation = { how: 'gunzipSync', mostBytes: Infinity }
+    inflations.push(inflation)
+    try {
+      const out = realGunzipSync(buffer, options)
+      inflation.mostBytes = out.length
+      return out
+    } catch (err) {
+      // zlib checks maxOutputLength after each chunk it writes: it held the limit plus a chunk at most.
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' && options?.maxOutputLength !== undefined) {
+        inflation.how = `gunzipSync stopped at maxOutputLength ${options.maxOutputLength}`
+        inflation.mostBytes = options.maxOutputLength + (options.chunkSize ?? zlib.constants.Z_DEFAULT_CHUNK)
+      }
+      throw err
+    }
+  }) as typeof zlib.gunzipSync
+  // createGunzip is a read-only property of node:zlib, but a configurable one.
+  const setCreateGunzip = (value: typeof zlib.createGunzip): void => { Object.defineProperty(zlib, 'createGunzip', { value }) }
+  setCreateGunzip(((options?: ZlibOptions) => {
+    const gunzip = realCreateGunzip(options)
+    const inflation: Inflation = { how: 'createGunzip', mostBytes: 0 }
+    inflations.push(inflation)
+    const push = gunzip.push.bind(gunzip)
+    gunzip.push = (chunk: unknown, encoding?: BufferEncoding) => {
+      if (Buffer.isBuffer(chunk)) inflation.mostBytes += chunk.length
+      return push(chunk, encoding)
+    }
+    return gunzip
+  }) as typeof zlib.createGunzip)
+  syncBuiltinESMExports()
+  try {
+    return { result: await fn(), inflations }
+  } finally {
+    zlib.gunzipSync = realGunzipSync
+    setCreateGunzip(realCreateGunzip)
+    syncBuiltinESMExports()
+  }
+}
+
 t.test('a body over the size limit, plain or a gzip bomb, is a 413 naming the limit', async t => {
   const gw = gateway({}, 1024)
   const plain = await gw.handle(put('/metrics/job/a', lines(200)))
@@ -166,9 +224,27 @@ t.test('a body over the size limit, plain or a gzip bomb, is a 413 naming the li
   t.equal(plain.body, 'request body exceeds the body limit of 1024 bytes\n')
   const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20))
   t.ok(bomb.length < 100_000, `the bomb is ${bomb.length} bytes of gzip`)
-  const before = process.memoryUsage().rss
-  const answer = await gw.handle(put('/metrics/job/a', bomb, { 'content-encoding': 'gzip' }))
-  t.equal(answer.status, 413)
-  t.ok(process.memoryUsage().rss - before < 32 * 1024 * 1024, 'stopped at the limit, not after inflating 64 MiB')
+  const answer = await watchingInflation(async () => gw.handle(put('/metrics/job/a', bomb, { 'content-encoding': 'gzip' })))
+  t.equal(answer.result.status, 413)
+  t.equal(answer.result.body, 'request body exceeds the body limit of 1024 bytes\n')
+  t.ok(answer.inflations.length > 0, 'the gateway inflated the body')
+  const most = answer.inflations.reduce((sum, inflation) => sum + inflation.mostBytes, 0)
+  t.ok(most <= 1024 + 64 * 1024, `zlib stopped at the limit, not after inflating 64 MiB: at most ${most} bytes inflated (${JSON.stringify(answer.inflations)})`)
+  // The same bomb as a stream, the way a request body arrives.
+  const streamed = await watchingInflation(async () => gw.handle({ method: 'PUT', url: '/metrics/job/a', headers: { 'content-encoding': 'gzip' }, body: Readable.from([bomb]) }))
+  t.equal(streamed.result.status, 413)
+  t.ok(streamed.inflations.length > 0, 'the gateway inflated the streamed body')
+  const streamedMost = streamed.inflations.reduce((sum, inflation) => sum + inflation.mostBytes, 0)
+  t.ok(streamedMost <= 1024 + 256 * 1024, `streamed, zlib stopped near the limit, not after inflating 64 MiB: ${streamedMost} bytes inflated (${JSON.stringify(streamed.inflations)})`)
   t.equal(await gw.metrics(), '')
+})
+
+t.test('series are counted as the text exposition shows them', async t => {
+  const histogram = emptyHistogram()
+  histogram.buckets = [{ upperBound: 1, cumulativeCount: 1 }, { upperBound: 2, cumulativeCount: 2 }]
+  histogram.positiveSpans = [{ offset: 0, length: 3 }, { offset: 2, length: 1 }]
+  t.equal(seriesCost({ name: 'h', type: 'histogram', metrics: [{ labels: [], histogram }] }), 2 + 2 + 4, 'classic and native buckets, _sum and _count')
+  t.equal(seriesCost({ name: 's', type: 'summary', metrics: [{ labels: [], summary: { sampleCount: 1, sampleSum: 1, quantiles: [{ quantile: 0.5, value: 1 }] } }, { labels: [{ name: 'a', value: 'b' }] }] }), 3 + 2, 'a summary without its summary counts its _sum and _count')
+  t.equal(seriesCost({ name: 'g', type: 'gauge', metrics: [{ labels: [], value: 1 }, { labels: [{ name: 'a', value: 'b' }], value: 2 }] }), 2)
+  t.equal(seriesCost({ name: 'e', type: 'counter', metrics: [] }), 1, 'an empty family counts 1')
 })

@@ -286,3 +286,12 @@ t.test('restore() adds a group as it was saved', async t => {
   t.throws(() => { store.restore(clash) }, { code: 'ERR_INCONSISTENT', message: /is not a GAUGE|another group pushed the family as GAUGE/ })
   t.equal(store.size().groups, 2, 'nothing added')
 })
+
+t.test('aggregate() without limits, as a custom caller may call it', async t => {
+  const store = new MemoryStore()
+  const counter = (value: number): MetricFamily[] => [{ name: 'c_total', type: 'counter', metrics: [{ labels: [], value }] }]
+  store.aggregate({ labels: { job: 'a' }, families: counter(2), timeNs: 1n, gaugeRule: () => 'last', writer: 'w' })
+  store.aggregate({ labels: { job: 'a' }, families: counter(5), timeNs: 2n, gaugeRule: () => 'last', writer: 'w' })
+  t.match(text(store), 'c_total{instance="",job="a"} 5\n', 'the writer\'s increase is added')
+  t.same(store.size(), { groups: 1, series: 4 }, 'the sum, the writer\'s copy and the two timestamps')
+})

@@ -9,7 +9,7 @@ import { decodeSnapshot, encodeSnapshot } from '../../src/store/snapshot.js'
 import type { LogFields, LogFn, Logger } from '../../src/log.js'
 import { SYSTEM_CLOCK } from '../../src/clock.js'
 import { FakeClock } from '../helpers/clock.js'
-import type { GroupView } from '../../src/store/store.js'
+import type { GroupView, StoredFamily } from '../../src/store/store.js'
 import type { MetricFamily } from '../../src/exposition/types.js'
 
 const NOW = new Date('2026-11-23T10:15:30.123Z')
@@ -138,15 +138,21 @@ t.test('load', async t => {
     t.equal(log.lines.length, 1)
   })
 
-  t.test('sets aside a file that is not a snapshot', async t => {
-    const bytes = Buffer.from('\u0000garbage\nmore')
-    assertSetAside(t, t.testdir({ snap: bytes }), 'invalid', bytes)
+  t.test('refuses, touching nothing, a file that is not a snapshot of ours', async t => {
+    for (const bytes of [Buffer.from('\u0000garbage\nmore'), Buffer.from('pushgateway-middleware snapshots are elsewhere\n'), Buffer.from('#!/bin/sh\nrm -rf /\n')]) {
+      const dir = t.testdir({ snap: bytes })
+      const file = join(dir, 'snap')
+      const { snapshots } = snapshotFile({ file })
+      t.throws(() => snapshots.load(), { message: `the persistence file ${file} is not a pushgateway-middleware snapshot; it was left as it is: move it away or choose another file` })
+      t.strictSame(names(dir), ['snap'], 'nothing moved')
+      t.same(readFileSync(file), bytes, 'nothing changed')
+    }
   })
 
   t.test('sets aside a snapshot cut short, wherever it was cut', async t => {
     const whole = encodeSnapshot([group('a'), group('b')], NOW)
     const header = whole.indexOf('\n') + 1
-    const cuts = [0, 10, header, header + 5, whole.indexOf('\n', header) + 1, whole.length - 20, whole.length - 1]
+    const cuts = [0, 10, 32, header, header + 5, whole.indexOf('\n', header) + 1, whole.length - 20, whole.length - 1]
     for (const cut of cuts) {
       t.test(`at byte ${cut} of ${whole.length}`, async t => {
         assertSetAside(t, t.testdir({ snap: whole.subarray(0, cut) }), 'invalid', whole.subarray(0, cut))
@@ -159,14 +165,16 @@ t.test('load', async t => {
     assertSetAside(t, t.testdir({ snap: bytes }), 'unsupported-version', bytes)
   })
 
-  t.test('sets aside a directory in place of the file', async t => {
+  t.test('refuses, touching nothing, a directory in place of the file', async t => {
     const dir = t.testdir({ snap: { kept: 'x' } })
-    assertSetAside(t, dir, 'unreadable')
-    t.equal(readFileSync(join(dir, `snap.unreadable-${STAMP}`, 'kept'), 'utf8'), 'x', 'with its content')
+    const { snapshots } = snapshotFile({ file: join(dir, 'snap') })
+    t.throws(() => snapshots.load(), { message: new RegExp(`^could not read the persistence file ${join(dir, 'snap')}: EISDIR.*; it was left as it is$`) })
+    t.strictSame(names(dir), ['snap'])
+    t.equal(readFileSync(join(dir, 'snap', 'kept'), 'utf8'), 'x', 'with its content')
   })
 
   // Simulated: a chmod 000 file does not stop root, and the tests may run as root.
-  t.test('sets aside a file it may not read', async t => {
+  t.test('refuses, touching nothing, a file it may not read', async t => {
     const dir = t.testdir({ snap: 'secret' })
     const file = join(dir, 'snap')
     const denied = (path: unknown, ...rest: unknown[]): unknown => {
@@ -175,31 +183,41 @@ t.test('load', async t => {
     }
     const { SnapshotFile: Mocked } = await t.mockImport<typeof import('../../src/store/persistence.js')>('../../src/store/persistence.js', { 'node:fs': { ...fs, readFileSync: denied } })
     const log = recorder()
-    t.strictSame(new Mocked({ file, intervalMs: 0, log, now: () => NOW, groups: () => [] }).load(), [])
-    t.notOk(existsSync(file), 'the file is gone from its place')
-    t.equal(readFileSync(`${file}.unreadable-${STAMP}`, 'utf8'), 'secret', 'renamed aside with its bytes')
-    t.match(errorLines(log), [{ msg: LOAD_FAILED, fields: { file, movedTo: `${file}.unreadable-${STAMP}`, reason: 'unreadable', err: /EACCES/ } }])
+    t.throws(() => new Mocked({ file, intervalMs: 0, log, now: () => NOW, groups: () => [] }).load(), { message: /EACCES: permission denied.*; it was left as it is$/, cause: { code: 'EACCES' } })
+    t.equal(readFileSync(file, 'utf8'), 'secret', 'left in its place')
+    t.strictSame(names(dir), ['snap'])
   })
 
   t.test('never overwrites a file set aside before at the same time', async t => {
-    const dir = t.testdir({ snap: 'garbage 3', [`snap.invalid-${STAMP}`]: 'garbage 1', [`snap.invalid-${STAMP}-1`]: 'garbage 2' })
+    const dir = t.testdir({ snap: 'pushgateway-middleware snapshot 2\ngarbage 3', [`snap.invalid-${STAMP}`]: 'garbage 1', [`snap.invalid-${STAMP}-1`]: 'garbage 2' })
     const { snapshots, log } = snapshotFile({ file: join(dir, 'snap') })
     t.strictSame(snapshots.load(), [])
     t.equal(readFileSync(join(dir, `snap.invalid-${STAMP}`), 'utf8'), 'garbage 1')
     t.equal(readFileSync(join(dir, `snap.invalid-${STAMP}-1`), 'utf8'), 'garbage 2')
-    t.equal(readFileSync(join(dir, `snap.invalid-${STAMP}-2`), 'utf8'), 'garbage 3')
+    t.equal(readFileSync(join(dir, `snap.invalid-${STAMP}-2`), 'utf8'), 'pushgateway-middleware snapshot 2\ngarbage 3')
     t.match(log.lines, [{ fields: { movedTo: join(dir, `snap.invalid-${STAMP}-2`) } }])
   })
 
   t.test('throws when it cannot set the file aside', async t => {
+    const dir = t.testdir({ snap: 'pushgateway-middleware snapshot 2\ncut' })
+    const file = join(dir, 'snap')
+    const failing = (): never => { throw Object.assign(new Error(`EBUSY: resource busy or locked, rename '${file}'`), { code: 'EBUSY' }) }
+    const { SnapshotFile: Mocked } = await t.mockImport<typeof import('../../src/store/persistence.js')>('../../src/store/persistence.js', { 'node:fs': { ...fs, renameSync: failing } })
+    const log = recorder()
+    const snapshots = new Mocked({ file, intervalMs: 0, log, now: () => NOW, groups: () => [] })
+    t.throws(() => snapshots.load(), { message: `could not rename the persistence file ${file} to ${file}.invalid-${STAMP}: EBUSY: resource busy or locked, rename '${file}'` })
+    t.match(log.lines, [
+      { level: 'error', msg: 'could not set the persistence file aside; refusing to go on rather than overwrite it later', fields: { file, movedTo: `${file}.invalid-${STAMP}`, reason: 'invalid', cause: /cut short/, err: /EBUSY/ } }
+    ])
+    t.strictSame(names(dir), ['snap'])
+  })
+
+  t.test('a file in a path that is not a directory is an error too', async t => {
     const dir = t.testdir({ 'not-a-dir': 'x' })
     const file = join(dir, 'not-a-dir', 'snap')
     const { snapshots, log } = snapshotFile({ file })
-    t.throws(() => snapshots.load(), { message: `could not rename the persistence file ${file} to ${file}.unreadable-${STAMP}: ENOTDIR: not a directory, rename '${file}' -> '${file}.unreadable-${STAMP}'` })
-    t.match(log.lines, [
-      { level: 'warn', msg: 'could not look for stale temporary persistence files', fields: { dir: join(dir, 'not-a-dir'), err: /ENOTDIR/ } },
-      { level: 'error', msg: 'could not set the persistence file aside; refusing to go on rather than overwrite it later', fields: { file, movedTo: `${file}.unreadable-${STAMP}`, reason: 'unreadable', cause: /ENOTDIR/, err: /ENOTDIR/ } }
-    ])
+    t.throws(() => snapshots.load(), { message: /^could not read the persistence file .*: ENOTDIR/ })
+    t.match(log.lines, [{ level: 'warn', msg: 'could not look for stale temporary persistence files', fields: { dir: join(dir, 'not-a-dir'), err: /ENOTDIR/ } }])
     t.equal(readFileSync(join(dir, 'not-a-dir'), 'utf8'), 'x')
   })
 })
@@ -441,6 +459,31 @@ t.test('write failures', async t => {
     await snapshots.close()
     t.strictSame(names(dir), ['snap'])
   })
+})
+
+t.test('a large snapshot is written in pieces of about 1 MiB, never as one string', async t => {
+  const writes: number[] = []
+  const recording = async (path: string, flags: string, mode?: number) => {
+    const handle = await fsPromises.open(path, flags, mode)
+    const writeFile = handle.writeFile.bind(handle)
+    return Object.assign(handle, { writeFile: async (data: Buffer) => { writes.push(data.length); await writeFile(data) } })
+  }
+  const { SnapshotFile: Mocked } = await t.mockImport<typeof import('../../src/store/persistence.js')>('../../src/store/persistence.js', { 'node:fs/promises': { ...fsPromises, open: recording } })
+  const file = join(t.testdir(), 'snap')
+  // About 4 MiB of groups: each line holds a HELP of 10,000 characters.
+  const groups = Array.from({ length: 300 }, (_, i) => {
+    const view = group(`g${i}`, i)
+    const stored = view.families.get('m') as StoredFamily
+    stored.family.help = 'h'.repeat(10_000)
+    return view
+  })
+  await new Mocked({ file, intervalMs: 0, log: recorder(), now: () => NOW, groups: () => groups }).write()
+  const lines = (await fsPromises.readFile(file, 'utf8')).split('\n')
+  const longest = Math.max(...lines.map(line => Buffer.byteLength(line) + 1))
+  t.ok(writes.length >= 4, `${writes.length} writes`)
+  t.ok(writes.every(bytes => bytes < 1024 * 1024 + longest), 'none much over 1 MiB')
+  t.equal(writes.reduce((sum, bytes) => sum + bytes, 0), (await fsPromises.stat(file)).size, 'together, the file')
+  t.equal(decodeSnapshot(readFileSync(file)).length, 300, 'which reads back')
 })
 
 t.test('writes never overlap', async t => {
