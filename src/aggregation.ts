@@ -1,7 +1,7 @@
 import { AggregationError, InvalidOptionError } from './errors.js'
 import { GAUGE_RULES, type GaugeRule } from './store/aggregate.js'
 import type { GroupingKey } from './grouping-key.js'
-import { refuseUnknownOptions } from './options.js'
+import { refuseUnknownOptions } from './known-options.js'
 
 /** Options of the aggregation endpoint, `<mount>/aggregate/job/<job>{/<label>/<value>}`. */
 export interface AggregationOptions {

@@ -147,7 +147,7 @@ t.test('the persistence option', async t => {
   t.throws(() => new Pushgateway({ registry: new Registry(), logger: {} as ReturnType<typeof createLogger> }), { message: /option "logger" must be a logger/ })
   const file = join(fixtures, 'status.data')
   const status = await gateway(file, { persistence: { file, interval: 90_000 } }).handle({ method: 'GET', url: '/api/v1/status', headers: {} })
-  t.match(JSON.parse(String(status.body)), { data: { flags: { 'persistence.file': file, 'persistence.interval': '1m30s' } } })
+  t.match(JSON.parse(String(status.body)), { data: { flags: { 'persistence.file': file, 'persistence.interval': '90000ms' } } })
 })
 
 t.test('the Fastify plugin closes a gateway it built, and leaves a shared one alone', async t => {

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../errors.js'
-import { refuseUnknownOptions } from '../options.js'
+import { refuseUnknownOptions } from '../known-options.js'
 import type { GroupingKey } from '../grouping-key.js'
 
 interface Deadline<T> {

@@ -1,6 +1,6 @@
 import type { MetricFamily } from '../exposition/types.js'
 import { InvalidOptionError, LimitExceededError } from '../errors.js'
-import { refuseUnknownOptions } from '../options.js'
+import { refuseUnknownOptions } from '../known-options.js'
 
 /**
  * Limits on what a push may store and on what uploads may hold. Series are counted as the text

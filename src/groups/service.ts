@@ -1,0 +1,182 @@
+import type { MetricFamily } from '../exposition/types.js'
+import type { GroupView, MetricStore } from '../store/store.js'
+import type { ResolvedOptions } from '../options.js'
+import type { GroupingKey } from '../grouping-key.js'
+import { InconsistentPushError, InvalidGroupingKeyError, PushgatewayError } from '../errors.js'
+import { InFlightBytes, readBody, type RequestBody } from '../body.js'
+import { parseMetrics } from '../exposition/parse.js'
+import { groupId, type MemoryStore } from '../store/memory-store.js'
+import { ExpiryQueue } from '../store/expiry.js'
+import { checkPushLimits } from '../store/limits.js'
+import { checkStorable } from '../store/validate.js'
+import { isLegacyLabelName } from '../names.js'
+
+/** How a push body is read: its Content-Type and Content-Encoding. */
+export interface BodyFormat {
+  /** The body's Content-Type; picks the parser. Default: text format 0.0.4. */
+  contentType?: string | undefined
+  /** The body's Content-Encoding (`gzip` or none). Default: none. */
+  contentEncoding?: string | undefined
+}
+
+/** Hands parsed families to the store (a push or an aggregate push), received at `timeNs`. */
+export type Apply = (families: MetricFamily[], timeNs: bigint) => unknown
+
+/** What the group service tells its owner. */
+export interface GroupServiceEvents {
+  /** The groups changed (a push, a failure, a delete, a wipe, an expiry). */
+  changed: () => void
+  /** `count` groups expired. */
+  expired: (count: number) => void
+}
+
+/**
+ * The Pushgateway's semantics over a store: reads, parses and checks a push, hands it to the store
+ * as a replacement or an aggregate, records failures, deletes and wipes, and keeps each group's
+ * expiry deadline. It knows nothing of HTTP.
+ */
+export class GroupService {
+  readonly #store: MetricStore
+  readonly #options: ResolvedOptions
+  readonly #events: GroupServiceEvents
+  readonly #expiry = new ExpiryQueue<Readonly<Record<string, string>>>()
+  readonly #inFlight: InFlightBytes
+
+  constructor (store: MetricStore, options: ResolvedOptions, events: GroupServiceEvents) {
+    this.#store = store
+    this.#options = options
+    this.#events = events
+    this.#inFlight = new InFlightBytes(options.limits.bodyBytesInFlight)
+  }
+
+  /** Whether aggregate pushes are taken (the `aggregation` option is not `false`). */
+  get aggregates (): boolean {
+    return this.#options.gaugeRules !== undefined
+  }
+
+  /** Replaces the group (`replace`, a PUT) or its pushed families (a POST). */
+  pusher (labels: Record<string, string>, replace: boolean): Apply {
+    return (families, timeNs) => this.#store.push({ labels, families, replace, timeNs, limits: this.#options.limits })
+  }
+
+  /** Adds to the group; throws a 404 `PushgatewayError` when aggregation is turned off. */
+  aggregator (labels: Record<string, string>, writer: string | undefined): Apply {
+    const gaugeRules = this.#options.gaugeRules
+    if (gaugeRules === undefined) throw new PushgatewayError('ERR_NOT_FOUND', 'aggregation is turned off (the option aggregation is false)', 404)
+    const gaugeRule = gaugeRules(groupingKeyOf(labels))
+    return (families, timeNs) => this.#store.aggregate({ labels, families, timeNs, gaugeRule, limits: this.#options.limits, ...(writer === undefined ? {} : { writer }) })
+  }
+
+  /**
+   * Reads, parses and checks a body, then `apply`s it. Throws a `PushgatewayError` for bad input;
+   * nothing is stored then but, for an inconsistent push, the group's failure time.
+   */
+  async push (labels: Record<string, string>, body: RequestBody, format: BodyFormat, apply: Apply): Promise<void> {
+    const options = this.#options
+    // Asked first, so that an overrides function that throws leaves nothing stored.
+    const ttlNs = options.ttlOf?.(groupingKeyOf(labels))
+    const buf = await readBody(body, format.contentEncoding, options.bodyLimit, options.readTimeout, this.#inFlight)
+    // The push happens now, once its body is in: a slow upload does not shorten its TTL.
+    const timeNs = options.now()
+    let families: MetricFamily[]
+    try {
+      families = parseMetrics(buf, format.contentType)
+    } catch (err) {
+      // A protobuf metric that contradicts its family's type fails like an inconsistent push.
+      if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, false)
+      throw err
+    }
+    checkStorable(families, options.limits)
+    checkPushLimits(families, labels, options.limits)
+    try {
+      await apply(families, timeNs)
+    } catch (err) {
+      if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, true)
+      throw err
+    }
+    const id = groupId(labels)
+    if (ttlNs === undefined) this.#expiry.cancel(id)
+    else this.#expiry.schedule(id, labels, ttlNs, timeNs)
+    this.#events.changed()
+  }
+
+  /** Deletes the group with exactly these labels; a missing group is not an error. */
+  async delete (labels: Record<string, string>): Promise<void> {
+    await this.#store.delete(labels)
+    this.#expiry.cancel(groupId(labels))
+    this.#events.changed()
+  }
+
+  /** Deletes every group. */
+  async wipe (): Promise<void> {
+    await this.#store.wipe()
+    this.#expiry.clear()
+    this.#events.changed()
+  }
+
+  /** Deletes the groups whose TTL has passed. Synchronous unless the store deletes asynchronously, so that a snapshot never holds an expired group. */
+  expire (): undefined | Promise<unknown> {
+    if (this.#expiry.size === 0) return undefined
+    const expired = this.#expiry.expired(this.#options.now())
+    if (expired.length === 0) return undefined
+    this.#events.expired(expired.length)
+    this.#events.changed()
+    const deleting = expired.map(labels => this.#store.delete(labels)).filter(result => result instanceof Promise)
+    return deleting.length === 0 ? undefined : Promise.all(deleting)
+  }
+
+  /**
+   * Adds saved groups to the built-in store, with their expiry deadlines from their saved push
+   * times; answers the messages of the groups it refused (inconsistent with those before them).
+   */
+  restore (store: MemoryStore, views: readonly GroupView[]): string[] {
+    const refused: string[] = []
+    for (const view of views) {
+      try {
+        store.restore(view)
+      } catch (err) {
+        // Only an inconsistency is possible here: the snapshot decoded, so the group is well formed.
+        const message = (err as Error).message
+        refused.push(message)
+        this.#options.logger.error({ group: JSON.stringify(view.labels), err: message }, 'could not restore a group from the persistence file')
+      }
+    }
+    // Oldest first: the expiry queue keeps each TTL's groups in push order.
+    const byTime = views.map(view => ({ labels: view.labels, timeNs: view.pushTimeNs > 0n ? view.pushTimeNs : view.failureTimeNs }))
+    byTime.sort((a, b) => Number(a.timeNs - b.timeNs))
+    for (const { labels, timeNs } of byTime) {
+      const ttlNs = this.#options.ttlOf?.(groupingKeyOf(labels))
+      if (ttlNs !== undefined) this.#expiry.schedule(groupId(labels), labels, ttlNs, timeNs)
+    }
+    return refused
+  }
+
+  async #failed (labels: Record<string, string>, timeNs: bigint, recorded: boolean): Promise<void> {
+    if (!recorded) await this.#store.recordFailure(labels, timeNs, this.#options.limits)
+    const id = groupId(labels)
+    // A group that only ever failed expires like one pushed then.
+    const ttlNs = this.#expiry.has(id) ? undefined : this.#options.ttlOf?.(groupingKeyOf(labels))
+    if (ttlNs !== undefined) this.#expiry.schedule(id, labels, ttlNs, timeNs)
+    this.#events.changed()
+  }
+}
+
+/** The grouping key of a group's labels. */
+export function groupingKeyOf (labels: Readonly<Record<string, string>>): Required<GroupingKey> {
+  const { job, ...others } = labels
+  return { job: job as string, labels: others }
+}
+
+/** The labels of a grouping key given to the core API, `job` included; throws an `InvalidGroupingKeyError` for a bad one. */
+export function groupingLabels (key: GroupingKey): Record<string, string> {
+  if (key === null || typeof key !== 'object') throw new InvalidGroupingKeyError('grouping key must be an object with a job')
+  if (typeof key.job !== 'string' || key.job === '') throw new InvalidGroupingKeyError('job name is required')
+  const labels: Record<string, string> = {}
+  for (const [name, value] of Object.entries(key.labels ?? {})) {
+    if (!isLegacyLabelName(name) || name.startsWith('__') || name === 'job') throw new InvalidGroupingKeyError(`improper label name ${JSON.stringify(name)}`)
+    if (typeof value !== 'string') throw new InvalidGroupingKeyError(`label ${name} must have a string value`)
+    labels[name] = value
+  }
+  labels['job'] = key.job
+  return labels
+}

@@ -1,0 +1,334 @@
+import { gzipSync } from 'node:zlib'
+import type { MetricFamily } from '../exposition/types.js'
+import type { MetricStore } from '../store/store.js'
+import type { ResolvedOptions } from '../options.js'
+import type { GroupingKey } from '../grouping-key.js'
+import { AuthorizationError, InconsistentPushError, LimitExceededError, PushgatewayError, ReadTimeoutError } from '../errors.js'
+import type { RequestBody } from '../body.js'
+import { PROTOBUF_CONTENT_TYPE, encodeDelimited } from '../exposition/protobuf.js'
+import { OPENMETRICS_CONTENT_TYPE } from '../exposition/write-openmetrics.js'
+import { TEXT_CONTENT_TYPE } from '../exposition/write-text.js'
+import { acceptsGzip, negotiateFormat } from '../exposition/negotiate.js'
+import { compareUtf8 } from '../exposition/metric-order.js'
+import { parseGroupingPath } from '../grouping-key.js'
+import { WRITER_HEADER, WRITER_LABEL, writerOf } from '../aggregation.js'
+import { authorizeRequest, type Action } from '../authorization.js'
+import type { GatewayMetrics } from '../own-metrics.js'
+import { API_HEADERS, metricsApiBody, statusApiBody } from '../api.js'
+import { VERSION } from '../version.js'
+import type { Apply, BodyFormat, GroupService } from '../groups/service.js'
+
+const PUSH_ALLOW = 'DELETE, OPTIONS, POST, PUT'
+const GET_ALLOW = 'GET, OPTIONS'
+const AGGREGATE_PREFIX = '/aggregate'
+const MANAGEMENT_PATHS = new Set(['/-/healthy', '/-/ready', '/-/quit'])
+
+/** A request for `handle()`, framework-free. */
+export interface GatewayRequest {
+  /** The HTTP method. */
+  method: string
+  /** The path relative to the mount point, still percent-encoded, optionally with a query string. */
+  url: string
+  /** The request headers, names in lower case. */
+  headers: Readonly<Record<string, string | string[] | undefined>>
+  /** The body: the request stream, or a body already read by a framework. */
+  body?: RequestBody
+  /** The framework's own request object, passed on to the `authorize` hook. */
+  native?: unknown
+}
+
+/** The answer of `handle()`. */
+export interface GatewayResponse {
+  /** The HTTP status code. */
+  status: number
+  /** The response headers, names in lower case. */
+  headers: Record<string, string>
+  /** The response body. */
+  body: string | Buffer
+  /** For an answer to a bad request, the error it reports; adapters may hand it to the framework instead. */
+  error?: PushgatewayError
+}
+
+/** What the HTTP surface serves from. */
+export interface SurfaceParts {
+  /** The resolved options. */
+  options: ResolvedOptions
+  /** The groups' semantics. */
+  service: GroupService
+  /** Where the groups are. */
+  store: MetricStore
+  /** The gateway's own metrics. */
+  metrics: GatewayMetrics
+  /** The registry's families, as the gateway exposes them next to the pushed ones. */
+  registryFamilies: () => Promise<MetricFamily[]>
+  /** When the gateway started, in nanoseconds since the epoch. */
+  startTimeNs: bigint
+}
+
+/**
+ * The framework-free HTTP surface of the Pushgateway, relative to its mount point: the routes
+ * and their answers, authorization, and the gateway's request metrics. The adapters and the
+ * standalone server hand it their requests.
+ */
+export class HttpSurface {
+  readonly #options: ResolvedOptions
+  readonly #service: GroupService
+  readonly #store: MetricStore
+  readonly #metrics: GatewayMetrics
+  readonly #registryFamilies: () => Promise<MetricFamily[]>
+  readonly #startTimeNs: bigint
+
+  constructor (parts: SurfaceParts) {
+    this.#options = parts.options
+    this.#service = parts.service
+    this.#store = parts.store
+    this.#metrics = parts.metrics
+    this.#registryFamilies = parts.registryFamilies
+    this.#startTimeNs = parts.startTimeNs
+  }
+
+  /**
+   * Whether a URL (relative to the mount point) belongs to the Pushgateway surface: the push
+   * paths, the exposition, `/api/v1/…` and `/-/healthy`, `/-/ready`, `/-/quit`. Adapters pass
+   * other requests on to the application.
+   */
+  owns (url: string): boolean {
+    const path = pathOf(url)
+    return isPushPath(path, this.#service.aggregates) || path === this.#options.telemetryPath || path.startsWith('/api/v1/') || MANAGEMENT_PATHS.has(path)
+  }
+
+  /** Handles one HTTP request of the Pushgateway surface, relative to the mount point; other paths get a 404. */
+  async handle (request: GatewayRequest): Promise<GatewayResponse> {
+    await this.#service.expire()
+    const path = pathOf(request.url)
+    const method = request.method.toUpperCase()
+    if (isPushPath(path, this.#service.aggregates)) return this.#handlePushPath(method, path, request)
+    if (path === this.#options.telemetryPath) {
+      if (method === 'GET') return this.#scrape(request)
+      return methodNotAllowed(method, GET_ALLOW)
+    }
+    if (path.startsWith('/api/v1/')) return this.#handleApi(method, path, request)
+    if (path === '/-/healthy' || path === '/-/ready') {
+      if (method !== 'GET') return methodNotAllowed(method, GET_ALLOW)
+      this.#count(200, path.slice(3), method)
+      return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'OK' }
+    }
+    if (path === '/-/quit') return this.#quit(method, request)
+    return notFound()
+  }
+
+  async #allow (action: Action, request: GatewayRequest, key?: Required<GroupingKey>): Promise<void> {
+    if (this.#options.authorize === undefined) return
+    const seen = { method: request.method, url: request.url, headers: request.headers, ...(request.native === undefined ? {} : { native: request.native }) }
+    await authorizeRequest(this.#options.authorize, { action, request: seen, ...(key === undefined ? {} : { key }) })
+  }
+
+  async #handlePushPath (method: string, path: string, request: GatewayRequest): Promise<GatewayResponse> {
+    if (method === 'OPTIONS') return { status: 200, headers: { allow: PUSH_ALLOW }, body: '' }
+    if (method !== 'PUT' && method !== 'POST' && method !== 'DELETE') return methodNotAllowed(method, PUSH_ALLOW)
+    const started = process.hrtime.bigint()
+    const aggregate = path.startsWith(AGGREGATE_PREFIX)
+    const handler = method === 'DELETE' ? 'delete' : aggregate && method === 'POST' ? 'aggregate' : 'push'
+    let response: GatewayResponse
+    try {
+      const parsed = aggregate ? parseGroupingPath(path.slice(AGGREGATE_PREFIX.length), [WRITER_LABEL]) : parseGroupingPath(path.slice('/metrics'.length))
+      const { labels: others, writer } = aggregate ? writerOf(parsed.labels, header(request, WRITER_HEADER)) : { labels: parsed.labels, writer: undefined }
+      const key = { job: parsed.job, labels: others }
+      // Taken before the hook runs: what it does with the key cannot change the group.
+      const labels = { ...others, job: key.job }
+      await this.#allow(handler === 'delete' ? 'delete' : 'push', request, key)
+      if (method === 'DELETE') {
+        await this.#service.delete(labels)
+        response = emptyResponse(202)
+      } else {
+        const options = pushOptionsOf(request)
+        const apply = handler === 'aggregate'
+          ? this.#service.aggregator(labels, writer)
+          : this.#service.pusher(labels, method === 'PUT')
+        response = await this.#pushRequest(labels, request.body ?? Buffer.alloc(0), options, apply)
+      }
+    } catch (err) {
+      response = errorResponse(err)
+    }
+    this.#count(response.status, handler, method)
+    if (handler !== 'delete') {
+      const m = method.toLowerCase()
+      this.#metrics.pushDuration.observe({ method: m }, Number(process.hrtime.bigint() - started) / 1e9)
+      this.#metrics.pushSize.observe({ method: m }, approximateRequestSize(request))
+    }
+    return response
+  }
+
+  async #pushRequest (labels: Record<string, string>, body: RequestBody, format: BodyFormat, apply: Apply): Promise<GatewayResponse> {
+    try {
+      await this.#service.push(labels, body, format, apply)
+    } catch (err) {
+      // Without the check the reference answers 202 before it looks; an inconsistent push is dropped.
+      if (!this.#options.consistencyCheck && err instanceof InconsistentPushError) return emptyResponse(202)
+      throw err
+    }
+    return emptyResponse(this.#options.consistencyCheck ? 200 : 202)
+  }
+
+  async #scrape (request: GatewayRequest): Promise<GatewayResponse> {
+    try {
+      await this.#allow('read', request)
+    } catch (err) {
+      return errorResponse(err)
+    }
+    const format = negotiateFormat(header(request, 'accept'), { openMetrics: this.#options.openMetrics })
+    const extra = this.#options.exposeRegistry ? await this.#registryFamilies() : []
+    let body: string | Buffer
+    let contentType: string
+    if (format === 'protobuf') {
+      body = encodeDelimited(mergeFamilies(await this.#store.families(), extra))
+      contentType = PROTOBUF_CONTENT_TYPE
+    } else {
+      body = await this.#store.render(format, extra)
+      if (format === 'openmetrics') body += '# EOF\n'
+      contentType = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE
+    }
+    const headers: Record<string, string> = { 'content-type': contentType }
+    if (acceptsGzip(header(request, 'accept-encoding'))) {
+      body = gzipSync(body)
+      headers['content-encoding'] = 'gzip'
+    }
+    return { status: 200, headers, body }
+  }
+
+  async #handleApi (method: string, path: string, request: GatewayRequest): Promise<GatewayResponse> {
+    if (method === 'OPTIONS') {
+      this.#count(200, 'api/v1/options', method)
+      return { status: 200, headers: { ...API_HEADERS }, body: '' }
+    }
+    if (path === '/api/v1/status' || path === '/api/v1/metrics') {
+      if (method !== 'GET') return methodNotAllowed(method, GET_ALLOW)
+      const refusal = await this.#refusal('read', request, path.slice(1), method)
+      if (refusal !== undefined) return { ...refusal, headers: { ...API_HEADERS, ...refusal.headers } }
+      const body = path === '/api/v1/status'
+        ? statusApiBody({ version: VERSION, flags: this.#options.flags, startTimeNs: this.#startTimeNs })
+        : metricsApiBody(await this.#store.groups())
+      this.#count(200, path.slice(1), method)
+      return { status: 200, headers: { ...API_HEADERS, 'content-type': 'application/json' }, body }
+    }
+    if (path === '/api/v1/admin/wipe' && this.#options.adminApi) {
+      if (method !== 'PUT') return methodNotAllowed(method, 'OPTIONS, PUT')
+      const refusal = await this.#refusal('wipe', request, 'wipe', method)
+      if (refusal !== undefined) return refusal
+      await this.#service.wipe()
+      this.#count(202, 'wipe', method)
+      // The reference registers wipe beside the API, so it carries no CORS headers.
+      return { status: 202, headers: {}, body: '' }
+    }
+    return notFound()
+  }
+
+  // The answer to a request the `authorize` hook refuses, counted; `undefined` when it is allowed.
+  async #refusal (action: Action, request: GatewayRequest, handler: string, method: string): Promise<GatewayResponse | undefined> {
+    try {
+      await this.#allow(action, request)
+      return undefined
+    } catch (err) {
+      const response = errorResponse(err)
+      this.#count(response.status, handler, method)
+      return response
+    }
+  }
+
+  async #quit (method: string, request: GatewayRequest): Promise<GatewayResponse> {
+    if (method !== 'PUT' && method !== 'POST') return plainResponse(405, 'Only POST or PUT requests allowed.')
+    if (this.#options.onQuit === undefined) return plainResponse(403, 'Lifecycle API is not enabled.')
+    const refusal = await this.#refusal('quit', request, 'quit', method)
+    if (refusal !== undefined) return refusal
+    const onQuit = this.#options.onQuit
+    setImmediate(onQuit)
+    return plainResponse(200, 'Requesting termination... Goodbye!')
+  }
+
+  #count (status: number, handler: string, method: string): void {
+    this.#metrics.requests.inc({ code: String(status), handler, method: method.toLowerCase() })
+  }
+}
+
+function pathOf (url: string): string {
+  const query = url.indexOf('?')
+  return query === -1 ? url : url.slice(0, query)
+}
+
+/**
+ * Whether a path (relative to the mount point, without query) is a push path, `/metrics/job…`, or
+ * when `aggregates` (default `true`) `/aggregate/job…`.
+ */
+export function isPushPath (path: string, aggregates = true): boolean {
+  return path.startsWith('/metrics/job/') || path.startsWith('/metrics/job@base64/') ||
+    (aggregates && (path.startsWith('/aggregate/job/') || path.startsWith('/aggregate/job@base64/')))
+}
+
+function pushOptionsOf (request: GatewayRequest): BodyFormat {
+  const options: BodyFormat = {}
+  const contentType = header(request, 'content-type')
+  if (contentType !== undefined) options.contentType = contentType
+  const contentEncoding = header(request, 'content-encoding')
+  if (contentEncoding !== undefined) options.contentEncoding = contentEncoding
+  return options
+}
+
+function mergeFamilies (pushed: MetricFamily[], extra: readonly MetricFamily[]): MetricFamily[] {
+  if (extra.length === 0) return pushed
+  const byName = new Map(pushed.map(f => [f.name, f]))
+  for (const own of extra) {
+    const mine = byName.get(own.name)
+    byName.set(own.name, mine === undefined ? own : { ...own, metrics: [...own.metrics, ...mine.metrics] })
+  }
+  return [...byName.values()].sort((a, b) => compareUtf8(a.name, b.name))
+}
+
+function header (request: GatewayRequest, name: string): string | undefined {
+  const value = request.headers[name]
+  return Array.isArray(value) ? value.join(', ') : value
+}
+
+function approximateRequestSize (request: GatewayRequest): number {
+  let size = request.url.length + request.method.length + 'HTTP/1.1'.length
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined) continue
+    size += name.length + (Array.isArray(value) ? value.join('').length : value.length)
+  }
+  const length = Number(header(request, 'content-length') ?? 0)
+  return Number.isFinite(length) ? size + length : size
+}
+
+function emptyResponse (status: number): GatewayResponse {
+  return { status, headers: {}, body: '' }
+}
+
+function plainResponse (status: number, body: string): GatewayResponse {
+  return { status, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }, body }
+}
+
+function notFound (): GatewayResponse {
+  return plainResponse(404, '404 page not found\n')
+}
+
+function methodNotAllowed (method: string, allow: string): GatewayResponse {
+  if (method === 'OPTIONS') return { status: 200, headers: { allow }, body: '' }
+  const response = plainResponse(405, 'Method Not Allowed\n')
+  response.headers['allow'] = allow
+  return response
+}
+
+function errorResponse (err: unknown): GatewayResponse {
+  if (!(err instanceof PushgatewayError && err.expose)) throw err
+  return errorAnswer(err)
+}
+
+/** The plain-text answer to a bad request, in the Go gateway's form, carrying the error. */
+export function errorAnswer (err: PushgatewayError): GatewayResponse {
+  const response = plainResponse(err.statusCode, err.message + '\n')
+  if (err instanceof AuthorizationError && err.challenge !== undefined) response.headers['www-authenticate'] = err.challenge
+  // The rest of a late upload is not worth reading: closing the connection ends it.
+  if (err instanceof ReadTimeoutError) response.headers['connection'] = 'close'
+  if (err instanceof LimitExceededError && err.retryAfter !== undefined) response.headers['retry-after'] = String(err.retryAfter)
+  response.error = err
+  return response
+}
