@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import fp from 'fastify-plugin'
 import { errorHandlingOf, gatewayFromOptions, isPushPath, type Pushgateway, type GatewayRequest, type PushgatewayOptions } from './gateway.js'
-import type { RequestBody } from './body.js'
+import type { RequestBody } from './http/body.js'
 import { InvalidOptionError } from './errors.js'
 import type { Logger } from './log.js'
 

@@ -4,23 +4,23 @@ export type {
   AggregateOptions, GatewayRequest, GatewayResponse, MetricsOptions, PersistenceOptions, PushOptions, PushgatewayOptions
 } from './gateway.js'
 export type { PromRegistry } from './prom-client.js'
-export type { GroupingKey } from './grouping-key.js'
-export type { RequestBody } from './body.js'
-export { DEFAULT_BODY_LIMIT, DEFAULT_READ_TIMEOUT } from './body.js'
-export { DEFAULT_LIMITS } from './store/limits.js'
-export type { Limits } from './store/limits.js'
-export type { ExpiryOptions } from './store/expiry.js'
-export type { AggregationOptions } from './aggregation.js'
-export type { GaugeRule } from './store/aggregate.js'
-export type { Action, Authorize, AuthorizationContext, AuthorizationDenial, AuthorizationRequest, AuthorizationResult } from './authorization.js'
+export type { GroupingKey } from './groups/grouping-key.js'
+export type { RequestBody } from './http/body.js'
+export { DEFAULT_BODY_LIMIT, DEFAULT_READ_TIMEOUT } from './http/body.js'
+export { DEFAULT_LIMITS } from './groups/limits.js'
+export type { Limits } from './groups/limits.js'
+export type { ExpiryOptions } from './groups/expiry.js'
+export type { AggregationOptions } from './groups/aggregation.js'
+export type { GaugeRule } from './groups/aggregate.js'
+export type { Action, Authorize, AuthorizationContext, AuthorizationDenial, AuthorizationRequest, AuthorizationResult } from './http/authorization.js'
 export { createLogger } from './log.js'
 export type { LogFields, LogFn, LogFormat, LogLevel, Logger, LoggerOptions } from './log.js'
-export { MemoryStore } from './store/memory-store.js'
-export type { MemoryStoreOptions } from './store/memory-store.js'
+export { MemoryStore } from './store/memory/memory-store.js'
+export type { MemoryStoreOptions } from './store/memory/memory-store.js'
 export type {
   AggregateWrite, GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamily, ReservedFamilyLookup, StoreSize, StoredFamily
 } from './store/store.js'
-export type { StoreLimits } from './store/limits.js'
+export type { StoreLimits } from './groups/limits.js'
 export {
   PushgatewayError, InvalidGroupingKeyError, ParseError, InconsistentPushError, AggregationError, BodyTooLargeError,
   ReadTimeoutError, LimitExceededError, AuthorizationError, InvalidOptionError

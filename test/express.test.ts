@@ -8,7 +8,7 @@ import getRawBody from 'raw-body'
 import { Registry } from 'prom-client'
 import { pushgateway, type ExpressPushgatewayOptions, type PushgatewayMiddleware } from '../src/express.js'
 import { Pushgateway } from '../src/gateway.js'
-import { MemoryStore } from '../src/store/memory-store.js'
+import { MemoryStore } from '../src/store/memory/memory-store.js'
 import { PushgatewayError } from '../src/errors.js'
 
 interface Answer {

@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, type LightMyR
 import { Registry } from 'prom-client'
 import fastifyPushgateway, { fastifyPushgateway as named, type FastifyPushgatewayOptions } from '../src/fastify.js'
 import { Pushgateway } from '../src/gateway.js'
-import { MemoryStore } from '../src/store/memory-store.js'
+import { MemoryStore } from '../src/store/memory/memory-store.js'
 import { decodeDelimited, encodeDelimited, PROTOBUF_CONTENT_TYPE } from '../src/exposition/protobuf.js'
 import type { MetricFamily } from '../src/exposition/types.js'
 

@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { Registry, Gauge, register } from 'prom-client'
 import { Pushgateway, type GatewayRequest, type PushgatewayOptions } from '../src/gateway.js'
-import { MemoryStore } from '../src/store/memory-store.js'
+import { MemoryStore } from '../src/store/memory/memory-store.js'
 import { decodeDelimited, encodeDelimited, PROTOBUF_CONTENT_TYPE } from '../src/exposition/protobuf.js'
 import type { MetricFamily } from '../src/exposition/types.js'
 

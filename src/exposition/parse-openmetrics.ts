@@ -1,6 +1,6 @@
 import { ParseError } from '../errors.js'
-import { isDuplicateName } from '../names.js'
-import { goQuote } from '../go-quote.js'
+import { isDuplicateName } from './names.js'
+import { goQuote } from './go-quote.js'
 import type { Exemplar, Histogram, LabelPair, Metric, MetricFamily, MetricType } from './types.js'
 import { emptyHistogram } from './types.js'
 

@@ -1,8 +1,8 @@
 import { ParseError } from '../errors.js'
-import { goQuote } from '../go-quote.js'
+import { goQuote } from './go-quote.js'
 import type { Bucket, Histogram, LabelPair, Metric, MetricFamily, MetricType } from './types.js'
 import { emptyHistogram } from './types.js'
-import { isDuplicateName, isLegacyLabelName, isLegacyMetricName } from '../names.js'
+import { isDuplicateName, isLegacyLabelName, isLegacyMetricName } from './names.js'
 
 // A port of the TextParser state machine of prometheus/common `expfmt/text_parse.go` (v0.69.0)
 // with legacy name validation. It keeps the reference's state, including what carries over from

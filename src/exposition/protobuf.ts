@@ -4,7 +4,7 @@
  * Hand-written on one byte cursor, because it is the hot path of every Go client push.
  */
 import { InconsistentPushError, ParseError } from '../errors.js'
-import { goQuote } from '../go-quote.js'
+import { goQuote } from './go-quote.js'
 import { METRIC_TYPES, emptyHistogram } from './types.js'
 import type {
   BucketSpan,

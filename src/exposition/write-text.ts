@@ -1,7 +1,7 @@
 import { formatSampleValue } from './format-float.js'
 import type { Histogram, LabelPair, Metric, MetricFamily, MetricType, Summary } from './types.js'
 import { emptyHistogram } from './types.js'
-import { isLegacyMetricName } from '../names.js'
+import { isLegacyMetricName } from './names.js'
 
 /** The `Content-Type` of a text format 0.0.4 exposition, as the Go Pushgateway 1.5.1 sends it. */
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'

@@ -1,15 +1,15 @@
 import type { MetricFamily } from '../exposition/types.js'
 import type { GroupView, MetricStore } from '../store/store.js'
 import type { ResolvedOptions } from '../options.js'
-import type { GroupingKey } from '../grouping-key.js'
+import type { GroupingKey } from './grouping-key.js'
 import { InconsistentPushError, InvalidGroupingKeyError, PushgatewayError } from '../errors.js'
-import { InFlightBytes, readBody, type RequestBody } from '../body.js'
+import { InFlightBytes, readBody, type RequestBody } from '../http/body.js'
 import { parseMetrics } from '../exposition/parse.js'
-import { groupId, type MemoryStore } from '../store/memory-store.js'
-import { ExpiryQueue } from '../store/expiry.js'
-import { checkPushLimits } from '../store/limits.js'
-import { checkStorable } from '../store/validate.js'
-import { isLegacyLabelName } from '../names.js'
+import { groupId, type MemoryStore } from '../store/memory/memory-store.js'
+import { ExpiryQueue } from './expiry.js'
+import { checkPushLimits } from './limits.js'
+import { checkStorable } from './validate.js'
+import { isLegacyLabelName } from '../exposition/names.js'
 
 /** How a push body is read: its Content-Type and Content-Encoding. */
 export interface BodyFormat {

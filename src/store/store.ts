@@ -1,6 +1,6 @@
 import type { LabelPair, MetricFamily, MetricType } from '../exposition/types.js'
-import type { StoreLimits } from './limits.js'
-import type { GaugeRule } from './aggregate.js'
+import type { StoreLimits } from '../groups/limits.js'
+import type { GaugeRule } from '../groups/aggregate.js'
 
 /** A family as a group stores it: labels sanitized and sorted, with the time of the write. */
 export interface StoredFamily {

@@ -5,9 +5,9 @@ import Fastify from 'fastify'
 import { Registry } from 'prom-client'
 import { pushgateway } from '../../src/express.js'
 import { fastifyPushgateway } from '../../src/fastify.js'
-import { startServer } from '../../src/server.js'
+import { startServer } from '../../src/standalone/server.js'
 import { createLogger } from '../../src/log.js'
-import type { ServerFlags } from '../../src/flags.js'
+import type { ServerFlags } from '../../src/standalone/flags.js'
 import type { PushgatewayOptions } from '../../src/gateway.js'
 
 /** The ways this package serves a Pushgateway. */

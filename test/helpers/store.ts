@@ -1,5 +1,5 @@
 import { parseText } from '../../src/exposition/parse-text.js'
-import type { MemoryStore } from '../../src/store/memory-store.js'
+import type { MemoryStore } from '../../src/store/memory/memory-store.js'
 
 /** Pushes a text body to a group of the store at a given time (seconds). */
 export function pushText (store: MemoryStore, labels: Record<string, string>, text: string, options: { replace?: boolean, at?: number } = {}): void {

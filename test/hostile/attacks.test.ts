@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib'
 import { Registry } from 'prom-client'
 import { Pushgateway, type GatewayRequest, type PushgatewayOptions } from '../../src/index.js'
 import { encodeDelimited, PROTOBUF_CONTENT_TYPE, parseOpenMetrics, emptyHistogram, type MetricFamily } from '../../src/exposition/index.js'
-import { isDuplicateName } from '../../src/names.js'
+import { isDuplicateName } from '../../src/exposition/names.js'
 import type { LabelPair } from '../../src/exposition/types.js'
 
 const OPENMETRICS = 'application/openmetrics-text; version=1.0.0'

@@ -1,0 +1,233 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os'
+import { posix } from 'node:path'
+import { Registry, collectDefaultMetrics } from '../prom-client.js'
+import { Pushgateway, type GatewayResponse, type PushgatewayOptions } from '../gateway.js'
+import { InconsistentPushError } from '../errors.js'
+import { computeRoutePrefix, defaultFlags, routePrefixOf, statusFlags, type ServerFlags } from './flags.js'
+import { createLogger, type Logger } from '../log.js'
+import { VERSION } from '../version.js'
+
+/** A running standalone server. */
+export interface RunningServer {
+  /** The addresses it listens on, as bound: `host:port`, IPv6 hosts in brackets (`[::]:9091`). */
+  addresses: string[]
+  /** The gateway it serves. */
+  gateway: Pushgateway
+  /** Stops accepting connections, lets the requests in flight finish, writes the last snapshot, then resolves; rejects only when that snapshot could not be written. */
+  close (): Promise<void>
+  /** Resolves once the server has closed, whatever closed it (`close()` or `/-/quit`): with the error of the last snapshot if it could not be written, otherwise `undefined`. Never rejects. */
+  closed: Promise<Error | undefined>
+}
+
+/** Where to listen, from a Go listen address. */
+export interface ListenAddress {
+  /** The host to bind (`::` or `0.0.0.0` for every interface). */
+  host: string
+  /** The TCP port; 0 picks a free one. */
+  port: number
+}
+
+const TEXT_HEADERS = { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }
+const NOT_FOUND: GatewayResponse = { status: 404, headers: TEXT_HEADERS, body: '404 page not found\n' }
+// Go's net/http answers a request URI it cannot parse itself, in these words and without a newline.
+const BAD_REQUEST: GatewayResponse = { status: 400, headers: TEXT_HEADERS, body: '400 Bad Request' }
+// The Go binary registers `GET /-/quit` outside the route prefix (a quirk kept for scripts that hit it).
+const QUIT_OUTSIDE_PREFIX: GatewayResponse = { status: 405, headers: TEXT_HEADERS, body: 'Only POST or PUT requests allowed.' }
+const INTERNAL_ERROR: GatewayResponse = { status: 500, headers: TEXT_HEADERS, body: 'Internal Server Error\n' }
+const BAD_ESCAPE = /%(?![0-9a-fA-F]{2})/
+
+/**
+ * Starts the standalone Pushgateway, a drop-in for the Go binary: `node:http` servers on every
+ * listen address, each handing the requests under the route prefix to one gateway's `handle()`,
+ * and the Node process and runtime metrics in the gateway's own registry (where the Go binary has
+ * `go_*` and `process_*`). `flags` default to the Go binary's defaults (`defaultFlags()`);
+ * `logger` defaults to one built from the log flags, writing to stderr; `now` is the gateway's clock
+ * in nanoseconds since the epoch (default: the system clock). Rejects when an address cannot be
+ * listened on, after closing the others.
+ */
+export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Logger, now?: () => bigint): Promise<RunningServer> {
+  const settings: ServerFlags = { ...defaultFlags(), ...flags }
+  const log = logger ?? createLogger({ level: settings.logLevel, format: settings.logFormat })
+  const prefix = routePrefixOf(settings)
+  log.info({ version: VERSION }, 'starting pushgateway-middleware')
+  log.info({ build_context: `(node=${process.version}, platform=${process.platform}/${process.arch})` }, 'Build context')
+  log.debug({ url: settings.externalUrl }, 'external URL')
+  log.debug({ path: computeRoutePrefix('', settings.externalUrl) }, 'path prefix used externally')
+  log.debug({ path: prefix }, 'path prefix for internal routing')
+
+  const servers: Server[] = []
+  let stopping = false
+  let closing: Promise<void> | undefined
+  let resolveClosed!: (failure: Error | undefined) => void
+  const closed = new Promise<Error | undefined>(resolve => { resolveClosed = resolve })
+  const close = async (): Promise<void> => {
+    closing ??= (async () => {
+      stopping = true
+      await Promise.all(servers.map(async server => stopListening(server)))
+      log.info('HTTP server stopped')
+      try {
+        // After the last request: the final snapshot holds every push that was answered.
+        await gateway.close()
+        resolveClosed(undefined)
+      } catch (err) {
+        resolveClosed(err as Error)
+        throw err
+      }
+    })()
+    return closing
+  }
+  const quit = (): void => {
+    log.warn('received termination request via web service, exiting gracefully...')
+    close().catch(() => {}) // reported through `closed`
+  }
+
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const gateway = new Pushgateway({
+    registry,
+    telemetryPath: cleanPath(settings.telemetryPath),
+    adminApi: settings.enableAdminApi,
+    consistencyCheck: !settings.disableConsistencyCheck,
+    bodyLimit: settings.bodyLimit,
+    limits: settings.limits,
+    readTimeout: settings.readTimeoutNs === 0n ? Infinity : Number(settings.readTimeoutNs / 1_000_000n),
+    flags: statusFlags(settings),
+    logger: log,
+    now,
+    ...expiryOf(settings),
+    aggregation: { gaugeRule: settings.gaugeRule, gaugeRules: settings.gaugeRules },
+    ...(settings.persistenceFile === '' ? {} : { persistence: { file: settings.persistenceFile, interval: Number(settings.persistenceIntervalNs / 1_000_000n) } }),
+    ...(settings.enableLifecycle ? { onQuit: quit } : {})
+  })
+
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = req.url as string
+    const method = req.method as string
+    let answer: GatewayResponse
+    try {
+      answer = await respond(gateway, prefix, method, url, req)
+    } catch (err) {
+      log.error({ method, url, source: sourceOf(req), err: (err as Error).message }, 'error handling request')
+      answer = INTERNAL_ERROR
+    }
+    logRejected(log, req, answer)
+    // While closing, no connection is kept for another request.
+    if (stopping) answer = { ...answer, headers: { ...answer.headers, connection: 'close' } }
+    res.setHeader('content-length', Buffer.byteLength(answer.body))
+    res.writeHead(answer.status, answer.headers).end(answer.body)
+  }
+
+  const addresses: string[] = []
+  try {
+    if (settings.listenAddresses.length === 0) throw new Error('no --web.listen-address given')
+    for (const address of settings.listenAddresses) {
+      const listenAddress = parseListenAddress(address)
+      const server = createServer((req, res) => { serve(req, res).catch(() => {}) })
+      servers.push(server)
+      await listen(server, listenAddress)
+      const bound = boundAddress(server)
+      addresses.push(bound)
+      log.info({ address: bound }, 'Listening on')
+    }
+  } catch (err) {
+    await close()
+    throw err
+  }
+  return { addresses, gateway, close, closed }
+}
+
+/** The answer to one request: the gateway's under the route prefix, Go's own outside it. */
+async function respond (gateway: Pushgateway, prefix: string, method: string, url: string, req: IncomingMessage): Promise<GatewayResponse> {
+  const path = pathOf(url)
+  if (BAD_ESCAPE.test(path)) return BAD_REQUEST
+  let relative = url
+  if (prefix !== '') {
+    if (path !== prefix && !path.startsWith(prefix + '/')) return method === 'GET' && path === '/-/quit' ? QUIT_OUTSIDE_PREFIX : NOT_FOUND
+    relative = url.slice(prefix.length)
+    if (!relative.startsWith('/')) relative = '/' + relative
+  }
+  return gateway.handle({ method, url: relative, headers: req.headers, body: req, native: req })
+}
+
+async function listen (server: Server, address: ListenAddress): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+}
+
+// Resolves once the requests in flight are answered (with `Connection: close`, which ends their
+// connections); idle keep-alive connections are closed at once.
+async function stopListening (server: Server): Promise<void> {
+  if (!server.listening) return
+  const stopped = new Promise<void>(resolve => { server.close(() => { resolve() }) })
+  server.closeIdleConnections()
+  await stopped
+}
+
+function expiryOf (flags: ServerFlags): Pick<PushgatewayOptions, 'expiry'> {
+  const jobs = Object.entries(flags.jobTtlsNs)
+  if (flags.groupTtlNs === 0n && jobs.length === 0) return {}
+  const ms = (ns: bigint): number => ns === 0n ? Infinity : Number(ns) / 1e6
+  return { expiry: { ttl: ms(flags.groupTtlNs), overrides: Object.fromEntries(jobs.map(([job, ns]) => [job, ms(ns)])) } }
+}
+
+/**
+ * Reads a Go listen address: `host:port`, `[ipv6]:port`, or `:port` for every interface (`::`,
+ * or `0.0.0.0` when the machine has no IPv6). Throws for anything else, such as `vsock://` addresses.
+ */
+export function parseListenAddress (address: string, ipv6: boolean = hasIpv6()): ListenAddress {
+  const colon = address.lastIndexOf(':')
+  const portText = address.slice(colon + 1)
+  let host = address.slice(0, Math.max(colon, 0))
+  const bracketed = host.startsWith('[') && host.endsWith(']')
+  if (bracketed) host = host.slice(1, -1)
+  if (colon === -1 || (!bracketed && /[:/[\]]/.test(host)) || !/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535) {
+    throw new Error(`invalid listen address ${JSON.stringify(address)}: expected host:port, [ipv6-host]:port or :port`)
+  }
+  if (host === '') host = ipv6 ? '::' : '0.0.0.0'
+  return { host, port: Number(portText) }
+}
+
+function hasIpv6 (): boolean {
+  return Object.values(networkInterfaces()).some(list => (list as NetworkInterfaceInfo[]).some(info => info.family === 'IPv6'))
+}
+
+function boundAddress (server: Server): string {
+  const bound = server.address()
+  /* c8 ignore next */
+  if (bound === null || typeof bound === 'string') return String(bound)
+  return bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`
+}
+
+// Go joins the telemetry path to the prefix with path.Join, which cleans it: `prom/` serves `/prom`.
+function cleanPath (path: string): string {
+  const joined = posix.join('/', path)
+  return joined.length > 1 && joined.endsWith('/') ? joined.slice(0, -1) : joined
+}
+
+// Client errors at debug, as the Go binary logs them; pushes refused as inconsistent at error, as it does.
+function logRejected (log: Logger, req: IncomingMessage, answer: GatewayResponse): void {
+  if (answer.status < 400 || answer.status >= 500) return
+  const method = req.method as string
+  const source = sourceOf(req)
+  if (answer.error instanceof InconsistentPushError) {
+    log.error({ method, source, err: answer.error.detail }, 'pushed metrics are invalid or inconsistent with existing metrics')
+  } else {
+    log.debug({ method, url: req.url as string, source, status: answer.status, err: String(answer.body).trimEnd() }, 'request rejected')
+  }
+}
+
+function sourceOf (req: IncomingMessage): string {
+  const address = String(req.socket.remoteAddress)
+  return address.includes(':') ? `[${address}]:${req.socket.remotePort}` : `${address}:${req.socket.remotePort}`
+}
+
+function pathOf (url: string): string {
+  const query = url.indexOf('?')
+  return query === -1 ? url : url.slice(0, query)
+}

@@ -1,0 +1,443 @@
+import type { LabelPair, Metric, MetricFamily, MetricType } from '../../exposition/types.js'
+import type { AggregateWrite, GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamilyLookup, StoreSize, StoredFamily } from '../store.js'
+import { InconsistentPushError } from '../../errors.js'
+import { NO_STORE_LIMITS, limitExceeded, seriesCost, type StoreLimits } from '../../groups/limits.js'
+import { addFamilies, increaseSince } from '../../groups/aggregate.js'
+import { FamilyIndex, sameLabelSets, seriesKey } from './family-index.js'
+import { isLegacyLabelName, isLegacyMetricName } from '../../exposition/names.js'
+import {
+  PUSH_FAILURE_TIME, PUSH_FAILURE_TIME_HELP, PUSH_TIME, PUSH_TIME_HELP,
+  exportedGroupLabels, groupLabelPairs, labelsKey, sanitizeFamilies
+} from '../../groups/sanitize.js'
+
+const TIMESTAMP_FAMILIES = new Set([PUSH_TIME, PUSH_FAILURE_TIME])
+const HISTOGRAM_TYPES = new Set<MetricType>(['histogram', 'gaugehistogram'])
+const SUFFIXES = ['_count', '_sum', '_bucket'] as const
+
+interface Group {
+  id: string
+  labels: Readonly<Record<string, string>>
+  exported: LabelPair[]
+  families: Map<string, StoredFamily>
+  pushTimeNs: bigint
+  failureTimeNs: bigint
+  // Series of the pushed families and of what the writers pushed last (`seriesCost`), the timestamp families not counted.
+  series: number
+  // What each writer of cumulative aggregate pushes pushed last, sanitized.
+  writers: Map<string, MetricFamily[]>
+  // The part of `series` that `writers` holds.
+  writerSeries: number
+}
+
+/** What one job holds, for the per-job quotas. */
+interface JobUsage {
+  groups: number
+  series: number
+}
+
+/** Options of the in-memory store. */
+export interface MemoryStoreOptions {
+  /** Families a push may not redefine with another type (the gateway's own). Default: none. */
+  reserved?: ReservedFamilyLookup | undefined
+}
+
+/**
+ * The in-memory store with the reference's semantics. The consistency check costs time in
+ * proportion to the push, not to the store, thanks to the family and series index.
+ */
+export class MemoryStore implements MetricStore {
+  readonly #groups = new Map<string, Group>()
+  readonly #index = new FamilyIndex()
+  readonly #reserved: ReservedFamilyLookup
+  // Series of the pushed families and writers in all groups, the timestamp families not counted.
+  #series = 0
+  readonly #jobs = new Map<string, JobUsage>()
+
+  constructor (options: MemoryStoreOptions = {}) {
+    this.#reserved = options.reserved ?? (() => undefined)
+  }
+
+  push (write: PushWrite): void {
+    this.#write(write, write.replace)
+  }
+
+  aggregate (write: AggregateWrite): void {
+    const { writer, gaugeRule } = write
+    const limits = write.limits ?? NO_STORE_LIMITS
+    let cumulative: MetricFamily[] = []
+    let writerSeries = 0
+    const group = this.#write(write, false, (families, existing) => {
+      let increments = families
+      let writerChange = 0
+      if (writer !== undefined) {
+        const writers = existing?.writers
+        if (writers !== undefined && !writers.has(writer) && writers.size >= limits.writersPerGroup) {
+          throw limitExceeded('writersPerGroup', limits.writersPerGroup, `the group has ${writers.size} writers`)
+        }
+        // A copy: the store updates the objects it keeps in place.
+        cumulative = structuredClone(families)
+        increments = increaseSince(writers?.get(writer), families)
+        writerSeries = totalCost(cumulative)
+        writerChange = writerSeries - totalCost(writers?.get(writer) ?? [])
+      }
+      return { families: addFamilies(name => existing?.families.get(name)?.family, increments, gaugeRule), writerChange }
+    })
+    if (writer !== undefined) {
+      const previous = totalCost(group.writers.get(writer) ?? [])
+      group.writers.set(writer, cumulative)
+      group.writerSeries += writerSeries - previous
+      this.#countSeries(group, writerSeries - previous)
+    }
+  }
+
+  // `combine` turns the sanitized families into what is stored, and says by how much what the
+  // group's writers hold changes; it may refuse them by throwing.
+  #write (write: PushWrite | AggregateWrite, replace: boolean, combine?: (families: MetricFamily[], existing: Group | undefined) => { families: MetricFamily[], writerChange: number }): Group {
+    const id = groupId(write.labels)
+    const existing = this.#groups.get(id)
+    const groupPairs = groupLabelPairs(write.labels)
+    const exported = existing?.exported ?? exportedGroupLabels(groupPairs)
+    const pushed = write.families.filter(f => !TIMESTAMP_FAMILIES.has(f.name))
+    let problem = findTimestamp(pushed)
+    let families = problem === undefined ? sanitizeFamilies(pushed, write.labels, groupPairs) : []
+    let writerChange = 0
+    if (problem === undefined && combine !== undefined) ({ families, writerChange } = combine(families, existing))
+    this.#checkLimits(existing, write.labels, problem === undefined ? families : pushed, replace, writerChange, write.limits ?? NO_STORE_LIMITS)
+    if (problem === undefined) problem = this.#findInconsistency(id, existing, exported, families, replace)
+    if (problem !== undefined) {
+      this.#recordFailure(id, existing, write.labels, exported, write.timeNs)
+      throw new InconsistentPushError(problem)
+    }
+    const group = existing ?? this.#createGroup(id, write.labels, exported)
+    if (replace) {
+      this.#countSeries(group, -group.writerSeries)
+      group.writerSeries = 0
+      group.writers.clear()
+      const pushedNames = new Set(families.map(f => f.name))
+      for (const name of group.families.keys()) {
+        // Families pushed again are replaced in place, which keeps their order and HELP rank.
+        if (!TIMESTAMP_FAMILIES.has(name) && !pushedNames.has(name)) this.#removeFamily(group, name)
+      }
+    }
+    for (const family of families) this.#setFamily(group, { family, timeNs: write.timeNs })
+    group.pushTimeNs = write.timeNs
+    this.#setTimestamp(group, PUSH_TIME, write.timeNs, write.timeNs)
+    if (!group.families.has(PUSH_FAILURE_TIME)) this.#setTimestamp(group, PUSH_FAILURE_TIME, 0n, write.timeNs)
+    return group
+  }
+
+  recordFailure (labels: Readonly<Record<string, string>>, timeNs: bigint, limits: StoreLimits = NO_STORE_LIMITS): void {
+    const id = groupId(labels)
+    const existing = this.#groups.get(id)
+    if (existing === undefined && (this.#groups.size >= limits.groups || this.#jobUsage(labels).groups >= limits.groupsPerJob)) return
+    this.#recordFailure(id, existing, labels, existing?.exported ?? exportedGroupLabels(groupLabelPairs(labels)), timeNs)
+  }
+
+  delete (labels: Readonly<Record<string, string>>): void {
+    const group = this.#groups.get(groupId(labels))
+    if (group === undefined) return
+    for (const name of group.families.keys()) this.#index.remove(group.id, name)
+    this.#groups.delete(group.id)
+    this.#countSeries(group, -group.series)
+    this.#changeGroups(group.labels, -1)
+  }
+
+  wipe (): void {
+    this.#groups.clear()
+    this.#index.clear()
+    this.#jobs.clear()
+    this.#series = 0
+  }
+
+  /**
+   * Adds a group as it was saved (by persistence): its families, their times and the group's
+   * push and failure times. Throws an `InconsistentPushError` and adds nothing when the group
+   * exists already or would be inconsistent with the groups restored before it.
+   */
+  restore (view: GroupView): void {
+    const id = groupId(view.labels)
+    if (this.#groups.has(id)) throw new InconsistentPushError(`the group ${formatLabels(groupLabelPairs(view.labels))} is there already`)
+    const exported = exportedGroupLabels(groupLabelPairs(view.labels))
+    const stored = [...view.families.values()].filter(s => !TIMESTAMP_FAMILIES.has(s.family.name))
+    const problem = this.#findInconsistency(id, undefined, exported, stored.map(s => s.family), true)
+    if (problem !== undefined) throw new InconsistentPushError(problem)
+    const group = this.#createGroup(id, view.labels, exported)
+    for (const { family, timeNs } of view.families.values()) {
+      if (family.name === PUSH_TIME) this.#setTimestamp(group, PUSH_TIME, view.pushTimeNs, timeNs)
+      else if (family.name === PUSH_FAILURE_TIME) this.#setTimestamp(group, PUSH_FAILURE_TIME, view.failureTimeNs, timeNs)
+      else this.#setFamily(group, { family, timeNs })
+    }
+    if (!group.families.has(PUSH_TIME)) this.#setTimestamp(group, PUSH_TIME, view.pushTimeNs, view.pushTimeNs)
+    if (!group.families.has(PUSH_FAILURE_TIME)) this.#setTimestamp(group, PUSH_FAILURE_TIME, view.failureTimeNs, view.failureTimeNs)
+    for (const [writer, families] of view.writers ?? []) {
+      group.writers.set(writer, [...families])
+      group.writerSeries += totalCost(families)
+      this.#countSeries(group, totalCost(families))
+    }
+  }
+
+  groups (): Iterable<GroupView> {
+    return this.#groups.values()
+  }
+
+  families (): MetricFamily[] {
+    return this.#index.families()
+  }
+
+  render (format: RenderFormat, extra: readonly MetricFamily[]): string {
+    return this.#index.render(format, extra)
+  }
+
+  /** Counts of groups and series as the limits count them, the two timestamp series of each group included. */
+  size (): StoreSize {
+    return { groups: this.#groups.size, series: this.#series + 2 * this.#groups.size }
+  }
+
+  #createGroup (id: string, labels: Readonly<Record<string, string>>, exported: LabelPair[]): Group {
+    const group: Group = { id, labels: { ...labels }, exported, families: new Map(), pushTimeNs: 0n, failureTimeNs: 0n, series: 0, writers: new Map(), writerSeries: 0 }
+    this.#groups.set(id, group)
+    this.#changeGroups(labels, 1)
+    return group
+  }
+
+  #jobUsage (labels: Readonly<Record<string, string>>): JobUsage {
+    const job = labels['job'] as string
+    let usage = this.#jobs.get(job)
+    if (usage === undefined) {
+      usage = { groups: 0, series: 0 }
+      this.#jobs.set(job, usage)
+    }
+    return usage
+  }
+
+  #changeGroups (labels: Readonly<Record<string, string>>, change: number): void {
+    const usage = this.#jobUsage(labels)
+    usage.groups += change
+    if (usage.groups === 0) this.#jobs.delete(labels['job'] as string)
+  }
+
+  #setFamily (group: Group, stored: StoredFamily): void {
+    const previous = group.families.get(stored.family.name)
+    if (!TIMESTAMP_FAMILIES.has(stored.family.name)) this.#countSeries(group, seriesCost(stored.family) - (previous === undefined ? 0 : seriesCost(previous.family)))
+    if (previous !== undefined && previous.family.metrics.length > 0 && sameLabelSets(previous.family.metrics, stored.family.metrics)) {
+      // A push of the same series again (the common case) updates the stored objects in place:
+      // the new ones then die young instead of filling the old generation of the heap.
+      updateInPlace(previous, stored)
+      stored = previous
+    }
+    group.families.set(stored.family.name, stored)
+    this.#index.set(group.id, stored)
+  }
+
+  #removeFamily (group: Group, name: string): void {
+    this.#countSeries(group, -seriesCost((group.families.get(name) as StoredFamily).family))
+    group.families.delete(name)
+    this.#index.remove(group.id, name)
+  }
+
+  #countSeries (group: Group, change: number): void {
+    group.series += change
+    this.#series += change
+    // A group is counted in its job from its creation to its deletion.
+    const usage = this.#jobs.get(group.labels['job'] as string) as JobUsage
+    usage.series += change
+  }
+
+  // Checked before anything else: a push over a limit records nothing, not even a failure time.
+  #checkLimits (existing: Group | undefined, labels: Readonly<Record<string, string>>, pushed: readonly MetricFamily[], replace: boolean, writerChange: number, limits: StoreLimits): void {
+    const job = this.#jobs.get(labels['job'] as string) ?? { groups: 0, series: 0 }
+    if (existing === undefined && this.#groups.size >= limits.groups) {
+      throw limitExceeded('groups', limits.groups, `the store holds ${this.#groups.size} groups`)
+    }
+    if (existing === undefined && job.groups >= limits.groupsPerJob) {
+      throw limitExceeded('groupsPerJob', limits.groupsPerJob, `the job ${JSON.stringify(labels['job'])} has ${job.groups} groups`)
+    }
+    // A PUT replaces the families and forgets the writers; a POST or an aggregate push keeps the rest.
+    let after = existing === undefined ? 0 : replace ? 0 : existing.series
+    for (const family of pushed) {
+      after += seriesCost(family)
+      const kept = replace ? undefined : existing?.families.get(family.name)
+      if (kept !== undefined) after -= seriesCost(kept.family)
+    }
+    after += writerChange
+    if (after > limits.seriesPerGroup) throw limitExceeded('seriesPerGroup', limits.seriesPerGroup, `the group would hold ${after} series`)
+    const change = after - (existing?.series ?? 0)
+    if (this.#series + change > limits.series) throw limitExceeded('series', limits.series, `the store would hold ${this.#series + change} series`)
+    if (job.series + change > limits.seriesPerJob) {
+      throw limitExceeded('seriesPerJob', limits.seriesPerJob, `the job ${JSON.stringify(labels['job'])} would hold ${job.series + change} series`)
+    }
+  }
+
+  #setTimestamp (group: Group, name: typeof PUSH_TIME | typeof PUSH_FAILURE_TIME, valueNs: bigint, timeNs: bigint): void {
+    if (name === PUSH_TIME) group.pushTimeNs = valueNs
+    else group.failureTimeNs = valueNs
+    this.#setFamily(group, {
+      family: {
+        name,
+        help: name === PUSH_TIME ? PUSH_TIME_HELP : PUSH_FAILURE_TIME_HELP,
+        type: 'gauge',
+        metrics: [{ labels: group.exported, value: Number(valueNs) / 1e9 }]
+      },
+      timeNs
+    })
+  }
+
+  #recordFailure (id: string, existing: Group | undefined, labels: Readonly<Record<string, string>>, exported: LabelPair[], timeNs: bigint): void {
+    // A new group whose timestamp series another group already exports would make every later
+    // scrape and push fail (the reference's poisoning bug): record nothing then.
+    if (existing === undefined && this.#index.ownerOf(seriesKey(PUSH_TIME, exported)) !== undefined) return
+    const group = existing ?? this.#createGroup(id, labels, exported)
+    this.#setTimestamp(group, PUSH_FAILURE_TIME, timeNs, timeNs)
+    if (!group.families.has(PUSH_TIME)) this.#setTimestamp(group, PUSH_TIME, 0n, timeNs)
+  }
+
+  #findInconsistency (id: string, existing: Group | undefined, exported: LabelPair[], families: readonly MetricFamily[], replace: boolean): string | undefined {
+    const pushedTypes = new Map<string, MetricType>()
+    for (const family of families) pushedTypes.set(family.name, family.type)
+    // The type under `name` once this push is applied, in this group's kept families or elsewhere.
+    const typeAfter = (name: string): MetricType | undefined => {
+      const pushedType = pushedTypes.get(name)
+      if (pushedType !== undefined) return pushedType
+      const kept = replace ? undefined : existing?.families.get(name)
+      if (kept !== undefined && kept.family.metrics.length > 0) return kept.family.type
+      return this.#reserved(name)?.type ?? this.#index.typeElsewhere(name, id)
+    }
+    const seen = new Set<string>()
+    for (const family of families) {
+      const problem = this.#familyProblem(id, existing, family, typeAfter, seen)
+      if (problem !== undefined) return problem
+    }
+    if (existing === undefined) {
+      const owner = this.#index.ownerOf(seriesKey(PUSH_TIME, exported))
+      if (owner !== undefined) return duplicateSeries(PUSH_TIME, exported)
+    }
+    return undefined
+  }
+
+  #familyProblem (id: string, existing: Group | undefined, family: MetricFamily, typeAfter: (name: string) => MetricType | undefined, seen: Set<string>): string | undefined {
+    const { name, type, metrics } = family
+    if (!isLegacyMetricName(name)) return `${JSON.stringify(name)} is not a valid metric name`
+    if (metrics.length === 0) return undefined
+    const reserved = this.#reserved(name)
+    if (reserved !== undefined && reserved.type !== type) {
+      return `gathered metric family ${name} has type ${upper(type)} but should have ${upper(reserved.type)}`
+    }
+    const otherType = this.#index.typeElsewhere(name, id)
+    if (otherType !== undefined && otherType !== type) {
+      return `collected metric ${JSON.stringify(name)} ${formatLabels((metrics[0] as Metric).labels)} is not a ${upper(otherType)}: another group pushed the family as ${upper(otherType)}, this push as ${upper(type)}`
+    }
+    const collision = suffixCollision(name, type, typeAfter)
+    if (collision !== undefined) return collision
+    // The same series as this group already holds under the name passed every series check then.
+    const previous = existing?.families.get(name)
+    if (previous !== undefined && sameLabelSets(previous.family.metrics, metrics)) return undefined
+    for (const metric of metrics) {
+      const labelProblem = checkLabels(name, type, metric.labels)
+      if (labelProblem !== undefined) return labelProblem
+      const key = seriesKey(name, metric.labels)
+      const owner = this.#index.ownerOf(key)
+      if (seen.has(key) || (owner !== undefined && owner !== id)) return duplicateSeries(name, metric.labels)
+      seen.add(key)
+    }
+    return undefined
+  }
+}
+
+/** The id of a group: its labels (job included) sorted by name, unambiguously joined. */
+export function groupId (labels: Readonly<Record<string, string>>): string {
+  return labelsKey(groupLabelPairs(labels))
+}
+
+function totalCost (families: readonly MetricFamily[]): number {
+  let series = 0
+  for (const family of families) series += seriesCost(family)
+  return series
+}
+
+function updateInPlace (target: StoredFamily, source: StoredFamily): void {
+  const { family } = source
+  target.timeNs = source.timeNs
+  target.family.type = family.type
+  setOptional(target.family, 'help', family.help)
+  setOptional(target.family, 'unit', family.unit)
+  for (let i = 0; i < family.metrics.length; i++) {
+    const from = family.metrics[i] as Metric
+    const to = target.family.metrics[i] as Metric
+    setOptional(to, 'value', from.value)
+    setOptional(to, 'summary', from.summary)
+    setOptional(to, 'histogram', from.histogram)
+    setOptional(to, 'exemplar', from.exemplar)
+    setOptional(to, 'createdTimestampMs', from.createdTimestampMs)
+  }
+}
+
+function setOptional<T extends object, K extends keyof T> (target: T, key: K, value: T[K] | undefined): void {
+  if (value === undefined) {
+    delete target[key]
+  } else {
+    target[key] = value
+  }
+}
+
+function findTimestamp (families: readonly MetricFamily[]): string | undefined {
+  for (const family of families) {
+    for (const metric of family.metrics) {
+      if (metric.timestampMs !== undefined) return 'pushed metrics must not have timestamps'
+    }
+  }
+  return undefined
+}
+
+function suffixCollision (name: string, type: MetricType, typeAfter: (name: string) => MetricType | undefined): string | undefined {
+  for (const suffix of SUFFIXES) {
+    if (!name.endsWith(suffix)) continue
+    const base = name.slice(0, -suffix.length)
+    const baseType = typeAfter(base)
+    if (baseType === 'summary' && suffix !== '_bucket') {
+      return `collected metric named ${JSON.stringify(name)} collides with previously collected summary named ${JSON.stringify(base)}`
+    }
+    if (baseType !== undefined && HISTOGRAM_TYPES.has(baseType)) {
+      return `collected metric named ${JSON.stringify(name)} collides with previously collected histogram named ${JSON.stringify(base)}`
+    }
+  }
+  if (type !== 'summary' && !HISTOGRAM_TYPES.has(type)) return undefined
+  for (const suffix of SUFFIXES) {
+    if (suffix === '_bucket' && type === 'summary') continue
+    if (typeAfter(name + suffix) !== undefined) {
+      return `collected histogram or summary named ${JSON.stringify(name)} collides with previously collected metric named ${JSON.stringify(name + suffix)}`
+    }
+  }
+  return undefined
+}
+
+function checkLabels (name: string, type: MetricType, labels: readonly LabelPair[]): string | undefined {
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i] as LabelPair
+    if (!isLegacyLabelName(label.name) || label.name.startsWith('__')) {
+      return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} has a label with an invalid name: ${JSON.stringify(label.name)}`
+    }
+    if (i > 0 && (labels[i - 1] as LabelPair).name === label.name) {
+      return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} has two or more labels with the same name: ${label.name}`
+    }
+    if (type === 'summary' && label.name === 'quantile') {
+      return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} has a "quantile" label, which summaries reserve`
+    }
+    if (HISTOGRAM_TYPES.has(type) && label.name === 'le') {
+      return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} has an "le" label, which histograms reserve`
+    }
+  }
+  return undefined
+}
+
+function duplicateSeries (name: string, labels: readonly LabelPair[]): string {
+  return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} was collected before with the same name and label values`
+}
+
+/** Labels in exposition syntax, for messages: `{a="1",b="2"}`. */
+export function formatLabels (labels: readonly LabelPair[]): string {
+  return '{' + labels.map(l => `${l.name}=${JSON.stringify(l.value)}`).join(',') + '}'
+}
+
+function upper (type: MetricType): string {
+  return type === 'gaugehistogram' ? 'GAUGE_HISTOGRAM' : type.toUpperCase()
+}

@@ -1,0 +1,61 @@
+import t from 'tap'
+import { API_HEADERS, metricsApiBody, statusApiBody } from '../../src/http/api.js'
+import type { GroupView, StoredFamily } from '../../src/store/store.js'
+import { emptyHistogram, type Histogram, type MetricFamily } from '../../src/exposition/types.js'
+
+const TIME = 1583781848025744841n
+// Go prints API times in the server's zone; the tests pin it.
+process.env['TZ'] = 'UTC'
+
+function stored (family: MetricFamily): StoredFamily {
+  return { family, timeNs: TIME }
+}
+
+function histogram (fields: Partial<Histogram>): Histogram {
+  return { ...emptyHistogram(), ...fields }
+}
+
+t.test('metricsApiBody', async t => {
+  t.equal(metricsApiBody([]), '{"status":"success","data":[]}')
+  const labels = [{ name: 'instance', value: '' }, { name: 'job', value: 'Björn' }]
+  const group: GroupView = {
+    labels: { job: 'Björn' },
+    pushTimeNs: 2n,
+    failureTimeNs: 3n,
+    families: new Map([
+      ['c', stored({ name: 'c', help: '', type: 'counter', metrics: [{ labels, value: 1e21 }] })],
+      ['s', stored({ name: 's', help: 'A <summary> & "stuff"', type: 'summary', metrics: [{ labels, summary: { sampleCount: 2, sampleSum: 1.5, quantiles: [{ quantile: 0.5, value: 1.5 }] } }] })],
+      ['h', stored({ name: 'h', type: 'histogram', metrics: [{ labels, histogram: histogram({ sampleCount: 3, sampleSum: 3.2, buckets: [{ upperBound: 1, cumulativeCount: 1 }, { upperBound: Infinity, cumulativeCount: 3 }] }) }] })],
+      ['f', stored({ name: 'f', type: 'histogram', metrics: [{ labels, histogram: histogram({ sampleCount: 0, sampleCountFloat: 2.5, sampleSum: 1, buckets: [{ upperBound: 1, cumulativeCount: 0, cumulativeCountFloat: 2.5 }] }) }] })],
+      ['gh', stored({ name: 'gh', type: 'gaugehistogram', metrics: [{ labels, histogram: histogram({ sampleCount: 1 }) }] })],
+      ['u', stored({ name: 'u', type: 'untyped', metrics: [{ labels }] })],
+      ['g', stored({ name: 'g', type: 'gauge', metrics: [{ labels, value: -0 }] })]
+    ])
+  }
+  const body = metricsApiBody([group])
+  const data = JSON.parse(body).data[0]
+  t.equal(data.last_push_successful, false, 'failure after success')
+  t.same(data.c, { time_stamp: '2020-03-09T19:24:08.025744841Z', type: 'COUNTER', metrics: [{ labels: { instance: '', job: 'Björn' }, value: '1e+21' }] }, 'an empty help is left out')
+  t.match(body, '"s":{"time_stamp":"2020-03-09T19:24:08.025744841Z","type":"SUMMARY","help":"A \\u003csummary\\u003e \\u0026 \\"stuff\\"","metrics":[{"count":"2","labels":{"instance":"","job":"Björn"},"quantiles":{"0.5":"1.5"},"sum":"1.5"}]}')
+  t.same(data.h.metrics[0], { buckets: { 1: '1', '+Inf': '3' }, count: '3', labels: { instance: '', job: 'Björn' }, sum: '3.2' })
+  t.same(data.f.metrics[0], { buckets: { 1: '2.5' }, count: '2.5', labels: { instance: '', job: 'Björn' }, sum: '1' }, 'float counts are used when set')
+  t.same(data.gh, { time_stamp: '2020-03-09T19:24:08.025744841Z', type: 'GAUGE_HISTOGRAM', metrics: [{ labels: { instance: '', job: 'Björn' }, value: '0' }] })
+  t.equal(data.u.metrics[0].value, '0')
+  t.equal(data.g.metrics[0].value, '-0')
+  t.equal(metricsApiBody([{ ...group, failureTimeNs: 2n }]).includes('"last_push_successful":true'), true)
+})
+
+t.test('statusApiBody', async t => {
+  const body = statusApiBody({ version: '1.2.3', flags: { 'web.telemetry-path': '/metrics', 'a.flag': 'x' }, startTimeNs: TIME })
+  t.equal(body, `{"status":"success","data":{"build_information":{"branch":"","buildDate":"","buildUser":"","goVersion":"${process.version}","revision":"","version":"1.2.3"},"flags":{"a.flag":"x","web.telemetry-path":"/metrics"},"start_time":"2020-03-09T19:24:08.025744841Z"}}`)
+})
+
+t.test('times are in the local zone', async t => {
+  process.env['TZ'] = 'Asia/Kolkata'
+  t.teardown(() => { process.env['TZ'] = 'UTC' })
+  t.match(statusApiBody({ version: '1', flags: {}, startTimeNs: TIME }), '"start_time":"2020-03-10T00:54:08.025744841+05:30"')
+})
+
+t.test('API_HEADERS are the reference CORS headers', async t => {
+  t.same(Object.keys(API_HEADERS).sort(), ['access-control-allow-headers', 'access-control-allow-methods', 'access-control-allow-origin', 'access-control-expose-headers', 'cache-control'])
+})
