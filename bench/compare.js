@@ -196,7 +196,7 @@ try {
     console.log(`${REFERENCE} is not installed (Debian package prometheus-pushgateway): no ratios.\n`)
   }
   let port = await freePort()
-  rows.push(await ours('standalone', process.execPath, ['dist/cli.js', `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'], port, ''))
+  rows.push(await ours('standalone', process.execPath, ['dist/standalone/cli.js', `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'], port, ''))
   port = await freePort()
   rows.push(await ours('fastify', process.execPath, ['bench/server.js', 'fastify', String(port)], port, '/pushgateway'))
   port = await freePort()
