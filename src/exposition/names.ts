@@ -45,3 +45,119 @@ export function isDuplicateName (labels: readonly LabelPair[], count: number, na
   for (; seen.count < count; seen.count++) seen.names.add((labels[seen.count] as LabelPair).name)
   return seen.names.has(name)
 }
+
+/** How names are validated: `'legacy'` (the classic patterns, the default) or `'utf8'` (any non-empty well-formed UTF-8). */
+export type NameValidation = 'legacy' | 'utf8'
+
+/** The `escaping=` schemes of the exposition formats; `'underscores'` is the default when a scrape names none. */
+export type EscapingScheme = 'allow-utf-8' | 'underscores' | 'dots' | 'values'
+
+/** Every escaping scheme, in the order `escapedNames` answers them. */
+export const ESCAPING_SCHEMES: readonly EscapingScheme[] = ['allow-utf-8', 'underscores', 'dots', 'values']
+
+/** Whether `value` is one of the `escaping=` schemes. */
+export function isEscapingScheme (value: string): value is EscapingScheme {
+  return (ESCAPING_SCHEMES as readonly string[]).includes(value)
+}
+
+/** Whether `name` is a valid metric name under `validation` (default `'legacy'`). */
+export function isValidMetricName (name: string, validation: NameValidation = 'legacy'): boolean {
+  return validation === 'legacy' ? isLegacyName(name, true) : isUtf8Name(name)
+}
+
+/** Whether `name` is a valid label name under `validation` (default `'legacy'`); a leading `__` is checked elsewhere, as today. */
+export function isValidLabelName (name: string, validation: NameValidation = 'legacy'): boolean {
+  return validation === 'legacy' ? isLegacyName(name, false) : isUtf8Name(name)
+}
+
+// A JavaScript string is valid UTF-8 exactly when it holds no lone surrogate.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+function isUtf8Name (name: string): boolean {
+  return name !== '' && !LONE_SURROGATE.test(name)
+}
+
+// The characters every scheme keeps as they are; the colon is kept in label names too, as upstream does.
+function isKeptCodePoint (c: number, first: boolean): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x3a || (!first && c >= 0x30 && c <= 0x39)
+}
+
+// Lone surrogates stand for U+FFFD, as they would after decoding the bytes as UTF-8.
+function codePoints (name: string): number[] {
+  const out: number[] = []
+  for (const ch of name) {
+    const c = ch.codePointAt(0) as number
+    out.push(c >= 0xd800 && c <= 0xdfff ? 0xfffd : c)
+  }
+  return out
+}
+
+/**
+ * The name as written under an escaping scheme, byte for byte as prometheus/common's `EscapeName`:
+ * `allow-utf-8` keeps it, `underscores` replaces each other character by `_`, `dots` doubles `_`,
+ * writes `.` as `_dot_` and other characters as `__`, `values` prefixes `U__`, doubles `_` and writes
+ * other characters as their hexadecimal code point between underscores (`.` is `_2e_`). Legacy-valid
+ * names are kept by every scheme except `dots`, which still doubles their underscores.
+ */
+export function escapeName (name: string, scheme: EscapingScheme): string {
+  if (name === '' || scheme === 'allow-utf-8') return name
+  if (scheme !== 'dots' && isLegacyName(name, true)) return name
+  let out = scheme === 'values' ? 'U__' : ''
+  let first = true
+  for (const c of codePoints(name)) {
+    if (c === 0x5f) out += scheme === 'underscores' ? '_' : '__'
+    else if (isKeptCodePoint(c, first)) out += String.fromCodePoint(c)
+    else if (scheme === 'underscores') out += '_'
+    else if (scheme === 'dots') out += c === 0x2e ? '_dot_' : '__'
+    else out += `_${c.toString(16)}_`
+    first = false
+  }
+  return out
+}
+
+/**
+ * The name a `U__`-escaped (`values` scheme) name stands for, as prometheus/common's `UnescapeName`:
+ * a name without the prefix, or one that is not a well-formed escape (a lone `_`, a code that is not
+ * hexadecimal, longer than six digits, unterminated, or not a Unicode scalar value), is returned as is.
+ */
+export function unescapeValuesName (name: string): string {
+  if (!name.startsWith('U__')) return name
+  let out = ''
+  let i = 3
+  while (i < name.length) {
+    const ch = name[i] as string
+    i++
+    if (ch !== '_') {
+      out += ch
+      continue
+    }
+    if (name[i] === '_') {
+      out += '_'
+      i++
+      continue
+    }
+    const close = name.indexOf('_', i)
+    // A lone `_` at the end (close -1 after a failed `__`) or a non-hexadecimal run is no escape.
+    const digits = close === -1 ? '' : name.slice(i, close)
+    if (digits === '' || digits.length > 6 || !/^[0-9a-fA-F]*$/.test(digits)) return name
+    const c = parseInt(digits, 16)
+    if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return name
+    out += String.fromCodePoint(c)
+    i = close + 1
+  }
+  return out
+}
+
+/**
+ * A family or label name's written form under each escaping scheme, for the push-time question
+ * "would this name collide with another group's after escaping?": two distinct names collide under
+ * a scheme when their entries for it are equal.
+ */
+export function escapedNames (name: string): Record<EscapingScheme, string> {
+  return {
+    'allow-utf-8': name,
+    underscores: escapeName(name, 'underscores'),
+    dots: escapeName(name, 'dots'),
+    values: escapeName(name, 'values')
+  }
+}
