@@ -2,6 +2,8 @@ import t from 'tap'
 import { Readable } from 'node:stream'
 import { crc32c, maskedCrc32c, decodeBlock, decodeFramed, SnappyDecoder } from '../../src/http/snappy.js'
 import { readBody } from '../../src/http/body.js'
+import { FRONT_ENDS, startFrontEnd } from '../helpers/front-ends.js'
+import { sendText } from '../helpers/http.js'
 
 // Vectors built by hand from the framing and block format descriptions.
 const STREAM_ID = Buffer.from([0xff, 6, 0, 0, ...Buffer.from('sNaPpY')])
@@ -96,4 +98,19 @@ t.test('readBody with Content-Encoding: snappy', async t => {
   const block = Buffer.alloc(65536)
   const bomb = Buffer.concat([STREAM_ID, ...Array.from({ length: 64 }, () => uncompressed(block))])
   await t.rejects(readBody(Readable.from([bomb]), 'snappy', 100_000), { code: 'ERR_BODY_TOO_LARGE', statusCode: 413, message: /body limit/ })
+})
+
+t.test('over HTTP, on every front end', async t => {
+  for (const kind of FRONT_ENDS) {
+    const front = await startFrontEnd(kind, {})
+    t.teardown(front.close)
+    const body = Buffer.concat([STREAM_ID, uncompressed(Buffer.from('pushed_total 7\n'))])
+    const pushed = await sendText(front.base, { method: 'PUT', path: '/metrics/job/s', body, headers: { 'content-encoding': 'snappy' } })
+    t.equal(pushed.status, 200, `${kind}: pushed`)
+    const metrics = await sendText(front.base, { method: 'GET', path: '/metrics' })
+    t.match(metrics.body, /^pushed_total\{instance="",job="s"\} 7$/m, `${kind}: scraped`)
+    const refused = await sendText(front.base, { method: 'PUT', path: '/metrics/job/s', body: Buffer.concat([STREAM_ID, chunk(0x05, Buffer.alloc(1))]), headers: { 'content-encoding': 'snappy' } })
+    t.equal(refused.status, 400, `${kind}: corrupt body refused`)
+    t.match(refused.body, /reserved unskippable chunk type 0x05/, `${kind}: the problem named`)
+  }
 })
