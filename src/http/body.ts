@@ -2,6 +2,7 @@ import { createGunzip, gunzipSync } from 'node:zlib'
 import { Readable } from 'node:stream'
 import { BodyTooLargeError, ParseError, PushgatewayError, ReadTimeoutError } from '../errors.js'
 import { limitExceeded } from '../groups/limits.js'
+import { decodeFramed, SnappyDecoder } from './snappy.js'
 
 /** A request body: a stream (an `IncomingMessage`), or a body a framework has already read. */
 export type RequestBody = AsyncIterable<Uint8Array> | Uint8Array | string
@@ -51,35 +52,35 @@ export class InFlightBytes {
  * bytes count in `inFlight`, when given, until the read ends either way.
  */
 export async function readBody (body: RequestBody | undefined, contentEncoding: string | undefined, limit: number, timeout: number = DEFAULT_READ_TIMEOUT, inFlight?: InFlightBytes): Promise<Buffer> {
-  const gzip = isGzip(contentEncoding)
+  const encoding = encodingOf(contentEncoding)
   if (body === undefined) return Buffer.alloc(0)
   if (typeof body === 'string' || body instanceof Uint8Array) {
     const buf = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-    if (!gzip) {
+    if (encoding === 'snappy') return decodeFramed(buf, limit, () => new BodyTooLargeError(limit))
+    if (encoding !== 'gzip') {
       if (buf.length > limit) throw new BodyTooLargeError(limit)
       return buf
     }
     return gunzipWithLimit(buf, limit)
   }
   const source = body instanceof Readable ? body : Readable.from(body)
-  if (!gzip) return readStream(source, source, limit, timeout, inFlight, false)
-  const gunzip = createGunzip()
+  if (encoding === 'identity') return readStream(source, source, limit, timeout, inFlight, false)
+  const gunzip = encoding === 'gzip' ? createGunzip() : new SnappyDecoder()
   source.on('error', err => gunzip.destroy(err))
   source.pipe(gunzip)
   try {
-    return await readStream(gunzip, source, limit, timeout, inFlight, true)
+    return await readStream(gunzip, source, limit, timeout, inFlight, encoding === 'gzip')
   } finally {
     source.unpipe(gunzip)
     gunzip.destroy()
   }
 }
 
-function isGzip (contentEncoding: string | undefined): boolean {
-  if (contentEncoding === undefined || contentEncoding === '') return false
+function encodingOf (contentEncoding: string | undefined): 'gzip' | 'snappy' | 'identity' {
+  if (contentEncoding === undefined || contentEncoding === '') return 'identity'
   const encoding = contentEncoding.trim().toLowerCase()
-  if (encoding === 'gzip') return true
-  if (encoding === 'identity') return false
-  throw new PushgatewayError('ERR_UNSUPPORTED_ENCODING', `unsupported Content-Encoding ${JSON.stringify(contentEncoding)}: send gzip or an uncompressed body`, 415)
+  if (encoding === 'gzip' || encoding === 'snappy' || encoding === 'identity') return encoding
+  throw new PushgatewayError('ERR_UNSUPPORTED_ENCODING', `unsupported Content-Encoding ${JSON.stringify(contentEncoding)}: send gzip, snappy or an uncompressed body`, 415)
 }
 
 function gunzipWithLimit (buf: Buffer, limit: number): Buffer {
@@ -148,6 +149,8 @@ function ignore (): void {}
 function streamError (err: Error, gzip: boolean): PushgatewayError {
   const code = (err as NodeJS.ErrnoException).code
   if (code === 'ECONNRESET' || err.message === 'aborted') return aborted(err)
+  // The snappy decoder's own refusals already name the problem.
+  if (err instanceof PushgatewayError) return err
   if (gzip) return gzipError(err)
   return new PushgatewayError('ERR_REQUEST_ABORTED', `could not read the request body: ${err.message}`, 400, { cause: err })
 }
