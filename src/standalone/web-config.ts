@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import bcrypt from 'bcryptjs'
 import { parse } from 'yaml'
 
@@ -256,3 +256,49 @@ export class BasicAuth {
 }
 
 const DUMMY_HASH = '$2b$10$CwTycUXWue0Thq9StjUM0uJ8.EOHa3qiuyAZGzdL0a7lsxLzxvGAK'
+
+/**
+ * The web config file, re-read when it changed. `current()` is meant to be called once per new
+ * connection: it costs one `stat`, and reads and validates the file only when its size, inode or
+ * change time moved. A change that makes the file invalid keeps the last good config and reports
+ * the error once to `onError`.
+ */
+export class WebConfigFile {
+  readonly #file: string
+  readonly #onError: (message: string) => void
+  #config: WebConfig
+  #stamp: string
+  #failedStamp = ''
+
+  /** Reads `file` now; throws `WebConfigError` when it is missing or invalid. */
+  constructor (file: string, onError: (message: string) => void) {
+    this.#file = file
+    this.#onError = onError
+    this.#stamp = this.#stat()
+    this.#config = loadWebConfig(file)
+  }
+
+  /** The config in force: the file's, or the last good one when the file is now invalid or gone. */
+  current (): WebConfig {
+    const stamp = this.#stat()
+    if (stamp === this.#stamp || stamp === this.#failedStamp) return this.#config
+    try {
+      this.#config = loadWebConfig(this.#file)
+      this.#stamp = stamp
+      this.#failedStamp = ''
+    } catch (error) {
+      this.#failedStamp = stamp
+      this.#onError(`${(error as Error).message}; keeping the last good config`)
+    }
+    return this.#config
+  }
+
+  #stat (): string {
+    try {
+      const stat = statSync(this.#file, { bigint: true })
+      return `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`
+    } catch {
+      return 'missing'
+    }
+  }
+}

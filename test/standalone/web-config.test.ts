@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import bcrypt from 'bcryptjs'
 import tap, { type Test } from 'tap'
-import { BasicAuth, WebConfigError, loadWebConfig, parseWebConfig } from '../../src/standalone/web-config.js'
+import { BasicAuth, WebConfigError, WebConfigFile, loadWebConfig, parseWebConfig } from '../../src/standalone/web-config.js'
 
 const HASH = bcrypt.hashSync('secret', 4)
 
@@ -116,4 +116,27 @@ tap.test('basic auth: right password in, wrong ones out, also after a success', 
   t.equal(await auth.check(header('alice', 'wrong')), false, 'wrong password after a cached success')
   t.equal(await auth.check(header('alice', 'secre')), false, 'a prefix of the right password')
   t.equal(await auth.check(header('__proto__', 'secret')), false, 'a user named __proto__')
+})
+
+tap.test('WebConfigFile re-reads a changed file and keeps the last good config when it turns bad', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'web-config-'))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  const file = join(dir, 'web.yml')
+  const errors: string[] = []
+  t.throws(() => new WebConfigFile(file, m => errors.push(m)), { name: 'WebConfigError' }, 'missing at start')
+  writeFileSync(file, 'http_server_config: {http2: false}\n')
+  const source = new WebConfigFile(file, m => errors.push(m))
+  t.equal(source.current().http2, false)
+  writeFileSync(file, 'http_server_config: {http2: true, headers: {X-Frame-Options: deny}}\n')
+  t.same(source.current().headers, { 'X-Frame-Options': 'deny' }, 'change picked up')
+  writeFileSync(file, 'http_server_config: {http3: true}\n')
+  t.same(source.current().headers, { 'X-Frame-Options': 'deny' }, 'bad change: last good config kept')
+  t.same(source.current().headers, { 'X-Frame-Options': 'deny' })
+  t.same(errors, [`web config file ${file}: http_server_config.http3: unknown field; keeping the last good config`], 'one error line per bad change')
+  rmSync(file)
+  t.equal(source.current().http2, true, 'file removed: last good config kept')
+  t.equal(errors.length, 2)
+  t.match(errors[1], /ENOENT.*keeping the last good config$/)
+  writeFileSync(file, 'http_server_config: {http2: false}\n')
+  t.equal(source.current().http2, false, 'valid again')
 })
