@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFileSync, statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import bcrypt from 'bcryptjs'
 import { parse } from 'yaml'
 
@@ -8,11 +9,11 @@ export type ClientAuthType = 'NoClientCert' | 'RequestClientCert' | 'RequireAnyC
 
 /** The TLS part of a web config file, resolved to what `node:tls` takes. */
 export interface WebTlsConfig {
-  /** `cert_file`: path of the server certificate (PEM). */
+  /** `cert_file`: path of the server certificate (PEM), relative paths resolved from the config file's folder. */
   certFile: string
   /** `key_file`: path of the server key (PEM). */
   keyFile: string
-  /** `client_auth_type`. Default `'NoClientCert'`, or `'RequireAndVerifyClientCert'` when `client_ca_file` is set. */
+  /** `client_auth_type`. Default `'NoClientCert'`. */
   clientAuthType: ClientAuthType
   /** `client_ca_file`: CA bundle for client certificates; `''` for none. Default `''`. */
   clientCaFile: string
@@ -82,6 +83,8 @@ const HEADERS: Readonly<Record<string, readonly string[] | null>> = {
   'Content-Security-Policy': null
 }
 const TOP_FIELDS = ['tls_server_config', 'http_server_config', 'basic_auth_users']
+// Fields exporter-toolkit knows that this server does not implement yet.
+const UNSUPPORTED_FIELDS = new Set(['rate_limit', 'cert', 'key', 'client_ca'])
 const TLS_FIELDS = ['cert_file', 'key_file', 'client_auth_type', 'client_ca_file', 'cipher_suites', 'curve_preferences', 'min_version', 'max_version', 'prefer_server_cipher_suites', 'client_allowed_sans']
 const HTTP_FIELDS = ['http2', 'headers']
 
@@ -111,7 +114,7 @@ export function parseWebConfig (text: string, file: string): WebConfig {
   }
   const top = mapping(document ?? {}, '', fail, TOP_FIELDS)
   const config: WebConfig = { tls: undefined, http2: true, headers: {}, basicAuthUsers: {} }
-  if (top.tls_server_config != null) config.tls = tlsConfig(mapping(top.tls_server_config, 'tls_server_config', fail, TLS_FIELDS), fail)
+  if (top.tls_server_config != null) config.tls = tlsConfig(mapping(top.tls_server_config, 'tls_server_config', fail, TLS_FIELDS), dirname(file), fail)
   if (top.http_server_config != null) {
     const http = mapping(top.http_server_config, 'http_server_config', fail, HTTP_FIELDS)
     if (http.http2 != null) config.http2 = bool(http.http2, 'http_server_config.http2', fail)
@@ -134,20 +137,25 @@ export function parseWebConfig (text: string, file: string): WebConfig {
   return config
 }
 
-function tlsConfig (tls: Fields, fail: (field: string, problem: string) => never): WebTlsConfig {
+function tlsConfig (tls: Fields, dir: string, fail: (field: string, problem: string) => never): WebTlsConfig | undefined {
   const field = (name: string): string => `tls_server_config.${name}`
   const str = (name: string): string => tls[name] == null ? '' : string(tls[name], field(name), fail)
   const certFile = str('cert_file')
   const keyFile = str('key_file')
+  const clientCaFile = str('client_ca_file')
+  const auth = str('client_auth_type')
+  // exporter-toolkit serves plain HTTP when none of these is set.
+  if (certFile === '' && keyFile === '' && clientCaFile === '' && auth === '') return undefined
   if (certFile === '') fail(field('cert_file'), 'missing')
   if (keyFile === '') fail(field('key_file'), 'missing')
-  const clientCaFile = str('client_ca_file')
-  let clientAuthType: ClientAuthType = clientCaFile === '' ? 'NoClientCert' : 'RequireAndVerifyClientCert'
-  const auth = str('client_auth_type')
+  let clientAuthType: ClientAuthType = 'NoClientCert'
   if (auth !== '') {
-    if (!(CLIENT_AUTH_TYPES as readonly string[]).includes(auth)) fail(field('client_auth_type'), `unknown value "${auth}"`)
-    clientAuthType = auth as ClientAuthType
+    // RequireClientCert is exporter-toolkit's old name for RequireAnyClientCert.
+    const name = auth === 'RequireClientCert' ? 'RequireAnyClientCert' : auth
+    if (!(CLIENT_AUTH_TYPES as readonly string[]).includes(name)) fail(field('client_auth_type'), `unknown value "${auth}"`)
+    clientAuthType = name as ClientAuthType
   }
+  if (clientCaFile !== '' && clientAuthType === 'NoClientCert') fail(field('client_auth_type'), 'required when client_ca_file is set')
   if ((clientAuthType === 'VerifyClientCertIfGiven' || clientAuthType === 'RequireAndVerifyClientCert') && clientCaFile === '') {
     fail(field('client_ca_file'), `required when client_auth_type is ${clientAuthType}`)
   }
@@ -167,24 +175,28 @@ function tlsConfig (tls: Fields, fail: (field: string, problem: string) => never
     else if (!TLS13_CIPHERS.has(name)) fail(field('cipher_suites'), `unknown or unsupported cipher suite "${name}"`)
   }
   const curves = list(tls.curve_preferences, field('curve_preferences'), fail).map(name => CURVES[name] ?? fail(field('curve_preferences'), `unknown or unsupported curve "${name}"`))
+  const clientAllowedSans = list(tls.client_allowed_sans, field('client_allowed_sans'), fail)
+  if (clientAllowedSans.length > 0 && clientAuthType !== 'RequireAnyClientCert' && clientAuthType !== 'RequireAndVerifyClientCert') {
+    fail(field('client_allowed_sans'), 'requires client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert')
+  }
   return {
-    certFile,
-    keyFile,
+    certFile: resolve(dir, certFile),
+    keyFile: resolve(dir, keyFile),
     clientAuthType,
-    clientCaFile,
+    clientCaFile: clientCaFile === '' ? '' : resolve(dir, clientCaFile),
     minVersion,
     maxVersion,
     ciphers,
     curves,
     preferServerCipherSuites: tls.prefer_server_cipher_suites == null ? true : bool(tls.prefer_server_cipher_suites, field('prefer_server_cipher_suites'), fail),
-    clientAllowedSans: list(tls.client_allowed_sans, field('client_allowed_sans'), fail)
+    clientAllowedSans
   }
 }
 
 function mapping (value: unknown, field: string, fail: (field: string, problem: string) => never, known?: readonly string[]): Fields {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(field, 'expected a mapping')
   for (const key of Object.keys(value)) {
-    if (known !== undefined && !known.includes(key)) fail(field === '' ? key : `${field}.${key}`, 'unknown field')
+    if (known !== undefined && !known.includes(key)) fail(field === '' ? key : `${field}.${key}`, UNSUPPORTED_FIELDS.has(key) ? 'not supported by pushgateway-middleware' : 'unknown field')
   }
   return value as Fields
 }

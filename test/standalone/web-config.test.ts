@@ -20,8 +20,8 @@ tap.test('every field is read, Go names mapped to Node and OpenSSL ones', async 
   const config = parseWebConfig(`
 tls_server_config:
   cert_file: s.crt
-  key_file: s.key
-  client_auth_type: VerifyClientCertIfGiven
+  key_file: k/s.key
+  client_auth_type: RequireAndVerifyClientCert
   client_ca_file: ca.crt
   min_version: TLS11
   max_version: TLS13
@@ -36,13 +36,13 @@ http_server_config:
     Strict-Transport-Security: max-age=31536000
 basic_auth_users:
   alice: "${HASH}"
-`, 'x.yml')
+`, '/etc/pgw/x.yml')
   t.same(config, {
     tls: {
-      certFile: 's.crt',
-      keyFile: 's.key',
-      clientAuthType: 'VerifyClientCertIfGiven',
-      clientCaFile: 'ca.crt',
+      certFile: '/etc/pgw/s.crt',
+      keyFile: '/etc/pgw/k/s.key',
+      clientAuthType: 'RequireAndVerifyClientCert',
+      clientCaFile: '/etc/pgw/ca.crt',
       minVersion: 'TLSv1.1',
       maxVersion: 'TLSv1.3',
       ciphers: ['ECDHE-RSA-AES128-GCM-SHA256'],
@@ -59,16 +59,19 @@ basic_auth_users:
 tap.test('TLS defaults: TLS 1.2 minimum, server order, client auth from the CA file', async t => {
   const plain = parseWebConfig('tls_server_config: {cert_file: a, key_file: b}', 'x.yml').tls
   t.match(plain, { clientAuthType: 'NoClientCert', clientCaFile: '', minVersion: 'TLSv1.2', maxVersion: undefined, ciphers: [], curves: [], preferServerCipherSuites: true, clientAllowedSans: [] })
-  const withCa = parseWebConfig('tls_server_config: {cert_file: a, key_file: b, client_ca_file: c}', 'x.yml').tls
-  t.equal(withCa?.clientAuthType, 'RequireAndVerifyClientCert')
+  t.equal(parseWebConfig('tls_server_config: {cert_file: a, key_file: b, client_auth_type: RequireClientCert}', 'x.yml').tls?.clientAuthType, 'RequireAnyClientCert', 'the old name')
+  t.equal(parseWebConfig('tls_server_config: {prefer_server_cipher_suites: true}', 'x.yml').tls, undefined, 'no file or client auth: plain HTTP')
 })
 
 tap.test('every bad field is refused, naming the file and the field', async t => {
   const tls = (extra: string): string => `tls_server_config: {cert_file: a, key_file: b${extra}}`
   t.throws(() => parseWebConfig('a: [', 'x.yml'), { name: 'WebConfigError', message: /^web config file x\.yml: invalid YAML: / })
   refused(t, '- 1', 'expected a mapping')
-  refused(t, 'rate_limit: {}', 'rate_limit: unknown field')
-  refused(t, 'tls_server_config: {cert_file: a, key_file: b, cert: x}', 'tls_server_config.cert: unknown field')
+  refused(t, 'rate_limit: {}', 'rate_limit: not supported by pushgateway-middleware')
+  refused(t, 'limits: {}', 'limits: unknown field')
+  refused(t, 'tls_server_config: {cert_file: a, key_file: b, cert: x}', 'tls_server_config.cert: not supported by pushgateway-middleware')
+  refused(t, 'tls_server_config: {cert_file: a, key_file: b, client_ca_file: c}', 'tls_server_config.client_auth_type: required when client_ca_file is set')
+  refused(t, tls(', client_auth_type: RequestClientCert, client_allowed_sans: [x]'), 'tls_server_config.client_allowed_sans: requires client_auth_type RequireAnyClientCert or RequireAndVerifyClientCert')
   refused(t, 'tls_server_config: {key_file: b}', 'tls_server_config.cert_file: missing')
   refused(t, 'tls_server_config: {cert_file: a}', 'tls_server_config.key_file: missing')
   refused(t, 'tls_server_config: {cert_file: 1, key_file: b}', 'tls_server_config.cert_file: expected a string')
@@ -81,7 +84,7 @@ tap.test('every bad field is refused, naming the file and the field', async t =>
   refused(t, tls(', cipher_suites: x'), 'tls_server_config.cipher_suites: expected a list')
   refused(t, tls(', curve_preferences: [X448]'), 'tls_server_config.curve_preferences: unknown or unsupported curve "X448"')
   refused(t, tls(', prefer_server_cipher_suites: yes'), 'tls_server_config.prefer_server_cipher_suites: expected true or false')
-  refused(t, tls(', client_allowed_sans: [1]'), 'tls_server_config.client_allowed_sans: expected a string')
+  refused(t, tls(', client_auth_type: RequireAnyClientCert, client_allowed_sans: [1]'), 'tls_server_config.client_allowed_sans: expected a string')
   refused(t, 'http_server_config: {http3: true}', 'http_server_config.http3: unknown field')
   refused(t, 'http_server_config: {http2: 1}', 'http_server_config.http2: expected true or false')
   refused(t, 'http_server_config: {headers: [a]}', 'http_server_config.headers: expected a mapping')
