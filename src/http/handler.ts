@@ -1,3 +1,4 @@
+import { selectedKeys, selectorsOf } from './delete-matching.js'
 import { gzipSync } from 'node:zlib'
 import type { MetricFamily } from '../exposition/types.js'
 import type { MetricStore } from '../store/store.js'
@@ -201,6 +202,7 @@ export class HttpSurface {
       this.#count(200, 'api/v1/options', method)
       return { status: 200, headers: { ...API_HEADERS }, body: '' }
     }
+    if (path === '/api/v1/metrics' && method === 'DELETE' && this.#options.adminApi) return this.#deleteMatching(request)
     if (path === '/api/v1/status' || path === '/api/v1/metrics') {
       if (method !== 'GET') return methodNotAllowed(method, GET_ALLOW)
       const refusal = await this.#refusal('read', request, path.slice(1), method)
@@ -221,6 +223,23 @@ export class HttpSurface {
       return { status: 202, headers: {}, body: '' }
     }
     return notFound()
+  }
+
+  // Deletes every group a match[] selector selects, or none when `authorize` refuses any of them.
+  async #deleteMatching (request: GatewayRequest): Promise<GatewayResponse> {
+    let keys: Array<Required<GroupingKey>>
+    try {
+      keys = selectedKeys(await this.#store.groups(), selectorsOf(request.url))
+      for (const key of keys) await this.#allow('delete', request, key)
+    } catch (err) {
+      const response = errorResponse(err)
+      this.#count(response.status, 'api/v1/metrics', 'DELETE')
+      return { ...response, headers: { ...API_HEADERS, ...response.headers } }
+    }
+    for (const key of keys) await this.#service.delete({ ...key.labels, job: key.job })
+    this.#count(200, 'api/v1/metrics', 'DELETE')
+    const body = JSON.stringify({ status: 'success', data: { deleted: keys.length } })
+    return { status: 200, headers: { ...API_HEADERS, 'content-type': 'application/json' }, body }
   }
 
   // The answer to a request the `authorize` hook refuses, counted; `undefined` when it is allowed.
