@@ -5,6 +5,11 @@ import { textHeader, textMetric } from '../../exposition/write-text.js'
 import { openMetricsHeader, openMetricsMetric } from '../../exposition/write-openmetrics.js'
 import { labelsKey } from '../../groups/sanitize.js'
 
+// Metrics rendered afresh (or families copied) between two turns of the event loop during a scrape.
+const RENDER_BATCH = 2048
+
+const nextTurn = async (): Promise<void> => { await new Promise<void>(resolve => setImmediate(resolve)) }
+
 /** One group's share of an indexed family, with its rendered lines cached per format. */
 interface Member {
   stored: StoredFamily
@@ -137,25 +142,56 @@ export class FamilyIndex {
 
   /**
    * Renders the stored families in one format, merged with `extra` families (sorted by name; an
-   * extra family's HELP and TYPE win over the pushed ones of the same name).
+   * extra family's HELP and TYPE win over the pushed ones of the same name). It awaits `pause`
+   * after every `RENDER_BATCH` metrics it renders afresh or copies, so that a large scrape lets
+   * other requests in; what changes meanwhile shows in this scrape or the next, never twice.
    */
-  render (format: RenderFormat, extra: readonly MetricFamily[]): string {
+  async render (format: RenderFormat, extra: readonly MetricFamily[], pause: () => Promise<void> = nextTurn): Promise<string> {
     const renderer = RENDERERS[format]
     const names = this.#names()
     const extraByName = new Map(extra.map(f => [f.name, f]))
     const allNames = extra.length === 0 ? names : [...new Set([...names, ...extraByName.keys()])].sort()
+    let budget = RENDER_BATCH
     let out = ''
     for (const name of allNames) {
+      // Lines are rendered ahead in batches, then the family is put together at once from them.
+      for (let family = this.#families.get(name); family !== undefined && family.cache[format] === undefined;) {
+        budget = this.#renderAhead(family, format, budget)
+        if (budget > 0) break
+        await pause()
+        budget = RENDER_BATCH
+        family = this.#families.get(name)
+      }
       const family = this.#families.get(name)
       const own = extraByName.get(name)
-      if (own === undefined) {
-        out += this.#renderFamily(family as IndexedFamily, format)
-      } else {
+      if (own !== undefined) {
         const pushed = family === undefined ? [] : this.#entries(family).map(e => ({ labels: e.labels, line: this.#line(e, name, family.type, format) }))
         out += renderMerged(own, pushed, renderer)
+      } else if (family !== undefined) {
+        // Taken from the cache, a family costs one concatenation however many metrics it has.
+        const cached = family.cache[format] !== undefined
+        out += this.#renderFamily(family, format)
+        budget -= cached ? 1 : this.#entries(family).length
+      }
+      if (budget <= 0) {
+        await pause()
+        budget = RENDER_BATCH
       }
     }
     return out
+  }
+
+  // Renders up to `budget` of the family's missing lines; answers what is left of the budget.
+  #renderAhead (family: IndexedFamily, format: RenderFormat, budget: number): number {
+    for (const entry of this.#entries(family)) {
+      if (budget <= 0) return 0
+      const lines = entry.member.rendered[format]
+      if (lines === undefined || lines[entry.index] === undefined) {
+        this.#line(entry, family.name, family.type, format)
+        budget--
+      }
+    }
+    return Math.max(budget, 1)
   }
 
   #names (): string[] {

@@ -184,8 +184,8 @@ export class MemoryStore implements MetricStore {
     return this.#index.families()
   }
 
-  render (format: RenderFormat, extra: readonly MetricFamily[]): string {
-    return this.#index.render(format, extra)
+  async render (format: RenderFormat, extra: readonly MetricFamily[]): Promise<string> {
+    return await this.#index.render(format, extra)
   }
 
   /** Counts of groups and series as the limits count them, the two timestamp series of each group included. */
