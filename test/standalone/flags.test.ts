@@ -43,6 +43,7 @@ t.test('defaults are the Go binary\'s', async t => {
       bodyBytesInFlight: 128 * 1024 * 1024
     },
     readTimeoutNs: 60_000_000_000n,
+    webConfigFile: '',
     logLevel: 'info',
     logFormat: 'logfmt'
   }
@@ -79,7 +80,8 @@ t.test('every flag, with = and with a separate argument', async t => {
     ['limits.label-value-length', '256', { limits: { ...defaultFlags().limits, labelValueLength: 256 } }],
     ['limits.labels-per-series', '0', { limits: { ...defaultFlags().limits, labelsPerSeries: Infinity } }],
     ['web.read-timeout', '5s', { readTimeoutNs: 5_000_000_000n }],
-    ['web.read-timeout', '0s', { readTimeoutNs: 0n }]
+    ['web.read-timeout', '0s', { readTimeoutNs: 0n }],
+    ['web.config.file', 'web.yml', { webConfigFile: 'web.yml' }]
   ]
   for (const [name, value, expected] of cases) {
     t.same(run([`--${name}=${value}`]), { ...defaultFlags(), ...expected }, `--${name}=${value}`)
@@ -136,7 +138,8 @@ t.test('the usage lists every flag with its default', async t => {
     'Default: "false".', '--push.group-ttl="0s"', '--limits.body-size="16777216"', '--limits.series-per-push="100000"',
     '--limits.series-per-group="100000"', '--limits.groups="100000"', '--limits.series="1000000"', '--limits.label-name-length="1024"',
     '--limits.label-value-length="65536"', '--limits.labels-per-series="128"', '--limits.writers-per-group="10000"', '--aggregate.gauge-rule="last"', '--web.read-timeout="1m0s"',
-    'Not supported (refused): --web.config.file, --web.systemd-socket, --push.enable-utf8-names.'
+    '--web.config.file=""', 'Path to configuration file that can enable TLS or authentication. See: https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md',
+    'Not supported (refused): --web.systemd-socket, --push.enable-utf8-names.'
   ]) t.ok(text.includes(line), line)
 })
 
@@ -160,8 +163,6 @@ t.test('bad command lines name the flag', async t => {
     [['--persistence.interval', '10'], 'invalid value "10" for flag \'--persistence.interval\': time: missing unit in duration "10"'],
     [['--web.external-url=http://exa mple.com/'], 'invalid value "http://exa mple.com/" for flag \'--web.external-url\': not a valid URL'],
     [['--web.external-url=http://example.com/%zz'], 'invalid value "http://example.com/%zz" for flag \'--web.external-url\': not a valid URL'],
-    [['--web.config.file=web.yml'], "flag '--web.config.file' of the Go Pushgateway is not supported by pushgateway-middleware"],
-    [['--web.config.file', 'web.yml'], "flag '--web.config.file' of the Go Pushgateway is not supported by pushgateway-middleware"],
     [['--web.systemd-socket'], "flag '--web.systemd-socket' of the Go Pushgateway is not supported by pushgateway-middleware"],
     [['--no-web.systemd-socket'], "flag '--web.systemd-socket' of the Go Pushgateway is not supported by pushgateway-middleware"],
     [['--push.enable-utf8-names'], "flag '--push.enable-utf8-names' of the Go Pushgateway is not supported by pushgateway-middleware"],
@@ -290,8 +291,9 @@ t.test('status flags are formatted as Go prints them', async t => {
   t.match(statusFlags(run([
     '--web.external-url=http://x/pgw/', '--web.listen-address=:1', '--web.listen-address=:2', '--persistence.interval=90s',
     '--web.enable-admin-api', '--web.enable-lifecycle=1', '--push.disable-consistency-check', '--log.level=debug', '--log.format=json',
-    '--persistence.file=pg.data', '--web.telemetry-path=/prom'
+    '--persistence.file=pg.data', '--web.telemetry-path=/prom', '--web.config.file', 'conf/web.yml'
   ])), {
+    'web.config.file': 'conf/web.yml',
     'log.format': 'json',
     'log.level': 'debug',
     'persistence.file': 'pg.data',
