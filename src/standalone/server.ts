@@ -148,14 +148,14 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
 
   const addresses: string[] = []
   try {
-    if (settings.listenAddresses.length === 0) throw new Error('no --web.listen-address given')
-    for (const address of settings.listenAddresses) {
-      const listenAddress = parseListenAddress(address)
+    const targets: Array<ListenAddress | { fd: number }> = settings.systemdSocket ? systemdListeners(process.env) : settings.listenAddresses.map(address => parseListenAddress(address))
+    if (targets.length === 0) throw new Error('no --web.listen-address given')
+    for (const target of targets) {
       const handler = (req: IncomingMessage, res: ServerResponse): void => { serve(req, res).catch(() => {}) }
       const server = initialContext === undefined ? createServer(handler) : createHttpsServer({ ...initialContext, ...clientCertOptions(initialTls as WebTlsConfig) }, handler)
       if (webConfig !== undefined) watchConnections(server, webConfig, configs, initialTls, log)
       servers.push(server)
-      await listen(server, listenAddress)
+      await listen(server, target)
       const bound = boundAddress(server)
       addresses.push(bound)
       log.info({ address: bound }, 'Listening on')
@@ -262,10 +262,10 @@ async function respond (gateway: Pushgateway, prefix: string, method: string, ur
   return gateway.handle({ method, url: relative, headers: req.headers, body: req, native: req })
 }
 
-async function listen (server: Server | HttpsServer, address: ListenAddress): Promise<void> {
+async function listen (server: Server | HttpsServer, target: ListenAddress | { fd: number }): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(address.port, address.host, () => {
+    server.listen('fd' in target ? { fd: target.fd } : { port: target.port, host: target.host }, () => {
       server.off('error', reject)
       resolve()
     })
@@ -286,6 +286,16 @@ function expiryOf (flags: ServerFlags): Pick<PushgatewayOptions, 'expiry'> {
   if (flags.groupTtlNs === 0n && jobs.length === 0) return {}
   const ms = (ns: bigint): number => ns === 0n ? Infinity : Number(ns) / 1e6
   return { expiry: { ttl: ms(flags.groupTtlNs), overrides: Object.fromEntries(jobs.map(([job, ns]) => [job, ms(ns)])) } }
+}
+
+/**
+ * The sockets systemd passes to this process for socket activation (`LISTEN_PID`, `LISTEN_FDS`,
+ * first descriptor 3), as go-systemd's `activation.Listeners` finds them; throws when there are none.
+ */
+export function systemdListeners (env: NodeJS.ProcessEnv, pid: number = process.pid): Array<{ fd: number }> {
+  const count = env.LISTEN_PID === String(pid) ? Number(env.LISTEN_FDS) : 0
+  if (!(count > 0)) throw new Error('no socket activation file descriptors found (--web.systemd-socket needs LISTEN_PID and LISTEN_FDS from systemd)')
+  return Array.from({ length: count }, (_, i) => ({ fd: 3 + i }))
 }
 
 /**
