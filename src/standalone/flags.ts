@@ -38,6 +38,10 @@ export interface ServerFlags {
   limits: ResolvedLimits
   /** `--web.read-timeout`: time allowed to receive a request body, in nanoseconds; `0n` for none. Default 1 minute. */
   readTimeoutNs: bigint
+  /** `--web.systemd-socket`: listen on the sockets systemd passes (socket activation) instead of `listenAddresses`. Default `false`. */
+  systemdSocket: boolean
+  /** `--web.config.file`: an exporter-toolkit web config file enabling TLS, basic auth and headers; `''` for none. Default `''`. */
+  webConfigFile: string
   /** `--log.level`. Default `'info'`. */
   logLevel: LogLevel
   /** `--log.format`. Default `'logfmt'`. */
@@ -66,8 +70,8 @@ interface FlagSpec {
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
 const LOG_FORMATS: readonly LogFormat[] = ['logfmt', 'json']
 // Flags of the Go binary this server refuses, with the value Go reports for them by default.
-const UNSUPPORTED: Readonly<Record<string, string>> = { 'web.config.file': '', 'web.systemd-socket': 'false', 'push.enable-utf8-names': 'false' }
-const UNSUPPORTED_BOOLS = new Set(['web.systemd-socket', 'push.enable-utf8-names'])
+const UNSUPPORTED: Readonly<Record<string, string>> = { 'push.enable-utf8-names': 'false' }
+const UNSUPPORTED_BOOLS = new Set(['push.enable-utf8-names'])
 // strconv.ParseBool, which kingpin uses for `--flag=value`.
 const BOOLS: Readonly<Record<string, boolean>> = { 1: true, t: true, T: true, true: true, TRUE: true, True: true, 0: false, f: false, F: false, false: false, FALSE: false, False: false }
 
@@ -85,6 +89,8 @@ const SPECS: readonly FlagSpec[] = [
   { name: 'aggregate.gauge-rule', kind: 'rule', fallback: 'last', repeatable: f => { f.gaugeRule = 'last'; f.gaugeRules = {} }, help: 'How aggregate pushes combine gauges: last, sum, min or max. <family>=<rule> sets it for one family. Repeatable.', apply: applyGaugeRule },
   { name: 'limits.body-size', kind: 'count', fallback: String(DEFAULT_BODY_LIMIT), help: 'Largest request body in bytes, after decompression.', apply: (f, v) => { f.bodyLimit = Number(v) } },
   ...limitSpecs(),
+  { name: 'web.systemd-socket', kind: 'bool', fallback: 'false', help: 'Use systemd socket activation listeners instead of port listeners (Linux only).', apply: (f, v) => { f.systemdSocket = BOOLS[v] === true } },
+  { name: 'web.config.file', kind: 'string', fallback: '', help: 'Path to configuration file that can enable TLS or authentication. See: https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md', apply: (f, v) => { f.webConfigFile = v } },
   { name: 'web.read-timeout', kind: 'duration', fallback: formatGoDuration(BigInt(DEFAULT_READ_TIMEOUT) * 1_000_000n), help: 'Time allowed to receive a request body (0s: no limit).', apply: (f, v) => { f.readTimeoutNs = parseGoDuration(v) } },
   { name: 'log.level', kind: 'enum', values: LOG_LEVELS, fallback: 'info', help: 'Only log messages with the given severity or above. One of: [debug, info, warn, error]', apply: (f, v) => { f.logLevel = v as LogLevel } },
   { name: 'log.format', kind: 'enum', values: LOG_FORMATS, fallback: 'logfmt', help: 'Output format of log messages. One of: [logfmt, json]', apply: (f, v) => { f.logFormat = v as LogFormat } }
@@ -153,6 +159,8 @@ export function defaultFlags (): ServerFlags {
     bodyLimit: DEFAULT_BODY_LIMIT,
     limits: DEFAULT_LIMITS,
     readTimeoutNs: BigInt(DEFAULT_READ_TIMEOUT) * 1_000_000n,
+    systemdSocket: false,
+    webConfigFile: '',
     logLevel: 'info',
     logFormat: 'logfmt'
   }
@@ -162,7 +170,7 @@ export function defaultFlags (): ServerFlags {
  * Parses the Go binary's command line, kingpin style: `--flag=value` or `--flag value`, booleans
  * as `--flag`, `--no-flag` or `--flag=true|false`; `-h`/`--help` and `--version` win. Throws a
  * `FlagError` naming the flag for unknown flags, bad values, repeated flags and the Go flags this
- * server does not support (`--web.config.file`, `--web.systemd-socket`, `--push.enable-utf8-names`).
+ * server does not support (`--push.enable-utf8-names`).
  */
 export function parseArgs (argv: readonly string[]): ParsedArgs {
   const flags = defaultFlags()
@@ -287,13 +295,13 @@ export function statusFlags (flags: ServerFlags): Record<string, string> {
     ...Object.fromEntries((Object.keys(LIMIT_FLAGS) as Array<keyof ResolvedLimits>).map(limit => [LIMIT_FLAGS[limit], String(flags.limits[limit] === Infinity ? 0 : flags.limits[limit])])),
     'web.read-timeout': formatGoDuration(flags.readTimeoutNs),
     'push.enable-utf8-names': UNSUPPORTED['push.enable-utf8-names'] as string,
-    'web.config.file': UNSUPPORTED['web.config.file'] as string,
+    'web.config.file': flags.webConfigFile,
     'web.enable-admin-api': String(flags.enableAdminApi),
     'web.enable-lifecycle': String(flags.enableLifecycle),
     'web.external-url': flags.externalUrl,
     'web.listen-address': flags.listenAddresses.join(','),
     'web.route-prefix': routePrefixOf(flags),
-    'web.systemd-socket': UNSUPPORTED['web.systemd-socket'] as string,
+    'web.systemd-socket': String(flags.systemdSocket),
     'web.telemetry-path': flags.telemetryPath
   }
 }

@@ -1,4 +1,8 @@
+import { readFileSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
+import type { Socket } from 'node:net'
+import type { SecureContextOptions, TLSSocket } from 'node:tls'
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os'
 import { posix } from 'node:path'
 import { Registry, collectDefaultMetrics } from '../prom-client.js'
@@ -7,6 +11,7 @@ import { InconsistentPushError } from '../errors.js'
 import { computeRoutePrefix, defaultFlags, routePrefixOf, statusFlags, type ServerFlags } from './flags.js'
 import { createLogger, type Logger } from '../log.js'
 import { VERSION } from '../version.js'
+import { BasicAuth, WebConfigFile, type WebConfig, type WebTlsConfig } from './web-config.js'
 
 /** A running standalone server. */
 export interface RunningServer {
@@ -35,6 +40,10 @@ const BAD_REQUEST: GatewayResponse = { status: 400, headers: TEXT_HEADERS, body:
 // The Go binary registers `GET /-/quit` outside the route prefix (a quirk kept for scripts that hit it).
 const QUIT_OUTSIDE_PREFIX: GatewayResponse = { status: 405, headers: TEXT_HEADERS, body: 'Only POST or PUT requests allowed.' }
 const INTERNAL_ERROR: GatewayResponse = { status: 500, headers: TEXT_HEADERS, body: 'Internal Server Error\n' }
+// exporter-toolkit's answer to a request without the right basic auth credentials.
+const UNAUTHORIZED: GatewayResponse = { status: 401, headers: { ...TEXT_HEADERS, 'www-authenticate': 'Basic' }, body: 'Unauthorized\n' }
+// Node drops TLS 1.3 when `ciphers` names no TLS 1.3 suite; Go ignores cipher_suites for TLS 1.3 and keeps all of them.
+const TLS13_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256'
 const BAD_ESCAPE = /%(?![0-9a-fA-F]{2})/
 
 /**
@@ -44,7 +53,10 @@ const BAD_ESCAPE = /%(?![0-9a-fA-F]{2})/
  * `go_*` and `process_*`). `flags` default to the Go binary's defaults (`defaultFlags()`);
  * `logger` defaults to one built from the log flags, writing to stderr; `now` is the gateway's clock
  * in nanoseconds since the epoch (default: the system clock). Rejects when an address cannot be
- * listened on, after closing the others.
+ * listened on, after closing the others. With `webConfigFile`, the exporter-toolkit web config
+ * file is read at start (rejecting with a `WebConfigError` naming the field when it is invalid) and
+ * again when it changed, once per new connection: basic auth and headers apply per connection, TLS
+ * settings and certificates per handshake; whether the server speaks TLS at all is decided at start.
  */
 export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Logger, now?: () => bigint): Promise<RunningServer> {
   const settings: ServerFlags = { ...defaultFlags(), ...flags }
@@ -55,8 +67,12 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
   log.debug({ url: settings.externalUrl }, 'external URL')
   log.debug({ path: computeRoutePrefix('', settings.externalUrl) }, 'path prefix used externally')
   log.debug({ path: prefix }, 'path prefix for internal routing')
+  const webConfig = settings.webConfigFile === '' ? undefined : new WebConfigFile(settings.webConfigFile, message => { log.error({ err: message }, 'web config file') })
+  const initialTls = webConfig?.current().tls
+  // Built now so that unreadable certificate files stop the start, as they stop the Go binary.
+  const initialContext = initialTls === undefined ? undefined : secureContextOptions(initialTls)
 
-  const servers: Server[] = []
+  const servers: Array<Server | HttpsServer> = []
   let stopping = false
   let closing: Promise<void> | undefined
   let resolveClosed!: (failure: Error | undefined) => void
@@ -101,12 +117,24 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
     ...(settings.enableLifecycle ? { onQuit: quit } : {})
   })
 
+  // The web config in force on each connection, fixed when the connection was accepted.
+  const configs = new WeakMap<Socket, WebConfig>()
+  let auth: { users: Readonly<Record<string, string>>, check: BasicAuth } | undefined
+  const authorized = async (config: WebConfig, req: IncomingMessage): Promise<boolean> => {
+    // One BasicAuth per users mapping, so that its memory of accepted passwords lasts until the users change.
+    if (auth?.users !== config.basicAuthUsers) auth = { users: config.basicAuthUsers, check: new BasicAuth(config.basicAuthUsers) }
+    return auth.check.check(req.headers.authorization)
+  }
+
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = req.url as string
     const method = req.method as string
+    const config = configs.get(req.socket)
     let answer: GatewayResponse
     try {
-      answer = await respond(gateway, prefix, method, url, req)
+      answer = config !== undefined && !await authorized(config, req) ? UNAUTHORIZED : await respond(gateway, prefix, method, url, req)
+      // Lower-cased like the gateway's own, so that a configured header replaces one the gateway set.
+      if (config !== undefined) answer = { ...answer, headers: { ...answer.headers, ...Object.fromEntries(Object.entries(config.headers).map(([name, value]) => [name.toLowerCase(), value])) } }
     } catch (err) {
       log.error({ method, url, source: sourceOf(req), err: (err as Error).message }, 'error handling request')
       answer = INTERNAL_ERROR
@@ -120,12 +148,14 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
 
   const addresses: string[] = []
   try {
-    if (settings.listenAddresses.length === 0) throw new Error('no --web.listen-address given')
-    for (const address of settings.listenAddresses) {
-      const listenAddress = parseListenAddress(address)
-      const server = createServer((req, res) => { serve(req, res).catch(() => {}) })
+    const targets: Array<ListenAddress | { fd: number }> = settings.systemdSocket ? systemdListeners(process.env) : settings.listenAddresses.map(address => parseListenAddress(address))
+    if (targets.length === 0) throw new Error('no --web.listen-address given')
+    for (const target of targets) {
+      const handler = (req: IncomingMessage, res: ServerResponse): void => { serve(req, res).catch(() => {}) }
+      const server = initialContext === undefined ? createServer(handler) : createHttpsServer({ ...initialContext, ...clientCertOptions(initialTls as WebTlsConfig) }, handler)
+      if (webConfig !== undefined) watchConnections(server, webConfig, configs, initialTls, log)
       servers.push(server)
-      await listen(server, listenAddress)
+      await listen(server, target)
       const bound = boundAddress(server)
       addresses.push(bound)
       log.info({ address: bound }, 'Listening on')
@@ -135,6 +165,88 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
     throw err
   }
   return { addresses, gateway, close, closed }
+}
+
+// Reads the web config once per new connection. On a TLS server, before the handshake starts (the
+// listener runs before Node's own): a changed TLS config or certificate file becomes the server's
+// secure context through setSecureContext, and the client certificate mode its requestCert and
+// rejectUnauthorized, which Node reads for every new connection. What Node cannot check during the
+// handshake is checked once it is done, closing the connection before any request is read.
+function watchConnections (server: Server | HttpsServer, file: WebConfigFile, configs: WeakMap<Socket, WebConfig>, initialTls: WebTlsConfig | undefined, log: Logger): void {
+  if (initialTls === undefined) {
+    server.on('connection', (socket: Socket) => { configs.set(socket, file.current()) })
+    return
+  }
+  const https = server as HttpsServer
+  let applied = tlsStamp(initialTls)
+  let tls = initialTls
+  https.prependListener('connection', () => {
+    // A file that drops TLS keeps the last TLS settings: the server cannot stop speaking TLS.
+    const next = file.current().tls ?? tls
+    const stamp = tlsStamp(next)
+    if (stamp === applied) return
+    try {
+      https.setSecureContext(secureContextOptions(next))
+      Object.assign(https, clientCertOptions(next))
+      tls = next
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'web config file: could not load the TLS certificates; keeping the last good ones')
+    }
+    applied = stamp
+  })
+  https.prependListener('secureConnection', (socket: TLSSocket) => {
+    const problem = clientCertProblem(tls, socket)
+    if (problem !== undefined) {
+      log.debug({ source: `${String(socket.remoteAddress)}:${String(socket.remotePort)}`, err: problem }, 'TLS client refused')
+      socket.destroy()
+      return
+    }
+    configs.set(socket, file.current())
+  })
+}
+
+// What decides the secure context: the TLS settings and the certificate files as they are on disk.
+function tlsStamp (tls: WebTlsConfig): string {
+  const files = [tls.certFile, tls.keyFile, tls.clientCaFile].filter(file => file !== '').map(file => {
+    try {
+      const stat = statSync(file, { bigint: true })
+      return `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`
+    } catch {
+      return 'missing'
+    }
+  })
+  return JSON.stringify([tls, files])
+}
+
+function secureContextOptions (tls: WebTlsConfig): SecureContextOptions {
+  return {
+    cert: readFileSync(tls.certFile),
+    key: readFileSync(tls.keyFile),
+    ...(tls.clientCaFile === '' ? {} : { ca: readFileSync(tls.clientCaFile) }),
+    minVersion: tls.minVersion,
+    ...(tls.maxVersion === undefined ? {} : { maxVersion: tls.maxVersion }),
+    ...(tls.ciphers.length === 0 ? {} : { ciphers: `${TLS13_SUITES}:${tls.ciphers.join(':')}` }),
+    ...(tls.curves.length === 0 ? {} : { ecdhCurve: tls.curves.join(':') }),
+    honorCipherOrder: tls.preferServerCipherSuites
+  }
+}
+
+// Only RequireAndVerifyClientCert maps to Node exactly (a handshake without a valid certificate
+// fails); the other modes that ask for a certificate let the handshake finish and are checked by
+// clientCertProblem.
+function clientCertOptions (tls: WebTlsConfig): { requestCert: boolean, rejectUnauthorized: boolean } {
+  return { requestCert: tls.clientAuthType !== 'NoClientCert', rejectUnauthorized: tls.clientAuthType === 'RequireAndVerifyClientCert' }
+}
+
+function clientCertProblem (tls: WebTlsConfig, socket: TLSSocket): string | undefined {
+  const cert = socket.getPeerCertificate()
+  const given = Object.keys(cert).length > 0
+  const type = tls.clientAuthType
+  if (!given) return type === 'RequireAnyClientCert' ? 'client certificate required' : undefined
+  if (type === 'VerifyClientCertIfGiven' && !socket.authorized) return `client certificate not verified: ${String(socket.authorizationError)}`
+  if (tls.clientAllowedSans.length === 0) return undefined
+  const sans = (cert.subjectaltname ?? '').split(', ').map(entry => entry.slice(entry.indexOf(':') + 1))
+  return sans.some(san => tls.clientAllowedSans.includes(san)) ? undefined : 'client certificate SAN not allowed'
 }
 
 /** The answer to one request: the gateway's under the route prefix, Go's own outside it. */
@@ -150,10 +262,10 @@ async function respond (gateway: Pushgateway, prefix: string, method: string, ur
   return gateway.handle({ method, url: relative, headers: req.headers, body: req, native: req })
 }
 
-async function listen (server: Server, address: ListenAddress): Promise<void> {
+async function listen (server: Server | HttpsServer, target: ListenAddress | { fd: number }): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(address.port, address.host, () => {
+    server.listen('fd' in target ? { fd: target.fd } : { port: target.port, host: target.host }, () => {
       server.off('error', reject)
       resolve()
     })
@@ -162,7 +274,7 @@ async function listen (server: Server, address: ListenAddress): Promise<void> {
 
 // Resolves once the requests in flight are answered (with `Connection: close`, which ends their
 // connections); idle keep-alive connections are closed at once.
-async function stopListening (server: Server): Promise<void> {
+async function stopListening (server: Server | HttpsServer): Promise<void> {
   if (!server.listening) return
   const stopped = new Promise<void>(resolve => { server.close(() => { resolve() }) })
   server.closeIdleConnections()
@@ -174,6 +286,16 @@ function expiryOf (flags: ServerFlags): Pick<PushgatewayOptions, 'expiry'> {
   if (flags.groupTtlNs === 0n && jobs.length === 0) return {}
   const ms = (ns: bigint): number => ns === 0n ? Infinity : Number(ns) / 1e6
   return { expiry: { ttl: ms(flags.groupTtlNs), overrides: Object.fromEntries(jobs.map(([job, ns]) => [job, ms(ns)])) } }
+}
+
+/**
+ * The sockets systemd passes to this process for socket activation (`LISTEN_PID`, `LISTEN_FDS`,
+ * first descriptor 3), as go-systemd's `activation.Listeners` finds them; throws when there are none.
+ */
+export function systemdListeners (env: NodeJS.ProcessEnv, pid: number = process.pid): Array<{ fd: number }> {
+  const count = env.LISTEN_PID === String(pid) ? Number(env.LISTEN_FDS) : 0
+  if (!(count > 0)) throw new Error('no socket activation file descriptors found (--web.systemd-socket needs LISTEN_PID and LISTEN_FDS from systemd)')
+  return Array.from({ length: count }, (_, i) => ({ fd: 3 + i }))
 }
 
 /**
@@ -197,7 +319,7 @@ function hasIpv6 (): boolean {
   return Object.values(networkInterfaces()).some(list => (list as NetworkInterfaceInfo[]).some(info => info.family === 'IPv6'))
 }
 
-function boundAddress (server: Server): string {
+function boundAddress (server: Server | HttpsServer): string {
   const bound = server.address()
   /* c8 ignore next */
   if (bound === null || typeof bound === 'string') return String(bound)

@@ -33,6 +33,10 @@ export const PYTHON: Peer = { what: 'Debian\'s python3', debianPackage: 'python3
 export const PYTHON_CLIENT: Peer = { what: 'the Python client', debianPackage: 'python3-prometheus-client', path: '/usr/lib/python3/dist-packages/prometheus_client/exposition.py', readOnly: true }
 /** curl. */
 export const CURL: Peer = { what: 'curl', debianPackage: 'curl', path: 'curl' }
+/** systemd's socket activation tool, which passes a listening socket as systemd does. */
+export const SYSTEMD_SOCKET_ACTIVATE: Peer = { what: 'systemd-socket-activate', debianPackage: 'systemd', path: 'systemd-socket-activate' }
+/** The openssl command line tool. */
+export const OPENSSL: Peer = { what: 'openssl', debianPackage: 'openssl', path: 'openssl' }
 
 /** The absolute path of a peer, or undefined when this machine does not have it. */
 export function locate (peer: Peer): string | undefined {

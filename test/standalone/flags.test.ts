@@ -43,6 +43,8 @@ t.test('defaults are the Go binary\'s', async t => {
       bodyBytesInFlight: 128 * 1024 * 1024
     },
     readTimeoutNs: 60_000_000_000n,
+    systemdSocket: false,
+    webConfigFile: '',
     logLevel: 'info',
     logFormat: 'logfmt'
   }
@@ -79,13 +81,15 @@ t.test('every flag, with = and with a separate argument', async t => {
     ['limits.label-value-length', '256', { limits: { ...defaultFlags().limits, labelValueLength: 256 } }],
     ['limits.labels-per-series', '0', { limits: { ...defaultFlags().limits, labelsPerSeries: Infinity } }],
     ['web.read-timeout', '5s', { readTimeoutNs: 5_000_000_000n }],
-    ['web.read-timeout', '0s', { readTimeoutNs: 0n }]
+    ['web.read-timeout', '0s', { readTimeoutNs: 0n }],
+    ['web.config.file', 'web.yml', { webConfigFile: 'web.yml' }]
   ]
   for (const [name, value, expected] of cases) {
     t.same(run([`--${name}=${value}`]), { ...defaultFlags(), ...expected }, `--${name}=${value}`)
     t.same(run([`--${name}`, value]), { ...defaultFlags(), ...expected }, `--${name} ${value}`)
   }
   t.equal(run(['--web.telemetry-path=']).telemetryPath, '', 'an empty value')
+  t.same([run(['--web.systemd-socket']).systemdSocket, run(['--no-web.systemd-socket']).systemdSocket], [true, false])
   const ttls = run(['--push.group-ttl=5m', '--push.group-ttl=backup=1h', '--push.group-ttl=ci=0s'])
   t.same([ttls.groupTtlNs, ttls.jobTtlsNs], [300_000_000_000n, { backup: 3_600_000_000_000n, ci: 0n }], 'the TTL flag repeats')
   t.same(statusFlags(ttls)['push.group-ttl'], '5m0s,backup=1h0m0s,ci=0s')
@@ -136,7 +140,9 @@ t.test('the usage lists every flag with its default', async t => {
     'Default: "false".', '--push.group-ttl="0s"', '--limits.body-size="16777216"', '--limits.series-per-push="100000"',
     '--limits.series-per-group="100000"', '--limits.groups="100000"', '--limits.series="1000000"', '--limits.label-name-length="1024"',
     '--limits.label-value-length="65536"', '--limits.labels-per-series="128"', '--limits.writers-per-group="10000"', '--aggregate.gauge-rule="last"', '--web.read-timeout="1m0s"',
-    'Not supported (refused): --web.config.file, --web.systemd-socket, --push.enable-utf8-names.'
+    '--web.config.file=""', 'Path to configuration file that can enable TLS or authentication. See: https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md',
+    '--[no-]web.systemd-socket', 'Use systemd socket activation listeners instead of port listeners (Linux only).',
+    'Not supported (refused): --push.enable-utf8-names.'
   ]) t.ok(text.includes(line), line)
 })
 
@@ -160,10 +166,6 @@ t.test('bad command lines name the flag', async t => {
     [['--persistence.interval', '10'], 'invalid value "10" for flag \'--persistence.interval\': time: missing unit in duration "10"'],
     [['--web.external-url=http://exa mple.com/'], 'invalid value "http://exa mple.com/" for flag \'--web.external-url\': not a valid URL'],
     [['--web.external-url=http://example.com/%zz'], 'invalid value "http://example.com/%zz" for flag \'--web.external-url\': not a valid URL'],
-    [['--web.config.file=web.yml'], "flag '--web.config.file' of the Go Pushgateway is not supported by pushgateway-middleware"],
-    [['--web.config.file', 'web.yml'], "flag '--web.config.file' of the Go Pushgateway is not supported by pushgateway-middleware"],
-    [['--web.systemd-socket'], "flag '--web.systemd-socket' of the Go Pushgateway is not supported by pushgateway-middleware"],
-    [['--no-web.systemd-socket'], "flag '--web.systemd-socket' of the Go Pushgateway is not supported by pushgateway-middleware"],
     [['--push.enable-utf8-names'], "flag '--push.enable-utf8-names' of the Go Pushgateway is not supported by pushgateway-middleware"],
     [['--push.enable-utf8-names=false'], "flag '--push.enable-utf8-names' of the Go Pushgateway is not supported by pushgateway-middleware"],
     [['--push.group-ttl=-1m'], 'invalid value "-1m" for flag \'--push.group-ttl\': expected a duration of 0s or more'],
@@ -290,8 +292,10 @@ t.test('status flags are formatted as Go prints them', async t => {
   t.match(statusFlags(run([
     '--web.external-url=http://x/pgw/', '--web.listen-address=:1', '--web.listen-address=:2', '--persistence.interval=90s',
     '--web.enable-admin-api', '--web.enable-lifecycle=1', '--push.disable-consistency-check', '--log.level=debug', '--log.format=json',
-    '--persistence.file=pg.data', '--web.telemetry-path=/prom'
+    '--persistence.file=pg.data', '--web.telemetry-path=/prom', '--web.config.file', 'conf/web.yml', '--web.systemd-socket'
   ])), {
+    'web.systemd-socket': 'true',
+    'web.config.file': 'conf/web.yml',
     'log.format': 'json',
     'log.level': 'debug',
     'persistence.file': 'pg.data',
