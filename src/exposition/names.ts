@@ -14,11 +14,14 @@ export function isLegacyLabelName (name: string): boolean {
 function isLegacyName (name: string, colon: boolean): boolean {
   if (name === '') return false
   for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i)
-    const allowed = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || (colon && c === 0x3a) || (i > 0 && c >= 0x30 && c <= 0x39)
-    if (!allowed) return false
+    if (!isLegacyCodePoint(name.charCodeAt(i), i === 0, colon)) return false
   }
   return true
+}
+
+// The characters of a legacy name: letters, `_`, `:` where allowed, digits but first.
+function isLegacyCodePoint (c: number, first: boolean, colon: boolean): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || (colon && c === 0x3a) || (!first && c >= 0x30 && c <= 0x39)
 }
 
 // Beyond this many labels a set of the names seen replaces the scan of the labels before.
@@ -77,11 +80,6 @@ function isUtf8Name (name: string): boolean {
   return name !== '' && !LONE_SURROGATE.test(name)
 }
 
-// The characters every scheme keeps as they are; the colon is kept in label names too, as upstream does.
-function isKeptCodePoint (c: number, first: boolean): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x3a || (!first && c >= 0x30 && c <= 0x39)
-}
-
 // Lone surrogates stand for U+FFFD, as they would after decoding the bytes as UTF-8.
 function codePoints (name: string): number[] {
   const out: number[] = []
@@ -106,7 +104,8 @@ export function escapeName (name: string, scheme: EscapingScheme): string {
   let first = true
   for (const c of codePoints(name)) {
     if (c === 0x5f) out += scheme === 'underscores' ? '_' : '__'
-    else if (isKeptCodePoint(c, first)) out += String.fromCodePoint(c)
+    // The colon is kept in label names too, as upstream does.
+    else if (isLegacyCodePoint(c, first, true)) out += String.fromCodePoint(c)
     else if (scheme === 'underscores') out += '_'
     else if (scheme === 'dots') out += c === 0x2e ? '_dot_' : '__'
     else out += `_${c.toString(16)}_`

@@ -1,6 +1,5 @@
 import { ParseError } from '../errors.js'
 import { isLegacyLabelName } from '../exposition/names.js'
-import type { GroupingKey } from './grouping-key.js'
 
 /** How a label matcher compares a label's value: equal, not equal, regex match, regex non-match. */
 export type MatchOperator = '=' | '!=' | '=~' | '!~'
@@ -46,11 +45,6 @@ export function matchesSelector (labels: Readonly<Record<string, string>>, match
 /** Whether the labels satisfy any of several selectors (several `match[]` select their union). */
 export function matchesAnySelector (labels: Readonly<Record<string, string>>, selectors: readonly (readonly LabelMatcher[])[]): boolean {
   return selectors.some(s => matchesSelector(labels, s))
-}
-
-/** Whether a group, by its job and grouping labels, is selected by any of several selectors. */
-export function selectsGroup (key: GroupingKey, selectors: readonly (readonly LabelMatcher[])[]): boolean {
-  return matchesAnySelector({ ...key.labels, job: key.job }, selectors)
 }
 
 class SelectorParser {

@@ -1,6 +1,5 @@
 import { ParseError } from '../errors.js'
-import { parseSelector, selectsGroup } from '../groups/matchers.js'
-import type { GroupingKey } from '../groups/grouping-key.js'
+import { matchesAnySelector, parseSelector } from '../groups/matchers.js'
 import type { LabelMatcher } from '../groups/matchers.js'
 
 /**
@@ -15,14 +14,11 @@ export function selectorsOf (url: string): LabelMatcher[][] {
   return texts.map(parseSelector)
 }
 
-/** The grouping keys, in the hook's shape, of the groups that any of the selectors selects. */
-export function selectedKeys (groups: Iterable<{ labels: Readonly<Record<string, string>> }>, selectors: readonly (readonly LabelMatcher[])[]): Array<Required<GroupingKey>> {
-  const keys: Array<Required<GroupingKey>> = []
+/** The labels (`job` included) of the groups that any of the selectors selects. */
+export function selectedGroups (groups: Iterable<{ labels: Readonly<Record<string, string>> }>, selectors: readonly (readonly LabelMatcher[])[]): Array<Readonly<Record<string, string>>> {
+  const selected: Array<Readonly<Record<string, string>>> = []
   for (const group of groups) {
-    const { job, ...labels } = group.labels
-    // Every stored group has a job: a push without one is refused at the door.
-    const key = { job: job as string, labels }
-    if (selectsGroup(key, selectors)) keys.push(key)
+    if (matchesAnySelector(group.labels, selectors)) selected.push(group.labels)
   }
-  return keys
+  return selected
 }

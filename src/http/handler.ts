@@ -1,4 +1,3 @@
-import { selectedKeys, selectorsOf } from './delete-matching.js'
 import { gzipSync } from 'node:zlib'
 import type { MetricFamily } from '../exposition/types.js'
 import type { MetricStore } from '../store/store.js'
@@ -17,7 +16,8 @@ import { authorizeRequest, type Action } from './authorization.js'
 import type { GatewayMetrics } from './own-metrics.js'
 import { API_HEADERS, metricsApiBody, statusApiBody } from './api.js'
 import { VERSION } from '../version.js'
-import type { Apply, BodyFormat, GroupService } from '../groups/service.js'
+import { groupingKeyOf, type Apply, type BodyFormat, type GroupService } from '../groups/service.js'
+import { selectedGroups, selectorsOf } from './delete-matching.js'
 
 const PUSH_ALLOW = 'DELETE, OPTIONS, POST, PUT'
 const GET_ALLOW = 'GET, OPTIONS'
@@ -227,18 +227,18 @@ export class HttpSurface {
 
   // Deletes every group a match[] selector selects, or none when `authorize` refuses any of them.
   async #deleteMatching (request: GatewayRequest): Promise<GatewayResponse> {
-    let keys: Array<Required<GroupingKey>>
+    let selected: Array<Readonly<Record<string, string>>>
     try {
-      keys = selectedKeys(await this.#store.groups(), selectorsOf(request.url))
-      for (const key of keys) await this.#allow('delete', request, key)
+      selected = selectedGroups(await this.#store.groups(), selectorsOf(request.url))
+      for (const labels of selected) await this.#allow('delete', request, groupingKeyOf(labels))
     } catch (err) {
       const response = errorResponse(err)
       this.#count(response.status, 'api/v1/metrics', 'DELETE')
       return { ...response, headers: { ...API_HEADERS, ...response.headers } }
     }
-    for (const key of keys) await this.#service.delete({ ...key.labels, job: key.job })
+    for (const labels of selected) await this.#service.delete(labels)
     this.#count(200, 'api/v1/metrics', 'DELETE')
-    const body = JSON.stringify({ status: 'success', data: { deleted: keys.length } })
+    const body = JSON.stringify({ status: 'success', data: { deleted: selected.length } })
     return { status: 200, headers: { ...API_HEADERS, 'content-type': 'application/json' }, body }
   }
 

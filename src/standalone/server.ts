@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
@@ -11,7 +11,7 @@ import { InconsistentPushError } from '../errors.js'
 import { computeRoutePrefix, defaultFlags, routePrefixOf, statusFlags, type ServerFlags } from './flags.js'
 import { createLogger, type Logger } from '../log.js'
 import { VERSION } from '../version.js'
-import { BasicAuth, WebConfigFile, type WebConfig, type WebTlsConfig } from './web-config.js'
+import { BasicAuth, WebConfigFile, fileStamp, type WebConfig, type WebTlsConfig } from './web-config.js'
 
 /** A running standalone server. */
 export interface RunningServer {
@@ -207,14 +207,7 @@ function watchConnections (server: Server | HttpsServer, file: WebConfigFile, co
 
 // What decides the secure context: the TLS settings and the certificate files as they are on disk.
 function tlsStamp (tls: WebTlsConfig): string {
-  const files = [tls.certFile, tls.keyFile, tls.clientCaFile].filter(file => file !== '').map(file => {
-    try {
-      const stat = statSync(file, { bigint: true })
-      return `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`
-    } catch {
-      return 'missing'
-    }
-  })
+  const files = [tls.certFile, tls.keyFile, tls.clientCaFile].filter(file => file !== '').map(fileStamp)
   return JSON.stringify([tls, files])
 }
 

@@ -286,13 +286,13 @@ export class WebConfigFile {
   constructor (file: string, onError: (message: string) => void) {
     this.#file = file
     this.#onError = onError
-    this.#stamp = this.#stat()
+    this.#stamp = fileStamp(this.#file)
     this.#config = loadWebConfig(file)
   }
 
   /** The config in force: the file's, or the last good one when the file is now invalid or gone. */
   current (): WebConfig {
-    const stamp = this.#stat()
+    const stamp = fileStamp(this.#file)
     if (stamp === this.#stamp || stamp === this.#failedStamp) return this.#config
     try {
       this.#config = loadWebConfig(this.#file)
@@ -304,13 +304,14 @@ export class WebConfigFile {
     }
     return this.#config
   }
+}
 
-  #stat (): string {
-    try {
-      const stat = statSync(this.#file, { bigint: true })
-      return `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`
-    } catch {
-      return 'missing'
-    }
+/** What tells one version of a file from another (inode, size, modification and change times), or `missing`. */
+export function fileStamp (file: string): string {
+  try {
+    const stat = statSync(file, { bigint: true })
+    return `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`
+  } catch {
+    return 'missing'
   }
 }

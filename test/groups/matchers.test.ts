@@ -1,6 +1,7 @@
 import t from 'tap'
 import { ParseError } from '../../src/errors.js'
-import { matchesAnySelector, matchesSelector, parseSelector, selectsGroup } from '../../src/groups/matchers.js'
+import { matchesAnySelector, matchesSelector, parseSelector } from '../../src/groups/matchers.js'
+import { selectedGroups } from '../../src/http/delete-matching.js'
 
 t.test('parses names, operators and values', async (t) => {
   const m = parseSelector(' { job = "backup" , instance=~"db.*", zone!=\'eu\', "odd.name"!~`x\\d`, } ')
@@ -42,9 +43,8 @@ t.test('several selectors are a union; groups include their job', async (t) => {
   t.ok(matchesAnySelector({ job: 'a' }, sels))
   t.ok(matchesAnySelector({ job: 'b', instance: 'i' }, sels))
   t.notOk(matchesAnySelector({ job: 'b' }, sels))
-  t.ok(selectsGroup({ job: 'a' }, sels))
-  t.ok(selectsGroup({ job: 'b', labels: { instance: 'i' } }, sels))
-  t.notOk(selectsGroup({ job: 'b', labels: { job: 'a' } }, sels), 'the key\'s job wins')
+  const groups = [{ labels: { job: 'a' } }, { labels: { job: 'b', instance: 'i' } }, { labels: { job: 'b' } }, { labels: { job: 'c', instance: 'j' } }]
+  t.same(selectedGroups(groups, sels), [{ job: 'a' }, { job: 'b', instance: 'i' }], 'the groups either selector selects, job included')
 })
 
 t.test('refusals name the problem', async (t) => {
