@@ -18,3 +18,8 @@ export const SYSTEM_CLOCK: Clock = Object.freeze({
     return () => { clearTimeout(timer) }
   }
 })
+
+/** Resolves on a later turn of the event loop, after pending I/O: long work awaits it between slices so that other requests run. */
+export async function nextTurn (): Promise<void> {
+  await new Promise<void>(resolve => setImmediate(resolve))
+}

@@ -1,7 +1,7 @@
 // `pushgateway-middleware/exposition`: the parsers, writers and protobuf codec the gateway uses,
 // public for tools that read or write what it serves. The data model is in `./types.js`.
-export { parseMetrics, pushFormat } from './parse.js'
-export type { PushFormat } from './parse.js'
+export { parseMetrics, parseMetricsSliced, pushFormat } from './parse.js'
+export type { ParseBudget, PushFormat, SlicedParser } from './parse.js'
 export { parseText } from './parse-text.js'
 export { parseOpenMetrics } from './parse-openmetrics.js'
 export { writeText, TEXT_CONTENT_TYPE } from './write-text.js'

@@ -3,6 +3,7 @@ import { isDuplicateName } from './names.js'
 import { goQuote } from './go-quote.js'
 import type { Exemplar, Histogram, LabelPair, Metric, MetricFamily, MetricType } from './types.js'
 import { emptyHistogram } from './types.js'
+import type { ParseBudget, SlicedParser } from './parse.js'
 
 type OmType = 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'info' | 'stateset' | 'unknown'
 
@@ -82,12 +83,25 @@ const RIGHT_BRACE = 125
  * seconds, become milliseconds. Families without samples are left out, as the text 0.0.4 parser
  * does.
  */
-export function parseOpenMetrics (text: string): MetricFamily[] {
-  return new OpenMetricsParser(text).parse()
+export function parseOpenMetrics (text: string, budget?: ParseBudget): MetricFamily[] {
+  const parser = new OpenMetricsParser(text, budget)
+  parser.parseSlice(Infinity)
+  return parser.result()
 }
 
-class OpenMetricsParser {
+/** An OpenMetrics parser that works through `text` in slices, as `parseOpenMetrics` parses it at once. */
+export function openMetricsParser (text: string, budget?: ParseBudget): SlicedParser {
+  return new OpenMetricsParser(text, budget)
+}
+
+class OpenMetricsParser implements SlicedParser {
   private readonly text: string
+  private readonly budget: ParseBudget | undefined
+  private metricsLeft: number
+  // A histogram's `le` and a summary's `quantile` are among a sample's labels until taken out.
+  private readonly labelsMax: number
+  // Where the next line starts.
+  private start = 0
   private readonly families: MetricFamily[] = []
   // Every sample name a family may produce, mapped to that family, for the clash rule.
   private readonly claimed = new Map<string, string>()
@@ -120,15 +134,19 @@ class OpenMetricsParser {
   private pointLine = 0
   private pointNegative = false
 
-  constructor (text: string) {
+  constructor (text: string, budget: ParseBudget | undefined) {
     this.text = text
+    this.budget = budget
+    this.metricsLeft = budget?.metrics ?? Infinity
+    this.labelsMax = (budget?.labels ?? Infinity) + 1
   }
 
-  parse (): MetricFamily[] {
+  parseSlice (size: number): boolean {
     const text = this.text
     const length = text.length
-    let start = 0
-    while (start < length) {
+    const until = Math.min(this.start + size, length)
+    let start = this.start
+    while (start < until) {
       this.line++
       let end = text.indexOf('\n', start)
       if (end === -1) end = length
@@ -143,11 +161,20 @@ class OpenMetricsParser {
       }
       start = end + 1
     }
+    this.start = start
+    return start >= length
+  }
+
+  result (): MetricFamily[] {
     if (!this.eof) {
       this.line++
       this.fail('missing "# EOF" at the end')
     }
     return this.families
+  }
+
+  private refuse (bound: 'metrics' | 'labels'): never {
+    throw (this.budget as ParseBudget).refuse(bound, this.name)
   }
 
   private fail (message: string): never {
@@ -290,7 +317,7 @@ class OpenMetricsParser {
     if (nameEnd === nameStart) this.fail('invalid metric name at the start of the line')
     let labels: LabelPair[] = []
     const braced = this.code() === LEFT_BRACE
-    if (braced) labels = this.parseLabels()
+    if (braced) labels = this.parseLabels(this.labelsMax)
     if (this.code() !== SPACE) {
       if (this.pos === this.lineEnd) this.fail('missing value')
       if (braced) this.fail(`expected a space and a value after the labels, got ${goQuote(text[this.pos] as string)}`)
@@ -330,7 +357,7 @@ class OpenMetricsParser {
     if (!text.startsWith('# {', this.pos)) this.fail('invalid exemplar, expected " # {" after the value or timestamp')
     this.pos += 2
     const sampleLabels = this.previousLabels
-    const labels = this.parseLabels()
+    const labels = this.parseLabels(Infinity)
     this.previousLabels = sampleLabels
     let length = 0
     for (const label of labels) length += codePoints(label.name) + codePoints(label.value)
@@ -356,8 +383,8 @@ class OpenMetricsParser {
     }
   }
 
-  /** Parses `{name="value",…}` from the `{` on, leaving `pos` after the `}`. */
-  private parseLabels (): LabelPair[] {
+  /** Parses `{name="value",…}` from the `{` on, leaving `pos` after the `}`; more than `max` labels are refused by the budget. */
+  private parseLabels (max: number): LabelPair[] {
     const text = this.text
     const labels: LabelPair[] = []
     // Consecutive samples mostly repeat names and values: reusing the previous sample's strings
@@ -385,6 +412,7 @@ class OpenMetricsParser {
       const value = this.parseLabelValue(reuse?.value)
       if (name === '__name__') this.fail('label name "__name__" is reserved')
       if (isDuplicateName(labels, labels.length, name)) this.fail(`duplicate label name ${goQuote(name)}`)
+      if (labels.length === max) this.refuse('labels')
       labels.push({ name, value })
       const c = this.code()
       this.pos++
@@ -465,6 +493,7 @@ class OpenMetricsParser {
     }
     const metric: Metric = { labels, value }
     if (ts !== undefined) metric.timestampMs = secondsToMs(ts)
+    if (--this.metricsLeft < 0) this.refuse('metrics')
     family.metrics.push(metric)
   }
 
@@ -571,6 +600,7 @@ class OpenMetricsParser {
       point.histogram = emptyHistogram()
     }
     if (ts !== undefined) point.timestampMs = secondsToMs(ts)
+    if (--this.metricsLeft < 0) this.refuse('metrics')
     family.metrics.push(point)
     this.point = point
     this.pointGroup = this.group

@@ -3,6 +3,7 @@ import { goQuote } from './go-quote.js'
 import type { Bucket, Histogram, LabelPair, Metric, MetricFamily, MetricType } from './types.js'
 import { emptyHistogram } from './types.js'
 import { isDuplicateName, isLegacyLabelName, isLegacyMetricName } from './names.js'
+import type { ParseBudget, SlicedParser } from './parse.js'
 
 // A port of the TextParser state machine of prometheus/common `expfmt/text_parse.go` (v0.69.0)
 // with legacy name validation. It keeps the reference's state, including what carries over from
@@ -76,14 +77,26 @@ interface Family {
  * Parses a text format 0.0.4 body (already decoded from valid UTF-8) into metric families, in
  * order of first appearance, dropping families that have no samples. It accepts and rejects
  * exactly what prometheus/common's `TextParser` does with legacy name validation, and throws a
- * `ParseError` whose message is the reference's `text format parsing error in line N: <msg>`.
+ * `ParseError` whose message is the reference's `text format parsing error in line N: <msg>`,
+ * or what `budget` refuses once a bound is passed.
  */
-export function parseText (text: string): MetricFamily[] {
-  return new TextParser(text).parse()
+export function parseText (text: string, budget?: ParseBudget): MetricFamily[] {
+  const parser = new TextParser(text, budget)
+  parser.parseSlice(Infinity)
+  return parser.result()
 }
 
-class TextParser {
+/** A text format 0.0.4 parser that works through `text` in slices, as `parseText` parses it at once. */
+export function textParser (text: string, budget?: ParseBudget): SlicedParser {
+  return new TextParser(text, budget)
+}
+
+class TextParser implements SlicedParser {
   private readonly text: string
+  private readonly budget: ParseBudget | undefined
+  private metricsLeft: number
+  private readonly labelsMax: number
+  private state = START_OF_LINE
   private readonly end: number
   private pos = 0
   /** The last character code read (Go: currentByte); it sits at `pos - 1`. */
@@ -121,23 +134,31 @@ class TextParser {
   private insideBraces = false
   private insideBracesNamePresent = false
 
-  constructor (text: string) {
+  constructor (text: string, budget: ParseBudget | undefined) {
     this.text = text
     this.end = text.length
-  }
-
-  parse (): MetricFamily[] {
-    this.run()
-    return this.result()
+    this.budget = budget
+    this.metricsLeft = budget?.metrics ?? Infinity
+    this.labelsMax = budget?.labels ?? Infinity
   }
 
   // The state loop has a function of its own so that it stays optimized from body to body.
-  private run (): void {
-    let state = START_OF_LINE
-    while (state !== DONE) state = this.step(state)
+  parseSlice (length: number): boolean {
+    const until = this.pos + length
+    let state = this.state
+    while (state !== DONE) {
+      if (state === START_OF_LINE && this.pos >= until) break
+      state = this.step(state)
+    }
+    this.state = state
+    return state === DONE
   }
 
-  private result (): MetricFamily[] {
+  private refuse (bound: 'metrics' | 'labels'): never {
+    throw (this.budget as ParseBudget).refuse(bound, this.mf?.name)
+  }
+
+  result (): MetricFamily[] {
     for (const histogram of this.histogramsToNormalize) normalizeHistogram(histogram)
     const result: MetricFamily[] = []
     for (const family of this.families.values()) {
@@ -248,6 +269,7 @@ class TextParser {
       const pairs = this.labelPairs
       const count = this.labelPairCount
       if (isDuplicateName(pairs, count, name)) this.fail(`duplicate label names for metric ${goQuote(this.mf?.name ?? '')}`)
+      if (count === this.labelsMax) this.refuse('labels')
       pairs[count] = pair
       this.labelPairCount = count + 1
     }
@@ -338,12 +360,14 @@ class TextParser {
       const registry = type === 'summary' ? this.summaries : this.histograms
       const existing = registry.findOrAdd(this.signatureNames, this.signatureValues, this.signatureCount, metric)
       if (existing === undefined) {
+        if (--this.metricsLeft < 0) this.refuse('metrics')
         mf.metrics.push(metric)
       } else {
         metric = existing
         this.metric = existing
       }
     } else {
+      if (--this.metricsLeft < 0) this.refuse('metrics')
       mf.metrics.push(metric)
     }
     const start = this.pos - 1

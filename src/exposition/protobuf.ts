@@ -6,6 +6,7 @@
 import { InconsistentPushError, ParseError } from '../errors.js'
 import { goQuote } from './go-quote.js'
 import { METRIC_TYPES, emptyHistogram } from './types.js'
+import type { ParseBudget, SlicedParser } from './parse.js'
 import type {
   BucketSpan,
   Bucket,
@@ -283,41 +284,96 @@ let pos = 0
 let lo = 0
 let hi = 0
 let sawInconsistent = false
+// The budget of the parse under way: metrics it may still decode, labels per metric.
+let budget: ParseBudget | undefined
+let metricsLeft = Infinity
+let labelsMax = Infinity
 
-/** Decodes varint-length-delimited MetricFamily messages up to the end of the buffer. */
-export function decodeDelimited (buf: Uint8Array): MetricFamily[] {
-  bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
-  view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  pos = 0
-  sawInconsistent = false
-  try {
-    return decodeFamilies()
-  } finally {
-    // Do not keep the request body alive after the call.
-    bytes = EMPTY
-    view = EMPTY_VIEW
+/** Decodes varint-length-delimited MetricFamily messages up to the end of the buffer, within `budget` when one is given. */
+export function decodeDelimited (buf: Uint8Array, parseBudget?: ParseBudget): MetricFamily[] {
+  const parser = new DelimitedParser(buf, parseBudget)
+  parser.parseSlice(Infinity)
+  return parser.result()
+}
+
+/** A parser of delimited MetricFamily messages that decodes them in slices, as `decodeDelimited` decodes them at once. */
+export function protobufParser (buf: Uint8Array, parseBudget?: ParseBudget): SlicedParser {
+  return new DelimitedParser(buf, parseBudget)
+}
+
+// The cursor is module-level for speed; a slice loads this parser's state into it and saves it
+// back, so that parses taking turns on the event loop do not mix.
+class DelimitedParser implements SlicedParser {
+  readonly #bytes: Buffer
+  readonly #budget: ParseBudget | undefined
+  readonly #families: MetricFamily[] = []
+  readonly #positions = new Map<string, number>()
+  #pos = 0
+  #metricsLeft: number
+  #sawInconsistent = false
+
+  constructor (buf: Uint8Array, parseBudget: ParseBudget | undefined) {
+    this.#bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)
+    this.#budget = parseBudget
+    this.#metricsLeft = parseBudget?.metrics ?? Infinity
+  }
+
+  parseSlice (size: number): boolean {
+    bytes = this.#bytes
+    view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    pos = this.#pos
+    sawInconsistent = this.#sawInconsistent
+    budget = this.#budget
+    metricsLeft = this.#metricsLeft
+    labelsMax = this.#budget?.labels ?? Infinity
+    try {
+      const total = bytes.length
+      const until = Math.min(pos + size, total)
+      // The cursor moves inside decodeMessage.
+      for (;;) {
+        if (pos >= until) break
+        this.#add(decodeMessage(total))
+      }
+      this.#pos = pos
+      this.#sawInconsistent = sawInconsistent
+      this.#metricsLeft = metricsLeft
+      return pos >= total
+    } finally {
+      // Do not keep the request body alive after the call.
+      bytes = EMPTY
+      view = EMPTY_VIEW
+      budget = undefined
+    }
+  }
+
+  result (): MetricFamily[] {
+    if (this.#sawInconsistent) checkConsistency(this.#families)
+    return this.#families
+  }
+
+  #add (family: MetricFamily): void {
+    const previous = this.#positions.get(family.name)
+    if (previous === undefined) {
+      this.#positions.set(family.name, this.#families.length)
+      this.#families.push(family)
+    } else {
+      // Go stores families in a map by name: a repeated name replaces the earlier message.
+      this.#families[previous] = family
+    }
   }
 }
 
-function decodeFamilies (): MetricFamily[] {
-  const families: MetricFamily[] = []
-  const positions = new Map<string, number>()
-  const total = bytes.length
-  while (pos < total) {
-    const start = pos
-    const end = readMessagePrefix(total)
-    const family = decodeFamily(end, start)
-    const previous = positions.get(family.name)
-    if (previous === undefined) {
-      positions.set(family.name, families.length)
-      families.push(family)
-    } else {
-      // Go stores families in a map by name: a repeated name replaces the earlier message.
-      families[previous] = family
-    }
-  }
-  if (sawInconsistent) checkConsistency(families)
-  return families
+function decodeMessage (total: number): MetricFamily {
+  const start = pos
+  const end = readMessagePrefix(total)
+  const family = decodeFamily(end, start)
+  // A family without metrics costs as much as one metric.
+  if (family.metrics.length === 0) spendMetric(family.name)
+  return family
+}
+
+function spendMetric (family: string | undefined): void {
+  if (--metricsLeft < 0) throw (budget as ParseBudget).refuse('metrics', family)
 }
 
 // protodelim reads the size with its own reader: a cut-off size or body is io.ErrUnexpectedEOF.
@@ -574,6 +630,7 @@ function decodeFamily (end: number, start: number): MetricFamily {
         help = readString(end, 'MetricFamily.help')
         break
       case 0x22:
+        spendMetric(name === '' ? undefined : name)
         metrics.push(decodeMetric(readLength(end), type))
         break
       case 0x2a:
@@ -597,6 +654,7 @@ function decodeMetric (end: number, type: number): Metric {
     const tag = readUnsigned(end)
     switch (tag) {
       case 0x0a:
+        if (metric.labels.length === labelsMax) throw (budget as ParseBudget).refuse('labels', undefined)
         metric.labels.push(decodeLabelPair(readLength(end)))
         break
       case 0x12:

@@ -1,4 +1,5 @@
 import type { MetricFamily } from '../exposition/types.js'
+import type { ParseBudget } from '../exposition/parse.js'
 import { InvalidOptionError, LimitExceededError } from '../errors.js'
 import { refuseUnknownOptions } from '../known-options.js'
 
@@ -130,6 +131,22 @@ function spanBuckets (spans: ReadonlyArray<{ length: number }>): number {
 export function limitExceeded (limit: keyof Limits, value: number, what: string): LimitExceededError {
   const status = CAPACITY_LIMITS.has(limit) ? 429 : limit === 'bodyBytesInFlight' ? 503 : 400
   return new LimitExceededError(limit, value, `push refused: ${what}, over the limit of ${value} (limits.${limit}, --${LIMIT_FLAGS[limit]})`, status)
+}
+
+/**
+ * The bounds a parse stops at: more metrics than `seriesPerPush` (each costs a series at least)
+ * or more labels on one than `labelsPerSeries` (each is stored), refused as those limits are.
+ */
+export function parseBudget (limits: ResolvedLimits): ParseBudget {
+  return {
+    metrics: limits.seriesPerPush,
+    labels: limits.labelsPerSeries,
+    refuse (bound, family) {
+      if (bound === 'metrics') return limitExceeded('seriesPerPush', limits.seriesPerPush, `the push has more than ${limits.seriesPerPush} series`)
+      const series = family === undefined ? 'a series' : `a series of ${JSON.stringify(family)}`
+      return limitExceeded('labelsPerSeries', limits.labelsPerSeries, `${series} has more than ${limits.labelsPerSeries} labels`)
+    }
+  }
 }
 
 /**

@@ -4,10 +4,10 @@ import type { ResolvedOptions } from '../options.js'
 import type { GroupingKey } from './grouping-key.js'
 import { InconsistentPushError, InvalidGroupingKeyError, PushgatewayError } from '../errors.js'
 import { InFlightBytes, readBody, type RequestBody } from '../http/body.js'
-import { parseMetrics } from '../exposition/parse.js'
+import { parseMetricsSliced, type ParseBudget } from '../exposition/parse.js'
 import { groupId, type MemoryStore } from '../store/memory/memory-store.js'
 import { ExpiryQueue } from './expiry.js'
-import { checkPushLimits } from './limits.js'
+import { checkPushLimits, parseBudget } from './limits.js'
 import { checkStorable } from './validate.js'
 import { isLegacyLabelName } from '../exposition/names.js'
 
@@ -41,12 +41,14 @@ export class GroupService {
   readonly #events: GroupServiceEvents
   readonly #expiry = new ExpiryQueue<Readonly<Record<string, string>>>()
   readonly #inFlight: InFlightBytes
+  readonly #budget: ParseBudget
 
   constructor (store: MetricStore, options: ResolvedOptions, events: GroupServiceEvents) {
     this.#store = store
     this.#options = options
     this.#events = events
     this.#inFlight = new InFlightBytes(options.limits.bodyBytesInFlight)
+    this.#budget = parseBudget(options.limits)
   }
 
   /** Whether aggregate pushes are taken (the `aggregation` option is not `false`). */
@@ -78,21 +80,27 @@ export class GroupService {
     const buf = await readBody(body, format.contentEncoding, options.bodyLimit, options.readTimeout, this.#inFlight)
     // The push happens now, once its body is in: a slow upload does not shorten its TTL.
     const timeNs = options.now()
-    let families: MetricFamily[]
+    // The body still counts while it is parsed, a slice at a time, and applied.
+    this.#inFlight.keep(buf.length)
     try {
-      families = parseMetrics(buf, format.contentType)
-    } catch (err) {
-      // A protobuf metric that contradicts its family's type fails like an inconsistent push.
-      if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, false)
-      throw err
-    }
-    checkStorable(families, options.limits)
-    checkPushLimits(families, labels, options.limits)
-    try {
-      await apply(families, timeNs)
-    } catch (err) {
-      if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, true)
-      throw err
+      let families: MetricFamily[]
+      try {
+        families = await parseMetricsSliced(buf, format.contentType, this.#budget)
+      } catch (err) {
+        // A protobuf metric that contradicts its family's type fails like an inconsistent push.
+        if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, false)
+        throw err
+      }
+      checkStorable(families, options.limits)
+      checkPushLimits(families, labels, options.limits)
+      try {
+        await apply(families, timeNs)
+      } catch (err) {
+        if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, true)
+        throw err
+      }
+    } finally {
+      this.#inFlight.release(buf.length)
     }
     const id = groupId(labels)
     if (ttlNs === undefined) this.#expiry.cancel(id)

@@ -38,6 +38,11 @@ export class InFlightBytes {
     this.#held += bytes
   }
 
+  /** Takes `bytes` that are in memory already, whatever the limit: new uploads are refused until they are given back. */
+  keep (bytes: number): void {
+    this.#held += bytes
+  }
+
   /** Gives `bytes` back. */
   release (bytes: number): void {
     this.#held -= bytes

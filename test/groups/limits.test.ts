@@ -47,6 +47,13 @@ t.test('each refusal names the limit, its value and its flag, and stores nothing
       limits: { seriesPerPush: 3 },
       push: put('/metrics/job/a', lines(4)),
       status: 400,
+      message: 'push refused: the push has more than 3 series, over the limit of 3 (limits.seriesPerPush, --limits.series-per-push)'
+    },
+    {
+      name: 'series per push, counting a histogram line by line',
+      limits: { seriesPerPush: 3 },
+      push: put('/metrics/job/a', '# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n'),
+      status: 400,
       message: 'push refused: the push has 4 series, over the limit of 3 (limits.seriesPerPush, --limits.series-per-push)'
     },
     {

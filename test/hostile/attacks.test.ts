@@ -78,9 +78,10 @@ t.test('2. the duplicate label check costs time in proportion to the labels, not
   }
   const gw = gateway()
   const labels = Array.from({ length: 40_000 }, (_, i) => `l${i}="v"`).join(',')
-  for (const [contentType, body] of [['text/plain', `m{${labels}} 1\n`], [OPENMETRICS, `m{${labels}} 1\n# EOF\n`]] as const) {
+  // The parse stops at the limit, before the rest of the line.
+  for (const [contentType, body, series] of [['text/plain', `m{${labels}} 1\n`, 'a series of "m"'], [OPENMETRICS, `# TYPE m gauge\nm{${labels}} 1\n# EOF\n`, 'a series of "m"'], [OPENMETRICS, `m{${labels}} 1\n# EOF\n`, 'a series']] as const) {
     const res = await gw.handle({ method: 'PUT', url: '/metrics/job/many', headers: { 'content-type': contentType }, body })
-    t.same([res.status, String(res.body)], [400, 'push refused: a series of "m" would carry 40002 labels, over the limit of 128 (limits.labelsPerSeries, --limits.labels-per-series)\n'], contentType)
+    t.same([res.status, String(res.body)], [400, `push refused: ${series} has more than 128 labels, over the limit of 128 (limits.labelsPerSeries, --limits.labels-per-series)\n`], contentType)
   }
 })
 
@@ -131,7 +132,7 @@ t.test('5. empty families and writer state count toward the series limits', asyn
   const gw = gateway({ limits: { seriesPerPush: 1000, series: 2500 } })
   const empty = (count: number, prefix = 'e'): MetricFamily[] => Array.from({ length: count }, (_, i) => ({ name: `${prefix}${i}`, type: 'counter', metrics: [] }))
   const refused = await gw.handle(protobuf('PUT', '/metrics/job/empty', empty(2000)))
-  t.same([refused.status, String(refused.body)], [400, 'push refused: the push has 2000 series, over the limit of 1000 (limits.seriesPerPush, --limits.series-per-push)\n'])
+  t.same([refused.status, String(refused.body)], [400, 'push refused: the push has more than 1000 series, over the limit of 1000 (limits.seriesPerPush, --limits.series-per-push)\n'])
   t.equal((await gw.handle(protobuf('PUT', '/metrics/job/empty1', empty(1000)))).status, 200, 'an empty family is stored, as the reference stores it')
   t.equal((await gw.handle(protobuf('PUT', '/metrics/job/empty2', empty(1000, 'f')))).status, 200)
   const full = await gw.handle(protobuf('PUT', '/metrics/job/empty3', empty(1000, 'g')))
@@ -213,4 +214,28 @@ t.test('per-job quotas keep one tenant from taking every group and series', asyn
   const failed = await gw.handle({ method: 'PUT', url: '/metrics/job/a/i/4', headers: {}, body: '# TYPE m counter\nm 1\n' })
   t.equal(failed.status, 429, 'a push over the quota records no failure either')
   t.notMatch(await gw.metrics(), 'i="4"')
+})
+
+t.test('a large body is parsed in slices, stops at the series limit and counts in flight until it is applied', async t => {
+  const gw = gateway({ limits: { bodyBytesInFlight: 6 * 1024 * 1024 } })
+  const lines = (count: number): string => Array.from({ length: count }, (_, i) => `m{i="${i}",pad="${'x'.repeat(20)}"} 1\n`).join('')
+  // One series over the limit, then a syntax error: a parse that reads the whole body first reports the error.
+  const over = await gw.handle({ method: 'PUT', url: '/metrics/job/big', headers: {}, body: lines(100_001) + '!!! not a metric\n' })
+  t.same([over.status, String(over.body)], [400, 'push refused: the push has more than 100000 series, over the limit of 100000 (limits.seriesPerPush, --limits.series-per-push)\n'])
+  const body = lines(90_000)
+  t.ok(body.length > 3.5 * 1024 * 1024, `a body of ${body.length} bytes`)
+  let turns = 0
+  let parsing = true
+  const count = (): void => { if (parsing) { turns++; setImmediate(count) } }
+  const pushed = gw.handle({ method: 'PUT', url: '/metrics/job/big', headers: {}, body })
+  await new Promise(resolve => setImmediate(resolve))
+  setImmediate(count)
+  // The body being parsed holds its bytes: another upload that needs more than what is left waits.
+  const meanwhile = await gw.handle({ method: 'PUT', url: '/metrics/job/other', headers: {}, body: Readable.from([Buffer.from(lines(1) + ' '.repeat(3 * 1024 * 1024))]) })
+  t.equal(meanwhile.status, 503, 'an upload during the parse finds the bytes in flight taken')
+  t.equal(meanwhile.headers['retry-after'], '1')
+  t.equal((await pushed).status, 200)
+  parsing = false
+  t.ok(turns >= 8, `the event loop turned ${turns} times while the body was parsed`)
+  t.equal((await gw.handle({ method: 'PUT', url: '/metrics/job/other', headers: {}, body: Readable.from([Buffer.from(lines(1) + ' '.repeat(3 * 1024 * 1024))]) })).status, 200, 'the bytes are given back once the push is applied')
 })

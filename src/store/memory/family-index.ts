@@ -4,11 +4,10 @@ import { compareLabelValues } from '../../exposition/metric-order.js'
 import { textHeader, textMetric } from '../../exposition/write-text.js'
 import { openMetricsHeader, openMetricsMetric } from '../../exposition/write-openmetrics.js'
 import { labelsKey } from '../../groups/sanitize.js'
+import { nextTurn } from '../../clock.js'
 
 // Metrics rendered afresh (or families copied) between two turns of the event loop during a scrape.
 const RENDER_BATCH = 2048
-
-const nextTurn = async (): Promise<void> => { await new Promise<void>(resolve => setImmediate(resolve)) }
 
 /** One group's share of an indexed family, with its rendered lines cached per format. */
 interface Member {
