@@ -89,7 +89,7 @@ const PUSH_TIME_FAMILY = /^push(?:_failure)?_time_seconds$/
 const PROTOBUF = 'application/vnd.google.protobuf'
 const INCONSISTENT = 'pushed metrics are invalid or inconsistent with existing metrics: '
 /** What `runOn` records for a request whose connection was closed without an answer. */
-export const DROPPED: ComparableAnswer = { status: 0, headers: {}, body: 'the connection was dropped without an answer' }
+const DROPPED: ComparableAnswer = { status: 0, headers: {}, body: 'the connection was dropped without an answer' }
 // After the common prefix Go prints each problem with the metric's protobuf text (whose form
 // changed between Go releases, and whose order follows map iteration); ours names the first
 // problem's series in exposition syntax and what it clashed with. Only the prefix is compared.
@@ -119,7 +119,7 @@ export function clearerMessage (reference: string | Record<ReferenceVersion, str
  * (`; escaping=underscores`), 1.5.1 names none. Ours is compared with `follows` as it is; with the
  * other version the parameter is left out on both sides, and the other version's is asserted on its own.
  */
-export const SCRAPE_ESCAPING: { readme: string, follows: ReferenceVersion, scheme: Record<ReferenceVersion, string | undefined> } = {
+const SCRAPE_ESCAPING: { readme: string, follows: ReferenceVersion, scheme: Record<ReferenceVersion, string | undefined> } = {
   readme: 'the escaping scheme in a scrape\'s Content-Type',
   follows: '1.5.1',
   scheme: { '1.5.1': undefined, '1.11.0': 'underscores' }
@@ -132,7 +132,7 @@ export function scrapeType (type: string, version: ReferenceVersion): string {
 }
 
 /** The `escaping=` parameter of an answer's Content-Type, undefined without one. */
-export function escapingOf (answer: ComparableAnswer | undefined): string | undefined {
+function escapingOf (answer: ComparableAnswer | undefined): string | undefined {
   return /;\s*escaping=([^;\s]*)/.exec(answer?.headers['content-type'] ?? '')?.[1]
 }
 
