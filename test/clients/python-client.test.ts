@@ -1,9 +1,10 @@
-// The Python client (Debian's prometheus_client 0.16) against each front end: text 0.0.4 bodies
-// with a Content-Type; push_to_gateway is a PUT, pushadd_to_gateway a POST, delete_from_gateway a
-// DELETE; '/' and empty values go as @base64 (padded), other values through quote_plus.
+// The Python client against each front end, in two versions: Debian 12's prometheus_client 0.16
+// and Debian 13's 0.21.1 (found through PYTHONPATH). Text 0.0.4 bodies with a Content-Type;
+// push_to_gateway is a PUT, pushadd_to_gateway a POST, delete_from_gateway a DELETE; '/' and empty
+// values go as @base64 (padded), other values through quote_plus.
 import t, { type Test } from 'tap'
-import { familyLines, pushTime, pythonClient, sampleLines, testOnEachFrontEnd, type ClientTarget } from '../helpers/clients.js'
-import { PYTHON, PYTHON_CLIENT, requirePeers } from '../helpers/peers.js'
+import { familyLines, pushTime, pythonClient, runProgram, sampleLines, testOnEachFrontEnd, type ClientTarget } from '../helpers/clients.js'
+import { PYTHON, PYTHON_CLIENT, PYTHON_CLIENT_0_21, PYTHON_CLIENT_0_21_PATH, requirePeers, type Peer } from '../helpers/peers.js'
 
 /**
  * Now, in seconds, on each clock a push time can come from: the wall clock, and the gateway's own
@@ -20,12 +21,33 @@ function between (pushed: number, before: [number, number], after: [number, numb
   return [0, 1].some(i => pushed >= (before[i] as number) - 0.001 && pushed <= (after[i] as number) + 0.001)
 }
 
-const peers = requirePeers(t, PYTHON, PYTHON_CLIENT)
-if (peers !== undefined) {
-  const python = peers[0] as string
+/** A version of the Python client: the peer that holds it, and the environment that makes Python import it. */
+interface PythonClient {
+  version: string
+  peer: Peer
+  env: NodeJS.ProcessEnv
+}
+
+const CLIENTS: PythonClient[] = [
+  { version: '0.16.0', peer: PYTHON_CLIENT, env: process.env },
+  { version: '0.21.1', peer: PYTHON_CLIENT_0_21, env: { ...process.env, PYTHONPATH: PYTHON_CLIENT_0_21_PATH } }
+]
+
+for (const client of CLIENTS) {
+  t.test(`prometheus_client ${client.version}`, async t => {
+    const peers = requirePeers(t, PYTHON, client.peer)
+    if (peers !== undefined) clientTests(t, peers[0] as string, client)
+  })
+}
+
+function clientTests (t: Test, python: string, client: PythonClient): void {
+  t.test('Python imports this version of the client', async t => {
+    const imported = await runProgram(python, ['-c', 'import importlib.metadata; print(importlib.metadata.version("prometheus_client"))'], { env: client.env })
+    t.same(imported, { code: 0, stdout: `${client.version}\n`, stderr: '' })
+  })
   const py = async (t: Test, url: string, op: string, job: string, value: number, labels: string[] = [], extra: string[] = []): Promise<void> => {
     const args = ['--url', url, '--job', job, '--op', op, '--value', String(value), ...labels.flatMap(label => ['--label', label]), ...extra]
-    t.same(await pythonClient(python, args), { code: 0, stdout: '', stderr: '' }, `${args.slice(2).join(' ')} exits 0 silently`)
+    t.same(await pythonClient(python, args, client.env), { code: 0, stdout: '', stderr: '' }, `${args.slice(2).join(' ')} exits 0 silently`)
   }
   const key = 'instance="",job="batch",path="/var/tmp"'
   // A family the Python client does not push, added to its group by a text push.
@@ -147,7 +169,7 @@ if (peers !== undefined) {
   })
 
   testOnEachFrontEnd(t, 'a push the gateway refuses raises HTTPError 400 with the gateway\'s reason', async (t, gateway) => {
-    const result = await pythonClient(python, ['--url', gateway.url, '--job', 'batch', '--op', 'push', '--label', '__reserved=1'])
+    const result = await pythonClient(python, ['--url', gateway.url, '--job', 'batch', '--op', 'push', '--label', '__reserved=1'], client.env)
     t.same(result, { code: 1, stdout: '', stderr: 'HTTP Error 400: Bad Request: improper label name "__reserved"\n' })
     t.same(await gateway.groups(), [])
   })

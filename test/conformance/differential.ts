@@ -1,12 +1,13 @@
-// The differential harness: the same request sequences go to the reference Pushgateway and to our
-// Express mount, Fastify mount and standalone server, and the answers and the stored state are compared.
+// The differential harness: the same request sequences go to the reference Pushgateways (1.5.1 and
+// 1.11.0) and to our Express mount, Fastify mount and standalone server, and the answers and the
+// stored state are compared.
 import { readFileSync } from 'node:fs'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import t, { type Test } from 'tap'
 import { encodeDelimited, decodeDelimited, PROTOBUF_CONTENT_TYPE } from '../../src/exposition/protobuf.js'
 import { parseText } from '../../src/exposition/parse-text.js'
 import { send, type Answer, type Sent } from '../helpers/http.js'
-import { PUSHGATEWAY, requirePeers } from '../helpers/peers.js'
+import { PUSHGATEWAY, PUSHGATEWAY_1_11, requirePeers } from '../helpers/peers.js'
 import { startReference, type ReferenceGateway } from '../helpers/reference.js'
 import { FRONT_ENDS, startFrontEnd, type FrontEnd, type FrontEndKind } from '../helpers/front-ends.js'
 import { eventually } from '../helpers/clock.js'
@@ -40,23 +41,38 @@ export interface Run {
   rawMetrics: string
 }
 
-/** Where ours deliberately differs from the reference: each side's behaviour is asserted on its own. */
+/** The reference Pushgateways the sequences run against. */
+export type ReferenceVersion = '1.5.1' | '1.11.0'
+
+/** Where ours deliberately differs from the references: each side's behaviour is asserted on its own. */
 export interface Difference {
   /** The README entry under "Compatibility" that lists this difference. */
   readme: string
-  /** Asserts what the reference does (a named bug or a 1.5.1 quirk). */
-  reference: (t: Test, run: Run) => void
+  /** Asserts what a reference does (a named bug or a Go quirk), on each version. */
+  reference: (t: Test, run: Run, version: ReferenceVersion) => void
   /** Asserts what ours does, on each front end. */
   ours: (t: Test, run: Run) => void
+}
+
+/** Where 1.5.1 and 1.11.0 answer differently: ours is compared with one, the other is asserted on its own. */
+export interface VersionDifference {
+  /** The README entry under "Compatibility" that lists this difference between versions. */
+  readme: string
+  /** The version ours answers like, compared as any sequence is. */
+  follows: ReferenceVersion
+  /** Asserts what the other version does. */
+  other: (t: Test, run: Run) => void
 }
 
 /** One request sequence, named after the spec items it covers. */
 export interface Sequence {
   name: string
   steps: Step[]
-  /** Set when ours deliberately differs; then nothing is compared between the two. */
+  /** Set when ours deliberately differs; then nothing is compared between ours and the references. */
   differs?: Difference
-  /** Needs a reference process of its own (it trips a reference bug that outlives the sequence). */
+  /** Set when 1.5.1 and 1.11.0 differ; then ours is compared with the version it follows only. */
+  versions?: VersionDifference
+  /** Needs reference processes of their own (it trips a reference bug that outlives the sequence). */
   isolated?: boolean
 }
 
@@ -72,6 +88,8 @@ const OWN_FAMILY = /^(?:go|process|nodejs|pushgateway|promhttp)_/
 const PUSH_TIME_FAMILY = /^push(?:_failure)?_time_seconds$/
 const PROTOBUF = 'application/vnd.google.protobuf'
 const INCONSISTENT = 'pushed metrics are invalid or inconsistent with existing metrics: '
+/** What `runOn` records for a request whose connection was closed without an answer. */
+const DROPPED: ComparableAnswer = { status: 0, headers: {}, body: 'the connection was dropped without an answer' }
 // After the common prefix Go prints each problem with the metric's protobuf text (whose form
 // changed between Go releases, and whose order follows map iteration); ours names the first
 // problem's series in exposition syntax and what it clashed with. Only the prefix is compared.
@@ -79,18 +97,55 @@ const CLASH_DETAIL = /^(pushed metrics are invalid or inconsistent with existing
 
 /**
  * A difference in wording only, for a single push both sides refuse with a 400 and nothing stored:
- * where Go passes on a decoder's terse error, ours says what is wrong with the body.
+ * where Go passes on a decoder's terse error, ours says what is wrong with the body. `reference` is
+ * the message of both versions, or of each.
  */
-export function clearerMessage (reference: string, ours: string): Difference {
-  const refused = (t: Test, run: Run, message: string): void => {
-    t.same([run.answers[0]?.status, run.rawBodies[0]], [400, message])
+export function clearerMessage (reference: string | Record<ReferenceVersion, string | RegExp>, ours: string): Difference {
+  const refused = (t: Test, run: Run, message: string | RegExp): void => {
+    t.equal(run.answers[0]?.status, 400)
+    if (typeof message === 'string') t.equal(run.rawBodies[0], message)
+    else t.match(run.rawBodies[0], message)
     t.same((run.api as { data: unknown[] }).data, [], 'nothing is stored')
   }
   return {
     readme: 'clearer messages for bodies that cannot be decoded',
-    reference: (t, run) => { refused(t, run, reference) },
+    reference: (t, run, version) => { refused(t, run, typeof reference === 'string' ? reference : reference[version]) },
     ours: (t, run) => { refused(t, run, ours) }
   }
+}
+
+/**
+ * 1.11.0 names the escaping scheme of metric names in every scrape's Content-Type
+ * (`; escaping=underscores`), 1.5.1 names none. Ours is compared with `follows` as it is; with the
+ * other version the parameter is left out on both sides, and the other version's is asserted on its own.
+ */
+const SCRAPE_ESCAPING: { readme: string, follows: ReferenceVersion, scheme: Record<ReferenceVersion, string | undefined> } = {
+  readme: 'the escaping scheme in a scrape\'s Content-Type',
+  follows: '1.5.1',
+  scheme: { '1.5.1': undefined, '1.11.0': 'underscores' }
+}
+
+/** A scrape's Content-Type as `version` answers it: with the `escaping=` parameter where it names one. */
+export function scrapeType (type: string, version: ReferenceVersion): string {
+  const scheme = SCRAPE_ESCAPING.scheme[version]
+  return scheme === undefined ? type : `${type}; escaping=${scheme}`
+}
+
+/** The `escaping=` parameter of an answer's Content-Type, undefined without one. */
+function escapingOf (answer: ComparableAnswer | undefined): string | undefined {
+  return /;\s*escaping=([^;\s]*)/.exec(answer?.headers['content-type'] ?? '')?.[1]
+}
+
+// The answer without the `escaping=` parameter in its Content-Type.
+function withoutEscaping (answer: ComparableAnswer | undefined): ComparableAnswer | undefined {
+  const type = answer?.headers['content-type']
+  if (answer === undefined || type === undefined) return answer
+  return { ...answer, headers: { ...answer.headers, 'content-type': type.replace(/;\s*escaping=[^;]*/, '') } }
+}
+
+// The answers to the scrapes (a GET of /metrics answered 200) of a run.
+function scrapes (steps: readonly Step[], run: Run): Array<ComparableAnswer | undefined> {
+  return steps.flatMap((step, i) => step.method === 'GET' && step.path.replace(/\?.*/, '') === '/metrics' && run.answers[i]?.status === 200 ? [run.answers[i]] : [])
 }
 
 /** A PUT of a text body. */
@@ -267,9 +322,13 @@ async function runOn (target: Target, steps: readonly Step[], settleWrites: bool
   const answers: ComparableAnswer[] = []
   const rawBodies: string[] = []
   for (const [i, step] of steps.entries()) {
-    const answer = await send(target.base, { ...step, path: target.mount + step.path })
-    answers.push(comparableAnswer(step, answer))
-    rawBodies.push(answer.body.toString('utf8'))
+    const answer = await send(target.base, { ...step, path: target.mount + step.path }).catch((error: unknown) => {
+      // Debian's 1.11.0 panics while logging a refused push; Go's server then closes the connection.
+      if ((error as { code?: string }).code === 'ECONNRESET') return undefined
+      throw error
+    })
+    answers.push(answer === undefined ? DROPPED : comparableAnswer(step, answer))
+    rawBodies.push(answer === undefined ? '' : answer.body.toString('utf8'))
     if (step.method !== 'GET' && settleWrites) await settle(target, i + 1)
   }
   const scrape = await send(target.base, { method: 'GET', path: `${target.mount}/metrics` })
@@ -295,66 +354,110 @@ export interface SuiteOptions {
   mount?: string
 }
 
+// Each reference version and the peer that runs it.
+const VERSIONS: readonly ReferenceVersion[] = ['1.5.1', '1.11.0']
+
+/** The steps 1.5.1 refuses with a 400 as invalid or inconsistent: Debian's 1.11.0 drops their connection instead. */
+function refusedAsInconsistent (run: Run): number[] {
+  return run.answers.flatMap((answer, i) => answer.status === 400 && typeof answer.body === 'string' && answer.body.startsWith(INCONSISTENT) ? [i] : [])
+}
+
+/** The steps whose connection was dropped without an answer. */
+function droppedSteps (run: Run): number[] {
+  return run.answers.flatMap((answer, i) => answer === DROPPED ? [i] : [])
+}
+
+async function startReferences (binaries: ReadonlyMap<ReferenceVersion, string>, args: string[]): Promise<Map<ReferenceVersion, ReferenceGateway>> {
+  const started = await Promise.all(VERSIONS.map(async version => [version, await startReference(binaries.get(version) as string, args)] as const))
+  return new Map(started)
+}
+
+async function closeAll (gateways: Iterable<{ close: () => Promise<void> }>): Promise<void> {
+  await Promise.all([...gateways].map(async gateway => { await gateway.close() }))
+}
+
 /**
- * Runs each sequence on a fresh store of the reference and of our three front ends, then compares
- * every answer (status, the headers above, the body made comparable) and the stored state
- * (`/metrics` and `/api/v1/metrics`), or asserts both sides' behaviour when ours deliberately differs.
+ * Runs each sequence on a fresh store of both references (1.5.1 and 1.11.0) and of our three
+ * front ends, then compares every answer (status, the headers above, the body made comparable) and
+ * the stored state (`/metrics` and `/api/v1/metrics`) with each reference, or asserts each side's
+ * behaviour where ours deliberately differs or where the two versions differ. Debian's 1.11.0
+ * drops the connection of every push it refuses as invalid or inconsistent: that is asserted, and
+ * such a sequence is compared with 1.5.1 only.
  */
 export function differential (sequences: readonly Sequence[], options: SuiteOptions = {}): void {
-  const paths = requirePeers(t, PUSHGATEWAY)
+  const paths = requirePeers(t, PUSHGATEWAY, PUSHGATEWAY_1_11)
   if (paths === undefined) return
-  const binary = paths[0] as string
+  const binaries = new Map<ReferenceVersion, string>(VERSIONS.map((version, i) => [version, paths[i] as string]))
   const args = options.disableConsistencyCheck === true ? ['--push.disable-consistency-check'] : []
   const mount = options.mount ?? '/pushgateway'
-  let reference: ReferenceGateway
+  let references = new Map<ReferenceVersion, ReferenceGateway>()
   const ours = new Map<FrontEndKind, FrontEnd>()
   t.before(async () => {
-    reference = await startReference(binary, args)
+    references = await startReferences(binaries, args)
     for (const kind of FRONT_ENDS) {
       ours.set(kind, await startFrontEnd(kind, { mount: kind === 'standalone' ? '' : mount, consistencyCheck: options.disableConsistencyCheck !== true }))
     }
   })
   t.teardown(async () => {
-    await reference.close()
-    for (const frontEnd of ours.values()) await frontEnd.close()
+    await closeAll(references.values())
+    await closeAll(ours.values())
   })
   t.test('the README lists every difference these sequences find', async t => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
     const compatibility = readme.slice(readme.indexOf('## Compatibility')).replace(/\s+/g, ' ').toLowerCase()
-    for (const sequence of sequences) {
-      if (sequence.differs !== undefined) t.ok(compatibility.includes(`**${sequence.differs.readme.toLowerCase()}`), sequence.differs.readme)
-    }
+    const entries = [SCRAPE_ESCAPING.readme, ...sequences.flatMap(sequence => [sequence.differs?.readme ?? [], sequence.versions?.readme ?? []].flat())]
+    for (const entry of entries) t.ok(compatibility.includes(`**${entry.toLowerCase()}`), entry)
   })
   for (const sequence of sequences) {
     t.test(sequence.name, async t => {
-      let own: ReferenceGateway | undefined
+      let gateways = references
       if (sequence.isolated === true) {
-        own = await startReference(binary, args)
-        t.teardown(async () => { await own?.close() })
+        const own = gateways = await startReferences(binaries, args)
+        t.teardown(async () => { await closeAll(own.values()) })
       }
-      const referenceTarget: Target = { name: 'reference', base: (own ?? reference).base, mount: '' }
-      const targets: Target[] = [referenceTarget, ...[...ours.values()].map(f => ({ name: f.kind, base: f.base, mount: f.mount }))]
+      const targets: Target[] = [
+        ...VERSIONS.map(version => ({ name: `reference ${version}`, base: (gateways.get(version) as ReferenceGateway).base, mount: '' })),
+        ...[...ours.values()].map(f => ({ name: f.kind, base: f.base, mount: f.mount }))
+      ]
       await Promise.all(targets.map(wipe))
-      // Without the check the reference answers 202 before it writes: wait for each write to land.
+      // Without the check the references answer 202 before they write: wait for each write to land.
       const settleWrites = options.disableConsistencyCheck === true
       const runs = await Promise.all(targets.map(async target => await runOn(target, sequence.steps, settleWrites)))
-      const [expected, ...actual] = runs as [Run, ...Run[]]
-      if (sequence.differs !== undefined) {
-        const differs = sequence.differs
-        t.test(`reference: ${differs.readme}`, async t => { differs.reference(t, expected) })
-        actual.forEach((run, i) => {
-          t.test(`${targets[i + 1]?.name as string}: ${differs.readme}`, async t => { differs.ours(t, run) })
-        })
+      const referenceRuns = new Map(VERSIONS.map((version, i) => [version, runs[i] as Run]))
+      const ourRuns = runs.slice(VERSIONS.length).map((run, i) => ({ name: targets[VERSIONS.length + i]?.name as string, run }))
+      const refused = refusedAsInconsistent(referenceRuns.get('1.5.1') as Run)
+      t.same(droppedSteps(referenceRuns.get('1.11.0') as Run), refused,
+        '1.11.0 drops the connection of exactly the pushes 1.5.1 refuses as invalid or inconsistent (Debian\'s build panics while logging them)')
+      const compared = refused.length === 0 ? VERSIONS : VERSIONS.filter(version => version !== '1.11.0')
+      const differs = sequence.differs
+      if (differs !== undefined) {
+        for (const version of compared) {
+          t.test(`reference ${version}: ${differs.readme}`, async t => { differs.reference(t, referenceRuns.get(version) as Run, version) })
+        }
+        for (const { name, run } of ourRuns) t.test(`${name}: ${differs.readme}`, async t => { differs.ours(t, run) })
         return
       }
-      actual.forEach((run, i) => {
-        const name = targets[i + 1]?.name as string
-        sequence.steps.forEach((step, s) => {
-          t.same(run.answers[s], expected.answers[s], `${name}: step ${s + 1}, ${step.name ?? `${step.method} ${step.path}`}`)
-        })
-        t.equal(run.metrics, expected.metrics, `${name}: /metrics after the sequence`)
-        t.same(run.api, expected.api, `${name}: /api/v1/metrics after the sequence`)
-      })
+      const versions = sequence.versions
+      if (versions !== undefined && !compared.includes(versions.follows)) t.fail(`ours follows ${versions.follows}, whose answers this sequence cannot compare`)
+      for (const version of compared) {
+        const expected = referenceRuns.get(version) as Run
+        if (versions !== undefined && version !== versions.follows) {
+          t.test(`reference ${version}: ${versions.readme}`, async t => { versions.other(t, expected) })
+          continue
+        }
+        const comparable = version === SCRAPE_ESCAPING.follows ? (answer: ComparableAnswer | undefined) => answer : withoutEscaping
+        if (version !== SCRAPE_ESCAPING.follows) {
+          const answers = scrapes(sequence.steps, expected)
+          t.same(answers.map(escapingOf), answers.map(() => SCRAPE_ESCAPING.scheme[version]), `reference ${version}: ${SCRAPE_ESCAPING.readme}`)
+        }
+        for (const { name, run } of ourRuns) {
+          sequence.steps.forEach((step, s) => {
+            t.same(comparable(run.answers[s]), comparable(expected.answers[s]), `${name} as ${version}: step ${s + 1}, ${step.name ?? `${step.method} ${step.path}`}`)
+          })
+          t.equal(run.metrics, expected.metrics, `${name} as ${version}: /metrics after the sequence`)
+          t.same(run.api, expected.api, `${name} as ${version}: /api/v1/metrics after the sequence`)
+        }
+      }
     })
   }
 }

@@ -62,9 +62,12 @@ export async function goClient (binary: string, args: string[]): Promise<Program
   return await runProgram(binary, args)
 }
 
-/** Runs the Python push client: `--url URL --job JOB --op push|add|delete [--value N] [--label name=value]... [--gzip]`. */
-export async function pythonClient (python: string, args: string[]): Promise<ProgramResult> {
-  return await runProgram(python, [PYTHON_CLIENT_SCRIPT, ...args])
+/**
+ * Runs the Python push client: `--url URL --job JOB --op push|add|delete [--value N] [--label name=value]... [--gzip]`,
+ * with the `prometheus_client` Python finds in `env` (default: this process's environment, so Debian's).
+ */
+export async function pythonClient (python: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ProgramResult> {
+  return await runProgram(python, [PYTHON_CLIENT_SCRIPT, ...args], { env })
 }
 
 /** One of our front ends as a client sees it, and ways to read back what it holds. */

@@ -1,5 +1,6 @@
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 
 /** True under CI (`CI=true`), where a missing peer fails the suite instead of skipping it. */
@@ -15,10 +16,18 @@ export interface Peer {
   path: string
   /** The path is a file to read, not a program to run. Default `false`. */
   readOnly?: boolean
+  /** How to get it when it is missing. Default `apt-get install -y <debianPackage>`. */
+  install?: string
 }
+
+// Debian 13's builds of the peers, unpacked by scripts/debian-trixie-peers.sh (which .ci/run runs).
+const TRIXIE = fileURLToPath(new URL('../../.cache/debian-trixie/', import.meta.url))
+const TRIXIE_INSTALL = 'bash scripts/debian-trixie-peers.sh'
 
 /** The reference Pushgateway. */
 export const PUSHGATEWAY: Peer = { what: 'the reference Pushgateway', debianPackage: 'prometheus-pushgateway', path: 'prometheus-pushgateway' }
+/** The reference Pushgateway 1.11.0, Debian 13's build, unpacked into the repository's `.cache`. */
+export const PUSHGATEWAY_1_11: Peer = { what: 'the reference Pushgateway 1.11.0', debianPackage: 'prometheus-pushgateway (trixie)', path: join(TRIXIE, 'prometheus-pushgateway/usr/bin/prometheus-pushgateway'), install: TRIXIE_INSTALL }
 /** Prometheus itself. */
 export const PROMETHEUS: Peer = { what: 'Prometheus', debianPackage: 'prometheus', path: 'prometheus' }
 /** promtool, from the Prometheus package. */
@@ -31,6 +40,10 @@ export const CLIENT_GOLANG: Peer = { what: 'client_golang', debianPackage: 'gola
 export const PYTHON: Peer = { what: 'Debian\'s python3', debianPackage: 'python3', path: '/usr/bin/python3' }
 /** The Python client, as Debian ships it. */
 export const PYTHON_CLIENT: Peer = { what: 'the Python client', debianPackage: 'python3-prometheus-client', path: '/usr/lib/python3/dist-packages/prometheus_client/exposition.py', readOnly: true }
+/** Where the Python client 0.21.1 (Debian 13's) is unpacked: a `PYTHONPATH` for Debian's python3. */
+export const PYTHON_CLIENT_0_21_PATH = join(TRIXIE, 'python3-prometheus-client/usr/lib/python3/dist-packages')
+/** The Python client 0.21.1, Debian 13's build, unpacked into the repository's `.cache`. */
+export const PYTHON_CLIENT_0_21: Peer = { what: 'the Python client 0.21.1', debianPackage: 'python3-prometheus-client (trixie)', path: join(PYTHON_CLIENT_0_21_PATH, 'prometheus_client/exposition.py'), readOnly: true, install: TRIXIE_INSTALL }
 /** curl. */
 export const CURL: Peer = { what: 'curl', debianPackage: 'curl', path: 'curl' }
 /** systemd's socket activation tool, which passes a listening socket as systemd does. */
@@ -66,7 +79,7 @@ export function requirePeers (t: Test, ...peers: Peer[]): string[] | undefined {
     else paths.push(path)
   }
   if (missing.length === 0) return paths
-  const reason = missing.map(peer => `${peer.what} (${peer.path}) is missing: apt-get install -y ${peer.debianPackage}`).join('; ')
+  const reason = missing.map(peer => `${peer.what} (${peer.path}) is missing: ${peer.install ?? `apt-get install -y ${peer.debianPackage}`}`).join('; ')
   if (IN_CI) t.fail(`${reason}; .ci/run installs it and CI must not skip this suite`)
   else t.plan(0, reason)
   return undefined
