@@ -116,9 +116,9 @@ export class Pushgateway {
         log: resolved.logger,
         onWritten: this.#metrics.persistence(this.registry, () => Number(resolved.now()) / 1e9),
         groups: () => {
-          // Expired groups never reach a snapshot; the built-in store deletes synchronously.
+          // Expired groups never reach a snapshot: the built-in store deletes them before expire() returns.
           this.#service.expire()
-          return memoryStore.groups()
+          return memoryStore.snapshot()
         }
       })
       this.#snapshots = snapshots

@@ -106,10 +106,10 @@ t.test('groups the store refuses are logged and the file is set aside, the other
   const dir = t.testdir()
   const file = join(dir, 'pg.data')
   const store = new MemoryStore()
-  store.push({ labels: { job: 'a' }, families: [{ name: 'm', type: 'gauge', metrics: [{ labels: [], value: 1 }] }], replace: true, timeNs: 1n })
+  await store.push({ labels: { job: 'a' }, families: [{ name: 'm', type: 'gauge', metrics: [{ labels: [], value: 1 }] }], replace: true, timeNs: 1n })
   const other = new MemoryStore()
-  other.push({ labels: { job: 'b' }, families: [{ name: 'm', type: 'counter', metrics: [{ labels: [], value: 2 }] }], replace: true, timeNs: 2n })
-  const groups: GroupView[] = [...store.groups(), ...other.groups()]
+  await other.push({ labels: { job: 'b' }, families: [{ name: 'm', type: 'counter', metrics: [{ labels: [], value: 2 }] }], replace: true, timeNs: 2n })
+  const groups: GroupView[] = [...store.snapshot(), ...other.snapshot()]
   const { writeFileSync } = await import('node:fs')
   writeFileSync(file, encodeSnapshot(groups, new Date()))
   const original = readFileSync(file)

@@ -122,15 +122,17 @@ export class GroupService {
     this.#events.changed()
   }
 
-  /** Deletes the groups whose TTL has passed. Synchronous unless the store deletes asynchronously, so that a snapshot never holds an expired group. */
+  /**
+   * Deletes the groups whose TTL has passed. The built-in store deletes them before this returns,
+   * so that a snapshot never holds an expired group; the promise settles when every store has.
+   */
   expire (): undefined | Promise<unknown> {
     if (this.#expiry.size === 0) return undefined
     const expired = this.#expiry.expired(this.#options.now())
     if (expired.length === 0) return undefined
     this.#events.expired(expired.length)
     this.#events.changed()
-    const deleting = expired.map(labels => this.#store.delete(labels)).filter(result => result instanceof Promise)
-    return deleting.length === 0 ? undefined : Promise.all(deleting)
+    return Promise.all(expired.map(labels => this.#store.delete(labels)))
   }
 
   /**

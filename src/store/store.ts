@@ -68,30 +68,32 @@ export type RenderFormat = 'text' | 'openmetrics'
 
 /**
  * Where groups live. The in-memory store implements it; a shared backend can replace it without
- * touching the gateway or the adapters. Methods may answer synchronously or with a promise.
+ * touching the gateway or the adapters. Every method answers with a promise, so that a store in
+ * another process or on another machine fits the same contract; `test/store/contract.ts` is the
+ * suite every store passes.
  */
 export interface MetricStore {
-  /** Checks and applies a push; throws a `LimitExceededError`, or an `InconsistentPushError` after recording the failure time. */
-  push (write: PushWrite): void | Promise<void>
+  /** Checks and applies a push; rejects with a `LimitExceededError`, or an `InconsistentPushError` after recording the failure time. */
+  push (write: PushWrite): Promise<void>
   /**
    * Adds an aggregate push to the group (see `addFamilies`), then checks and applies the result as
-   * a POST; throws an `AggregationError` when the values cannot be added, with nothing recorded.
+   * a POST; rejects with an `AggregationError` when the values cannot be added, with nothing recorded.
    */
-  aggregate (write: AggregateWrite): void | Promise<void>
+  aggregate (write: AggregateWrite): Promise<void>
   /** Records a failed write to a group (its failure time), creating the group if it is missing and `limits.groups` allows. */
-  recordFailure (labels: Readonly<Record<string, string>>, timeNs: bigint, limits?: StoreLimits): void | Promise<void>
+  recordFailure (labels: Readonly<Record<string, string>>, timeNs: bigint, limits?: StoreLimits): Promise<void>
   /** Removes the group with exactly these labels; a missing group is not an error. */
-  delete (labels: Readonly<Record<string, string>>): void | Promise<void>
+  delete (labels: Readonly<Record<string, string>>): Promise<void>
   /** Removes every group. */
-  wipe (): void | Promise<void>
+  wipe (): Promise<void>
   /** The groups, in the order they were created. */
-  groups (): Iterable<GroupView> | Promise<Iterable<GroupView>>
+  groups (): Promise<Iterable<GroupView>>
   /** The merged families of all groups, sorted by name, their metrics in exposition order. */
-  families (): MetricFamily[] | Promise<MetricFamily[]>
+  families (): Promise<MetricFamily[]>
   /** The exposition of all groups in one format, merged with `extra` families (the gateway's own). */
-  render (format: RenderFormat, extra: readonly MetricFamily[]): string | Promise<string>
+  render (format: RenderFormat, extra: readonly MetricFamily[]): Promise<string>
   /** Counts of stored groups and series. */
-  size (): StoreSize | Promise<StoreSize>
+  size (): Promise<StoreSize>
 }
 
 /** Counts of what a store holds. */

@@ -184,7 +184,7 @@ t.test('a custom store deleting asynchronously', async t => {
   const asyncStore = Object.assign(Object.create(store) as MemoryStore, {
     async delete (labels: Record<string, string>) {
       deleting.push(labels['job'] as string)
-      store.delete(labels)
+      await store.delete(labels)
     }
   })
   for (const name of ['push', 'recordFailure', 'wipe', 'groups', 'families', 'render', 'size'] as const) {

@@ -1,7 +1,7 @@
 import { parseText } from '../../src/exposition/parse-text.js'
-import type { MemoryStore } from '../../src/store/memory/memory-store.js'
+import type { MetricStore } from '../../src/store/store.js'
 
 /** Pushes a text body to a group of the store at a given time (seconds). */
-export function pushText (store: MemoryStore, labels: Record<string, string>, text: string, options: { replace?: boolean, at?: number } = {}): void {
-  store.push({ labels, families: parseText(text), replace: options.replace ?? true, timeNs: BigInt(options.at ?? 1) * 1_000_000_000n })
+export async function pushText (store: MetricStore, labels: Record<string, string>, text: string, options: { replace?: boolean, at?: number } = {}): Promise<void> {
+  await store.push({ labels, families: parseText(text), replace: options.replace ?? true, timeNs: BigInt(options.at ?? 1) * 1_000_000_000n })
 }

@@ -57,11 +57,13 @@ export class MemoryStore implements MetricStore {
     this.#reserved = options.reserved ?? (() => undefined)
   }
 
-  push (write: PushWrite): void {
+  // The contract's methods do their work before their first await (they have none): a change is
+  // made by the time the call returns, and the gateway's snapshot relies on that.
+  async push (write: PushWrite): Promise<void> {
     this.#write(write, write.replace)
   }
 
-  aggregate (write: AggregateWrite): void {
+  async aggregate (write: AggregateWrite): Promise<void> {
     const { writer, gaugeRule } = write
     const limits = write.limits ?? NO_STORE_LIMITS
     let cumulative: MetricFamily[] = []
@@ -126,14 +128,14 @@ export class MemoryStore implements MetricStore {
     return group
   }
 
-  recordFailure (labels: Readonly<Record<string, string>>, timeNs: bigint, limits: StoreLimits = NO_STORE_LIMITS): void {
+  async recordFailure (labels: Readonly<Record<string, string>>, timeNs: bigint, limits: StoreLimits = NO_STORE_LIMITS): Promise<void> {
     const id = groupId(labels)
     const existing = this.#groups.get(id)
     if (existing === undefined && (this.#groups.size >= limits.groups || this.#jobUsage(labels).groups >= limits.groupsPerJob)) return
     this.#recordFailure(id, existing, labels, existing?.exported ?? exportedGroupLabels(groupLabelPairs(labels)), timeNs)
   }
 
-  delete (labels: Readonly<Record<string, string>>): void {
+  async delete (labels: Readonly<Record<string, string>>): Promise<void> {
     const group = this.#groups.get(groupId(labels))
     if (group === undefined) return
     for (const name of group.families.keys()) this.#index.remove(group.id, name)
@@ -142,7 +144,7 @@ export class MemoryStore implements MetricStore {
     this.#changeGroups(group.labels, -1)
   }
 
-  wipe (): void {
+  async wipe (): Promise<void> {
     this.#groups.clear()
     this.#index.clear()
     this.#jobs.clear()
@@ -176,11 +178,16 @@ export class MemoryStore implements MetricStore {
     }
   }
 
-  groups (): Iterable<GroupView> {
+  async groups (): Promise<Iterable<GroupView>> {
+    return this.snapshot()
+  }
+
+  /** The groups as they are at the call, in the order they were created: what a snapshot file saves. */
+  snapshot (): Iterable<GroupView> {
     return this.#groups.values()
   }
 
-  families (): MetricFamily[] {
+  async families (): Promise<MetricFamily[]> {
     return this.#index.families()
   }
 
@@ -189,7 +196,7 @@ export class MemoryStore implements MetricStore {
   }
 
   /** Counts of groups and series as the limits count them, the two timestamp series of each group included. */
-  size (): StoreSize {
+  async size (): Promise<StoreSize> {
     return { groups: this.#groups.size, series: this.#series + 2 * this.#groups.size }
   }
 
