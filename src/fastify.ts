@@ -53,7 +53,9 @@ const plugin: FastifyPluginAsync<FastifyPushgatewayOptions> = async function pus
     const method = routes.supportedMethods
     for (const url of routePaths(telemetryPath, gateway.aggregates)) routes.route({ method, url, handler })
     // The status page only where the gateway serves it: never over the app's own `/` unless asked for.
-    if (gateway.owns('/', mount)) for (const url of STATUS_PAGE_ROUTES) routes.route({ method, url, handler })
+    if (gateway.owns('/static/', mount)) {
+      for (const url of STATUS_PAGE_ROUTES) if (url !== telemetryPath) routes.route({ method, url, handler })
+    }
   }, prefix === undefined ? {} : { prefix })
 }
 
