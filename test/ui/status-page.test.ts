@@ -80,7 +80,7 @@ if (paths !== undefined) {
   const cases: Array<[string, FrontEndKind, FrontEndOptions]> = [
     ['standalone at /', 'standalone', {}],
     ['standalone under --web.route-prefix', 'standalone', { mount: '/pgw' }],
-    ['Express mount', 'express', { mount: '/pushgateway' }],
+    ['Express mount', 'express', { mount: '/pushgateway', options: { expiry: { ttl: 3_600_000 } } }],
     ['Fastify plugin under a prefix', 'fastify', { mount: '/pushgateway' }]
   ]
   for (const [name, kind, settings] of cases) {
@@ -116,7 +116,10 @@ if (paths !== undefined) {
       t.same(buckets, [['0.1', '3'], ['1', '7'], ['+Inf', '9']])
       const quantiles = await db1.locator('section.family[data-family="rpc_latency_seconds"] table.quantiles tr').evaluateAll(rows => rows.slice(1).map(row => [...row.querySelectorAll('td')].map(cell => cell.textContent)))
       t.same(quantiles, [['0.5', '0.05'], ['0.99', '0.3']])
-      if (kind === 'express') await page.screenshot({ path: SCREENSHOT, fullPage: true })
+      if (kind === 'express') {
+        t.match(await db1.locator('.times').textContent(), /expires in (59|60) min/)
+        await page.screenshot({ path: SCREENSHOT, fullPage: true })
+      }
 
       // The Status tab.
       await page.click('#tab-status')
@@ -165,6 +168,46 @@ if (paths !== undefined) {
       t.same(seen.errors, [], 'no console errors')
     })
   }
+
+  t.test('auto-refresh and the keyboard: expansion and filter survive a refresh', async t => {
+    const front = await startFrontEnd('fastify', { mount: '/pushgateway' })
+    t.teardown(front.close)
+    const api = front.base + front.mount
+    await fill(t, api)
+    const page = await browser.newPage()
+    t.teardown(async () => { await page.close() })
+    const seen = watch(page)
+    await page.clock.install()
+    await page.goto(`${api}/`)
+    await groupCount(page, 4)
+    await page.fill('#filter', 'backup')
+    await groupCount(page, 2)
+    const db1 = page.locator('li.group', { hasText: 'instance="db1"' })
+    await db1.locator('button.toggle').focus()
+    await page.keyboard.press('Enter')
+    await db1.locator('table.buckets').waitFor(WAIT)
+    t.equal(await db1.locator('button.toggle').getAttribute('aria-expanded'), 'true')
+    t.equal((await send('PUT', `${api}/metrics/job/backup/instance/db3`, 'backup_duration_seconds 3\n')).status, 200)
+    await page.clock.runFor(10_000)
+    await groupCount(page, 3)
+    t.equal(await page.inputValue('#filter'), 'backup', 'the filter is kept')
+    t.equal(await page.textContent('#count'), '3 of 5 groups')
+    t.equal(await db1.locator('table.buckets').count(), 1, 'db1 is still expanded')
+    t.equal(await page.evaluate('document.activeElement.dataset.focus'), 'toggle {"instance":"db1","job":"backup"}', 'focus stays on the toggle')
+    await page.uncheck('#auto-refresh')
+    t.equal((await send('PUT', `${api}/metrics/job/backup/instance/db4`, 'backup_duration_seconds 4\n')).status, 200)
+    await page.clock.runFor(30_000)
+    t.equal(await page.locator('li.group').count(), 3, 'no refresh once turned off')
+    await page.click('#refresh')
+    await groupCount(page, 4)
+    // Tabs by keyboard.
+    await page.focus('#tab-metrics')
+    await page.keyboard.press('ArrowRight')
+    await page.waitForSelector('table.flags', WAIT)
+    t.equal(await page.getAttribute('#tab-status', 'aria-selected'), 'true')
+    t.equal(await page.isHidden('#metrics-tab'), true)
+    t.same(seen.errors, [], 'no console errors')
+  })
 
   t.test('a refused bulk delete shows the gateway\'s message and deletes nothing', async t => {
     const front = await startFrontEnd('express', { mount: '/pushgateway', options: { authorize: ({ action, key }) => action !== 'delete' || key?.labels['instance'] !== 'db2' ? true : { status: 403, message: 'db2 is protected' } } })
