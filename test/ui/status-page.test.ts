@@ -267,6 +267,10 @@ if (paths !== undefined) {
     await groupCount(page, 1)
     t.comment(`10,000 groups: page usable (summaries loaded, first 100 cards shown) in ${loadMs} ms; slowest filter keystroke ${filterMs.toFixed(1)} ms`)
     t.comment(`assets: ${JSON.stringify(statusPageAssetSizes())}`)
+    const plain = await gateway.handle({ method: 'GET', url: '/api/v1/groups', headers: {} })
+    const zipped = await gateway.handle({ method: 'GET', url: '/api/v1/groups', headers: { 'accept-encoding': 'gzip' } })
+    t.comment(`GET /api/v1/groups with 10,000 groups: ${plain.body.length} bytes, ${zipped.body.length} gzipped`)
+    t.ok(zipped.body.length < plain.body.length, 'the summaries travel gzipped')
     t.same(seen.errors, [], 'no console errors')
   })
 }

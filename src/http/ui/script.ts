@@ -86,10 +86,12 @@ export const STATUS_SCRIPT = String.raw`(function () {
     return path
   }
 
-  function say (text, bad) {
+  // A message, and what it is about: a failed refresh is cleared by the next good one, the rest stay.
+  function say (text, bad, about) {
     var box = byId('message')
     box.textContent = text
     box.className = bad ? 'message bad' : 'message'
+    box.dataset.about = about || ''
     box.hidden = text === ''
   }
 
@@ -137,10 +139,9 @@ export const STATUS_SCRIPT = String.raw`(function () {
       })
       render()
       for (var i = 0; i < reloads.length; i++) await fetchDetails(reloads[i])
-      if (byId('message').className === 'message bad' && byId('message').dataset.from === 'load') say('')
+      if (byId('message').dataset.about === 'refresh') say('')
     } catch (err) {
-      say(err.message, true)
-      byId('message').dataset.from = 'load'
+      say(err.message, true, 'refresh')
     } finally {
       state.loading = false
       byId('groups').setAttribute('aria-busy', 'false')
