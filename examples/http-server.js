@@ -4,7 +4,8 @@
 import { createServer } from 'node:http'
 import { Pushgateway } from '../dist/index.js'
 
-const gateway = new Pushgateway()
+// ui: the status page at /, as the Go binary serves it (the whole server is the gateway's).
+const gateway = new Pushgateway({ ui: true })
 const port = Number(process.env.PORT ?? 9091)
 
 const server = createServer(async (req, res) => {

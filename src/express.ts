@@ -39,11 +39,13 @@ export function pushgateway (options: ExpressPushgatewayOptions = {}): Pushgatew
   function pushgatewayMiddleware (req: Request, res: Response, next: NextFunction): void {
     // Express makes `req.url` relative to the mount point and leaves it percent-encoded.
     const url = req.url
-    if (!gateway.owns(url)) {
+    // Where the middleware is mounted: `''` at the app's root, where the status page is off by default.
+    const mount = req.baseUrl
+    if (!gateway.owns(url, mount)) {
       next()
       return
     }
-    const request = gatewayRequest(req, url)
+    const request = gatewayRequest(req, url, mount)
     const answering = request instanceof PushgatewayError ? Promise.resolve(errorAnswer(request)) : gateway.handle(request)
     answering.then(answer => {
       if (passErrors && answer.error !== undefined) next(answer.error)
@@ -70,7 +72,7 @@ export function pushgateway (options: ExpressPushgatewayOptions = {}): Pushgatew
  * first has read it: then what the parser left if it is still the bytes, or a 400 for a push
  * whose body was turned into an object (the bytes are gone).
  */
-function gatewayRequest (req: ParsedRequest, url: string): GatewayRequest | PushgatewayError {
+function gatewayRequest (req: ParsedRequest, url: string, mount: string): GatewayRequest | PushgatewayError {
   const method = req.method as string
   const parsed = req.body
   if (typeof parsed === 'string' || parsed instanceof Uint8Array) {
@@ -78,13 +80,13 @@ function gatewayRequest (req: ParsedRequest, url: string): GatewayRequest | Push
     // encoded body when told not to: the header no longer applies, unless a parser of another
     // kind left the bytes gzipped.
     const headers = req.headers['content-encoding'] === undefined || isGzipped(parsed) ? req.headers : withoutContentEncoding(req.headers)
-    return { method, url, headers, body: parsed, native: req }
+    return { method, url, headers, body: parsed, native: req, mount }
   }
   // body-parser 2 leaves no other mark of a read body than the ended stream (1 also sets `_body`).
-  if (!req.readableEnded) return { method, url, headers: req.headers, body: req, native: req }
+  if (!req.readableEnded) return { method, url, headers: req.headers, body: req, native: req, mount }
   if (isPush(method, url) && carriesBody(req.headers)) return new BodyConsumedError()
   // Nothing the core reads was lost: other requests ignore their body, and this one had none.
-  return { method, url, headers: req.headers, native: req }
+  return { method, url, headers: req.headers, native: req, mount }
 }
 
 function isGzipped (body: string | Uint8Array): boolean {

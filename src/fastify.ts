@@ -28,7 +28,9 @@ export interface FastifyPushgatewayOptions extends PushgatewayOptions {
 // The surface besides the exposition; `gateway.handle()` tells methods and unknown API paths apart.
 const SURFACE_ROUTES = ['/metrics/job/*', '/metrics/job@base64/*', '/api/v1/*', '/-/healthy', '/-/ready', '/-/quit']
 const AGGREGATE_ROUTES = ['/aggregate/job/*', '/aggregate/job@base64/*']
+const STATUS_PAGE_ROUTES = ['/', '/status', '/static/*']
 const SLASH = 0x2f
+const QUESTION_MARK = 0x3f
 // The plugin's own options and the ones Fastify's `register()` takes for every plugin.
 const FASTIFY_OPTIONS = ['prefix', 'errorHandling', 'logLevel', 'logSerializers']
 
@@ -46,9 +48,14 @@ const plugin: FastifyPluginAsync<FastifyPushgatewayOptions> = async function pus
   // fastify-plugin skips encapsulation, so Fastify ignores `prefix` here: the routes go in a child that takes it.
   fastify.register(async function pushgatewayRoutes (routes) {
     passBodiesThrough(routes)
-    const handler = handlerFor(gateway, mountOf(routes.prefix), passErrors)
+    const mount = mountOf(routes.prefix)
+    const handler = handlerFor(gateway, mount, passErrors)
     const method = routes.supportedMethods
     for (const url of routePaths(telemetryPath, gateway.aggregates)) routes.route({ method, url, handler })
+    // The status page only where the gateway serves it: never over the app's own `/` unless asked for.
+    if (gateway.owns('/static/', mount)) {
+      for (const url of STATUS_PAGE_ROUTES) if (url !== telemetryPath) routes.route({ method, url, handler })
+    }
   }, prefix === undefined ? {} : { prefix })
 }
 
@@ -111,7 +118,7 @@ function handlerFor (gateway: Pushgateway, mount: string, passErrors: boolean): 
   const segments = mount.split('/').filter(segment => segment !== '').length
   return async function pushgatewayHandler (request: FastifyRequest, reply: FastifyReply) {
     // `request.url` is the raw request URL (after `rewriteUrl`), still percent-encoded.
-    const gatewayRequest: GatewayRequest = { method: request.method, url: relativeUrl(request.url, mount, segments), headers: headersFor(request), native: request }
+    const gatewayRequest: GatewayRequest = { method: request.method, url: relativeUrl(request.url, mount, segments), headers: headersFor(request), native: request, mount }
     if (request.body !== undefined) gatewayRequest.body = request.body as RequestBody
     const response = await gateway.handle(gatewayRequest)
     if (passErrors && response.error !== undefined) throw response.error
@@ -128,6 +135,8 @@ function handlerFor (gateway: Pushgateway, mount: string, passErrors: boolean): 
  */
 function relativeUrl (url: string, mount: string, segments: number): string {
   const end = mount.length
+  // The mount itself (`/pgw`, `/pgw?x`) is the status page's `/`.
+  if (url.startsWith(mount) && (url.length === end || url.charCodeAt(end) === QUESTION_MARK)) return '/' + url.slice(end)
   if (url.startsWith(mount) && url.charCodeAt(end) === SLASH && url.charCodeAt(end + 1) !== SLASH) return url.slice(end)
   let index = 0
   for (let segment = 0; segment < segments; segment++) {

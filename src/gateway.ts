@@ -203,11 +203,13 @@ export class Pushgateway {
 
   /**
    * Whether a URL (relative to the mount point) belongs to the Pushgateway surface: the push
-   * paths, the exposition, `/api/v1/…` and `/-/healthy`, `/-/ready`, `/-/quit`. Adapters pass
-   * other requests on to the application.
+   * paths, the exposition, `/api/v1/…`, `/-/healthy`, `/-/ready`, `/-/quit`, and the status page
+   * (`/`, `/status`, `/static/…`) when it is served where the gateway is mounted: `mount` as in
+   * `GatewayRequest.mount` (default: unknown, taken as an app's root). Adapters pass other requests
+   * on to the application.
    */
-  owns (url: string): boolean {
-    return this.#surface.owns(url)
+  owns (url: string, mount?: string): boolean {
+    return this.#surface.owns(url, mount)
   }
 
   /** Handles one HTTP request of the Pushgateway surface, relative to the mount point; other paths get a 404. */

@@ -46,6 +46,8 @@ export interface PushgatewayOptions {
   exposeRegistry?: boolean | undefined
   /** Merge the pushed metrics into the registry's own `metrics()`, so the service's `/metrics` (plain prom-client, express-prom-bundle, fastify-metrics) shows them: one scrape target. Default `false`. */
   mergeIntoRegistry?: boolean | undefined
+  /** Serve the status page at `/` and `/status` of the mount point; when left out it is served except at the root of an app (Express mounted at `'/'`, Fastify without a prefix, `handle()` without a `mount`), so that it never shadows the app's own `/`. Default: on except at an app's root. */
+  ui?: boolean | undefined
   /** The flags reported by `/api/v1/status`, merged over the ones derived from these options. Default: none. */
   flags?: Readonly<Record<string, string>> | undefined
   /** The clock, in nanoseconds since the epoch. Default: the system clock. */
@@ -82,6 +84,8 @@ export interface ResolvedOptions {
   readonly openMetrics: boolean
   readonly exposeRegistry: boolean
   readonly mergeIntoRegistry: boolean
+  /** The `ui` option: `undefined` serves the status page except at the root of an app. */
+  readonly ui: boolean | undefined
   /** The flags `/api/v1/status` reports: those derived from the options, then the `flags` option over them. */
   readonly flags: Readonly<Record<string, string>>
   readonly now: () => bigint
@@ -106,6 +110,7 @@ const CORE_OPTIONS: Readonly<Record<keyof PushgatewayOptions, true>> = {
   openMetrics: true,
   exposeRegistry: true,
   mergeIntoRegistry: true,
+  ui: true,
   flags: true,
   now: true
 }
@@ -150,6 +155,7 @@ export function resolveOptions (options: PushgatewayOptions): ResolvedOptions {
   const openMetrics = optionalBoolean(options, 'openMetrics') ?? true
   const exposeRegistry = optionalBoolean(options, 'exposeRegistry') ?? true
   const mergeIntoRegistry = optionalBoolean(options, 'mergeIntoRegistry') ?? false
+  const ui = optionalBoolean(options, 'ui')
   if (options.flags !== undefined && (options.flags === null || typeof options.flags !== 'object')) throw new InvalidOptionError('flags', 'an object of strings', options.flags)
   const flags = Object.freeze({
     'persistence.file': persistence?.file ?? '',
@@ -179,6 +185,7 @@ export function resolveOptions (options: PushgatewayOptions): ResolvedOptions {
     openMetrics,
     exposeRegistry,
     mergeIntoRegistry,
+    ui,
     flags,
     now
   })

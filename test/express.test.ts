@@ -392,3 +392,42 @@ t.test('options are validated once, in the factory', async t => {
   t.throws(() => pushgateway({ registry, errorHandling: 'later' as never }), { code: 'ERR_INVALID_OPTION' })
   t.same(registry.getMetricsAsArray(), [], 'an invalid option leaves the registry as it was')
 })
+
+t.test('the status page', async t => {
+  t.test('mounted at the app\'s root it is off, so the app keeps its own /', async t => {
+    const application = appWith(express, '/')
+    t.equal((await inject(application, { method: 'GET', url: '/' })).body, 'home')
+    const res = await inject(application, { method: 'GET', url: '/static/status.js' })
+    t.same([res.statusCode, res.body.includes('Cannot GET /static/status.js')], [404, true], 'the app\'s 404')
+  })
+
+  t.test('mounted at the app\'s root with ui: true it is served', async t => {
+    const application = express()
+    application.use('/', middleware({ ui: true }))
+    const res = await inject(application, { method: 'GET', url: '/' })
+    t.equal(res.statusCode, 200)
+    t.match(res.body, 'data-base=""')
+  })
+
+  t.test('under a mount point, at the mount, / and /status, with its assets under the mount', async t => {
+    for (const [version, framework] of FRAMEWORKS) {
+      const application = appWith(framework, '/pgw')
+      for (const url of ['/pgw', '/pgw/', '/pgw/status']) {
+        const res = await inject(application, { method: 'GET', url })
+        t.equal(res.statusCode, 200, `Express ${version} ${url}`)
+        t.match(res.headers['content-security-policy'], /^default-src 'self'/)
+        t.match(res.body, 'data-base="/pgw"')
+        t.match(res.body, 'src="/pgw/static/status.js?v=')
+      }
+      const script = await inject(application, { method: 'GET', url: '/pgw/static/status.js' })
+      t.same([script.statusCode, script.headers['content-type']], [200, 'text/javascript; charset=utf-8'])
+      t.equal((await inject(application, { method: 'GET', url: '/' })).body, 'home')
+    }
+  })
+
+  t.test('ui: false leaves it out under a mount point too', async t => {
+    const application = appWith(express, '/pgw', { ui: false })
+    const res = await inject(application, { method: 'GET', url: '/pgw/' })
+    t.same([res.statusCode, res.body.includes('Cannot GET /pgw/')], [404, true])
+  })
+})

@@ -324,7 +324,7 @@ t.test('prefixes', async t => {
     t.teardown(() => app.close())
     app.setNotFoundHandler(async (_request, reply) => reply.code(404).send('app 404'))
     await app.register(fastifyPushgateway, { prefix: '/pgw', registry: new Registry() })
-    t.same([(await app.inject('/pgw/nothing')).body, (await app.inject('/pgw')).body, (await app.inject('/other')).body], ['app 404', 'app 404', 'app 404'])
+    t.same([(await app.inject('/pgw/nothing')).body, (await app.inject('/pgw/statuses')).body, (await app.inject('/other')).body], ['app 404', 'app 404', 'app 404'])
   })
 
   t.test('two gateways in one app need two contexts: the decorator is per context', async t => {
@@ -460,4 +460,52 @@ t.test('a real server takes a chunked push with no Content-Type, as prom-client 
   t.match(await stored(app), 'node_items_total{instance="host 1",job="node",kind="x",plus="a+b"} 3\n')
   t.same(await put('/pgw/metrics/job/node%2Fbatch/instance/x'), { status: 200, body: '' })
   t.match(await stored(app), 'node_items_total{instance="x",job="node/batch",kind="x"} 3\n', 'a job with %2F keeps its slash (the reference splits it)')
+})
+
+t.test('the status page', async t => {
+  t.test('without a prefix it is off, so the app keeps its own /', async t => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    app.get('/', async () => 'home')
+    await app.register(fastifyPushgateway, { registry: new Registry() })
+    t.equal((await app.inject({ method: 'GET', url: '/' })).body, 'home')
+    t.ok(isAppNotFound(await app.inject({ method: 'GET', url: '/static/status.js' })))
+    t.ok(isAppNotFound(await app.inject({ method: 'GET', url: '/status' })))
+  })
+
+  t.test('without a prefix, ui: true serves it', async t => {
+    const app = await build(t, { ui: true })
+    const res = await app.inject({ method: 'GET', url: '/' })
+    t.equal(res.statusCode, 200)
+    t.match(res.body, 'data-base=""')
+  })
+
+  t.test('under a prefix: at the prefix, / and /status, with its assets under the prefix', async t => {
+    const app = await build(t, { prefix: '/pgw', adminApi: true })
+    for (const url of ['/pgw', '/pgw/', '/pgw/status', '/pgw?tab=status']) {
+      const res = await app.inject({ method: 'GET', url })
+      t.equal(res.statusCode, 200, url)
+      t.equal(res.headers['content-type'], 'text/html; charset=utf-8')
+      t.match(res.headers['content-security-policy'], /^default-src 'self'/)
+      t.match(res.body, 'data-base="/pgw" data-admin="true"')
+    }
+    const css = await app.inject({ method: 'GET', url: '/pgw/static/status.css', headers: { 'accept-encoding': 'gzip' } })
+    t.same([css.statusCode, css.headers['content-encoding'], css.headers['content-type']], [200, 'gzip', 'text/css; charset=utf-8'])
+    t.equal(gunzipSync(css.rawPayload).toString().includes('prefers-color-scheme: dark'), true)
+    t.equal((await app.inject({ method: 'GET', url: '/pgw/static/nope.js' })).statusCode, 404)
+    t.equal((await app.inject({ method: 'POST', url: '/pgw/status' })).statusCode, 405)
+  })
+
+  t.test('ui: false under a prefix registers no route for it', async t => {
+    const app = await build(t, { prefix: '/pgw', ui: false })
+    t.ok(isAppNotFound(await app.inject({ method: 'GET', url: '/pgw/' })))
+  })
+
+  t.test('a telemetry path at / keeps its route', async t => {
+    const app = await build(t, { prefix: '/pgw', telemetryPath: '/' })
+    const res = await app.inject({ method: 'GET', url: '/pgw/' })
+    t.equal(res.statusCode, 200)
+    t.match(res.headers['content-type'], /^text\/plain; version=0\.0\.4/)
+    t.equal((await app.inject({ method: 'GET', url: '/pgw/status' })).headers['content-type'], 'text/html; charset=utf-8')
+  })
 })

@@ -2,6 +2,8 @@ import type { LabelPair, Metric, MetricType } from '../exposition/types.js'
 import type { GroupView, StoredFamily } from '../store/store.js'
 import { formatGoFloat } from '../exposition/format-float.js'
 import { formatGoTime, goJson, goStruct } from './go-json.js'
+import type { TtlOf } from '../groups/expiry.js'
+import { groupingKeyOf } from '../groups/service.js'
 
 /** The headers the reference sets on every `/api/v1` response. */
 export const API_HEADERS: Readonly<Record<string, string>> = {
@@ -33,6 +35,35 @@ export function metricsApiBody (groups: Iterable<GroupView>): string {
     data.push(entry)
   }
   return goJson(goStruct({ status: 'success', data }))
+}
+
+/**
+ * The `/api/v1/groups` body (ours, for the status page): per group its labels, the times of its
+ * last push, last failure and expiry in milliseconds since the epoch (`null` for none), its number
+ * of series and its family names; `now` is the gateway's clock, so that a browser can tell ages.
+ */
+export function groupsApiBody (groups: Iterable<GroupView>, ttlOf: TtlOf | undefined, nowNs: bigint): string {
+  const data: unknown[] = []
+  for (const group of groups) {
+    let series = 0
+    for (const { family } of group.families.values()) series += family.metrics.length
+    const ttlNs = ttlOf?.(groupingKeyOf(group.labels))
+    // From the last push; a group never pushed expires from its first failure, of which only the last is kept (an estimate then).
+    const sinceNs = group.pushTimeNs > 0n ? group.pushTimeNs : group.failureTimeNs
+    data.push({
+      labels: group.labels,
+      push_time: millisOrNull(group.pushTimeNs),
+      failure_time: millisOrNull(group.failureTimeNs),
+      expires: ttlNs === undefined ? null : millisOrNull(sinceNs + ttlNs),
+      series,
+      families: [...group.families.keys()]
+    })
+  }
+  return JSON.stringify({ status: 'success', data: { now: Number(nowNs / 1000n) / 1000, groups: data } })
+}
+
+function millisOrNull (timeNs: bigint): number | null {
+  return timeNs === 0n ? null : Number(timeNs / 1000n) / 1000
 }
 
 /** The `/api/v1/status` body. */

@@ -14,10 +14,12 @@ import { parseGroupingPath } from '../groups/grouping-key.js'
 import { WRITER_HEADER, WRITER_LABEL, writerOf } from '../groups/aggregation.js'
 import { authorizeRequest, type Action } from './authorization.js'
 import type { GatewayMetrics } from './own-metrics.js'
-import { API_HEADERS, metricsApiBody, statusApiBody } from './api.js'
+import { API_HEADERS, groupsApiBody, metricsApiBody, statusApiBody } from './api.js'
 import { VERSION } from '../version.js'
 import { groupingKeyOf, type Apply, type BodyFormat, type GroupService } from '../groups/service.js'
 import { selectedGroups, selectorsOf } from './delete-matching.js'
+import { isStatusPagePath, servesStatusPage, statusPageHandler, statusPageResponse } from './status-page.js'
+import { matchesAnySelector } from '../groups/matchers.js'
 
 const PUSH_ALLOW = 'DELETE, OPTIONS, POST, PUT'
 const GET_ALLOW = 'GET, OPTIONS'
@@ -36,6 +38,8 @@ export interface GatewayRequest {
   body?: RequestBody
   /** The framework's own request object, passed on to the `authorize` hook. */
   native?: unknown
+  /** Where the surface is mounted, as the browser sees it (`'/pushgateway'`, `''` at the root of an app): the status page links to its assets and data under it, and is served by default only when it is not `''`. Default: unknown, taken as the root. */
+  mount?: string | undefined
 }
 
 /** The answer of `handle()`. */
@@ -90,12 +94,14 @@ export class HttpSurface {
 
   /**
    * Whether a URL (relative to the mount point) belongs to the Pushgateway surface: the push
-   * paths, the exposition, `/api/v1/…` and `/-/healthy`, `/-/ready`, `/-/quit`. Adapters pass
-   * other requests on to the application.
+   * paths, the exposition, `/api/v1/…`, `/-/healthy`, `/-/ready`, `/-/quit`, and the status page
+   * (`/`, `/status`, `/static/…`) when it is served at `mount` (see `GatewayRequest.mount`).
+   * Adapters pass other requests on to the application.
    */
-  owns (url: string): boolean {
+  owns (url: string, mount?: string): boolean {
     const path = pathOf(url)
-    return isPushPath(path, this.#service.aggregates) || path === this.#options.telemetryPath || path.startsWith('/api/v1/') || MANAGEMENT_PATHS.has(path)
+    return isPushPath(path, this.#service.aggregates) || path === this.#options.telemetryPath || path.startsWith('/api/v1/') || MANAGEMENT_PATHS.has(path) ||
+      (isStatusPagePath(path) && servesStatusPage(this.#options.ui, mount))
   }
 
   /** Handles one HTTP request of the Pushgateway surface, relative to the mount point; other paths get a 404. */
@@ -115,7 +121,24 @@ export class HttpSurface {
       return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'OK' }
     }
     if (path === '/-/quit') return this.#quit(method, request)
+    if (isStatusPagePath(path) && servesStatusPage(this.#options.ui, request.mount)) return this.#statusPage(method, path, request)
     return notFound()
+  }
+
+  async #statusPage (method: string, path: string, request: GatewayRequest): Promise<GatewayResponse> {
+    if (method !== 'GET') return methodNotAllowed(method, GET_ALLOW)
+    const handler = statusPageHandler(path)
+    const refusal = await this.#refusal('read', request, handler, method)
+    if (refusal !== undefined) return refusal
+    const response = statusPageResponse(path, {
+      url: request.url,
+      mount: request.mount,
+      adminApi: this.#options.adminApi,
+      ifNoneMatch: header(request, 'if-none-match'),
+      gzip: acceptsGzip(header(request, 'accept-encoding'))
+    })
+    this.#count(response.status, handler, method)
+    return response
   }
 
   async #allow (action: Action, request: GatewayRequest, key?: Required<GroupingKey>): Promise<void> {
@@ -203,15 +226,26 @@ export class HttpSurface {
       return { status: 200, headers: { ...API_HEADERS }, body: '' }
     }
     if (path === '/api/v1/metrics' && method === 'DELETE' && this.#options.adminApi) return this.#deleteMatching(request)
-    if (path === '/api/v1/status' || path === '/api/v1/metrics') {
+    if (path === '/api/v1/status' || path === '/api/v1/metrics' || path === '/api/v1/groups') {
       if (method !== 'GET') return methodNotAllowed(method, GET_ALLOW)
       const refusal = await this.#refusal('read', request, path.slice(1), method)
       if (refusal !== undefined) return { ...refusal, headers: { ...API_HEADERS, ...refusal.headers } }
-      const body = path === '/api/v1/status'
-        ? statusApiBody({ version: VERSION, flags: this.#options.flags, startTimeNs: this.#startTimeNs })
-        : metricsApiBody(await this.#store.groups())
+      let body: string | Buffer
+      try {
+        body = await this.#apiBody(path, request.url)
+      } catch (err) {
+        const response = errorResponse(err)
+        this.#count(response.status, path.slice(1), method)
+        return { ...response, headers: { ...API_HEADERS, ...response.headers } }
+      }
       this.#count(200, path.slice(1), method)
-      return { status: 200, headers: { ...API_HEADERS, 'content-type': 'application/json' }, body }
+      const headers: Record<string, string> = { ...API_HEADERS, 'content-type': 'application/json' }
+      // The summaries of many groups are worth compressing; the reference's own bodies stay as they are.
+      if (path === '/api/v1/groups' && acceptsGzip(header(request, 'accept-encoding'))) {
+        body = gzipSync(body)
+        headers['content-encoding'] = 'gzip'
+      }
+      return { status: 200, headers, body }
     }
     if (path === '/api/v1/admin/wipe' && this.#options.adminApi) {
       if (method !== 'PUT') return methodNotAllowed(method, 'OPTIONS, PUT')
@@ -223,6 +257,16 @@ export class HttpSurface {
       return { status: 202, headers: {}, body: '' }
     }
     return notFound()
+  }
+
+  async #apiBody (path: string, url: string): Promise<string> {
+    if (path === '/api/v1/status') return statusApiBody({ version: VERSION, flags: this.#options.flags, startTimeNs: this.#startTimeNs })
+    if (path === '/api/v1/groups') return groupsApiBody(await this.#store.groups(), this.#options.ttlOf, this.#options.now())
+    const groups = await this.#store.groups()
+    // With match[] (which the reference ignores), only the groups a selector selects: the status page's details.
+    if (!new URLSearchParams(url.slice(url.indexOf('?') + 1)).has('match[]')) return metricsApiBody(groups)
+    const selectors = selectorsOf(url)
+    return metricsApiBody([...groups].filter(group => matchesAnySelector(group.labels, selectors)))
   }
 
   // Deletes every group a match[] selector selects, or none when `authorize` refuses any of them.

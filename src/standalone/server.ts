@@ -109,6 +109,8 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
     limits: settings.limits,
     readTimeout: settings.readTimeoutNs === 0n ? Infinity : Number(settings.readTimeoutNs / 1_000_000n),
     flags: statusFlags(settings),
+    // The Go binary always serves its status page.
+    ui: true,
     logger: log,
     now,
     ...expiryOf(settings),
@@ -252,7 +254,7 @@ async function respond (gateway: Pushgateway, prefix: string, method: string, ur
     relative = url.slice(prefix.length)
     if (!relative.startsWith('/')) relative = '/' + relative
   }
-  return gateway.handle({ method, url: relative, headers: req.headers, body: req, native: req })
+  return gateway.handle({ method, url: relative, headers: req.headers, body: req, native: req, mount: prefix })
 }
 
 async function listen (server: Server | HttpsServer, target: ListenAddress | { fd: number }): Promise<void> {

@@ -51,6 +51,9 @@ export const SYSTEMD_SOCKET_ACTIVATE: Peer = { what: 'systemd-socket-activate', 
 /** The openssl command line tool. */
 export const OPENSSL: Peer = { what: 'openssl', debianPackage: 'openssl', path: 'openssl' }
 
+/** Debian's headless-capable Chromium, which playwright-core drives for the status page tests. */
+export const CHROMIUM: Peer = { what: 'Chromium', debianPackage: 'chromium', path: '/usr/bin/chromium' }
+
 /** The absolute path of a peer, or undefined when this machine does not have it. */
 export function locate (peer: Peer): string | undefined {
   const candidates = peer.path.includes('/')

@@ -102,6 +102,7 @@ t.test('pack, install into an empty project, run the bin, import everything, typ
   t.ok(tarball, 'a tarball')
   const files = (JSON.parse(packed.stdout) as Array<{ files: Array<{ path: string }> }>)[0]?.files.map(file => file.path) ?? []
   t.ok(files.includes('dist/standalone/cli.js') && files.includes('dist/index.d.ts') && files.includes('dist/exposition/index.js'), 'the build is in it')
+  t.ok(files.includes('dist/http/ui/script.js') && files.includes('dist/http/status-page.js'), 'the status page ships, its assets compiled as modules')
   t.same(files.filter(path => path.endsWith('.map')), [], 'no source maps (their sources would not ship)')
   t.same(files.filter(path => path.startsWith('src/') || path.startsWith('test/')), [], 'no sources or tests')
 

@@ -70,7 +70,7 @@ t.test('serves the reference surface at the root with the default flags', async 
 
 t.test('answers outside the surface as the Go binary does', async t => {
   const { base, lines } = await start(t)
-  for (const [method, path, headers] of [['GET', '/', {}], ['GET', '/nope', {}], ['POST', '/nope', { 'content-type': 'application/json' }]] as const) {
+  for (const [method, path, headers] of [['GET', '/nope', {}], ['GET', '/statuses', {}], ['POST', '/nope', { 'content-type': 'application/json' }]] as const) {
     const answer = await send(base, method, path, method === 'POST' ? '{' : undefined, headers)
     t.same([answer.status, answer.body, answer.headers['content-type'], answer.headers['x-content-type-options']],
       [404, '404 page not found\n', 'text/plain; charset=utf-8', 'nosniff'], `${method} ${path}`)
@@ -117,10 +117,12 @@ t.test('route prefix /pgw and telemetry path /prom (spec 9 examples)', async t =
   const cases: Array<[string, string, number]> = [
     ['GET', '/pgw/prom', 200], ['PUT', '/pgw/metrics/job/x', 200], ['GET', '/pgw/api/v1/status', 200], ['GET', '/pgw/-/healthy', 200],
     ['GET', '/pgw/-/ready', 200], ['GET', '/pgw/api/v1/metrics', 200], ['DELETE', '/pgw/metrics/job/x', 202],
+    ['GET', '/pgw/', 200], ['GET', '/pgw/status', 200],
     ['GET', '/pgw/metrics', 404], ['GET', '/api/v1/status', 404], ['GET', '/-/healthy', 404], ['GET', '/', 404], ['GET', '/prom', 404],
     ['PUT', '/metrics/job/x', 404], ['GET', '/pgw/-/quit', 405], ['PUT', '/pgw/-/quit', 403], ['PUT', '/pgw/api/v1/admin/wipe', 404]
   ]
-  cases.push(['GET', '/pgw', 404], ['GET', '/pgw?x=1', 404])
+  // The Go binary redirects /pgw to /pgw/ (301); ours serves the page there, its links are absolute.
+  cases.push(['GET', '/pgw', 200], ['GET', '/pgw?x=1', 200])
   for (const [method, path, status] of cases) t.equal((await send(base, method, path, method === 'PUT' ? 'm 1\n' : undefined)).status, status, `${method} ${path}`)
   t.same(await send(base, 'GET', '/-/quit').then(a => [a.status, a.body]), [405, 'Only POST or PUT requests allowed.'], 'GET /-/quit outside the prefix, a Go quirk')
   t.same(await send(base, 'GET', '/-/quit?now=1').then(a => [a.status, a.body]), [405, 'Only POST or PUT requests allowed.'])
@@ -287,4 +289,20 @@ t.test('expiry, limits and the read timeout from the flags', async t => {
   t.match(metrics, 'pushgateway_groups_expired_total 2')
   const status = JSON.parse((await send(base, 'GET', '/api/v1/status')).body) as { data: { flags: Record<string, string> } }
   t.match(status.data.flags, { 'push.group-ttl': '150ms,kept=0s', 'limits.groups': '3', 'limits.body-size': '64', 'web.read-timeout': '0s' })
+})
+
+t.test('serves the status page at / and under the route prefix, like the Go binary', async t => {
+  const root = await start(t)
+  const page = await send(root.base, 'GET', '/')
+  t.equal(page.status, 200)
+  t.match(page.body, 'data-base=""')
+  t.equal((await send(root.base, 'GET', '/status')).status, 200)
+  const prefixed = await start(t, { routePrefix: '/pgw' })
+  for (const path of ['/pgw', '/pgw/', '/pgw/status']) {
+    const res = await send(prefixed.base, 'GET', path)
+    t.equal(res.status, 200, path)
+    t.match(res.body, 'src="/pgw/static/status.js?v=')
+  }
+  t.equal((await send(prefixed.base, 'GET', '/pgw/static/status.css')).status, 200)
+  t.equal((await send(prefixed.base, 'GET', '/')).status, 404)
 })
