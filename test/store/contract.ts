@@ -4,7 +4,7 @@
 import type { Test } from 'tap'
 import { InconsistentPushError } from '../../src/errors.js'
 import type { GroupView, MetricStore } from '../../src/store/store.js'
-import { groupId } from '../../src/store/memory/memory-store.js'
+import { groupId } from '../../src/groups/consistency.js'
 import { emptyHistogram, type MetricFamily } from '../../src/exposition/types.js'
 import { pushText } from '../helpers/store.js'
 
