@@ -10,6 +10,7 @@ import { groupId } from './consistency.js'
 import { ExpiryQueue } from './expiry.js'
 import { checkPushLimits, parseBudget } from './limits.js'
 import { checkStorable } from './validate.js'
+import { prepareFamilies } from './sanitize.js'
 import { isLegacyLabelName } from '../exposition/names.js'
 
 /** How a push body is read: its Content-Type and Content-Encoding. */
@@ -20,7 +21,7 @@ export interface BodyFormat {
   contentEncoding?: string | undefined
 }
 
-/** Hands parsed families to the store (a push or an aggregate push), received at `timeNs`. */
+/** Hands prepared families (see `prepareFamilies`) to the store (a push or an aggregate push), received at `timeNs`. */
 export type Apply = (families: MetricFamily[], timeNs: bigint) => unknown
 
 /** What the group service tells its owner. */
@@ -94,8 +95,9 @@ export class GroupService {
       }
       checkStorable(families, options.limits)
       checkPushLimits(families, labels, options.limits)
+      const prepared = await prepareFamilies(families, labels)
       try {
-        await apply(families, timeNs)
+        await apply(prepared, timeNs)
       } catch (err) {
         if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, true)
         throw err

@@ -7,7 +7,7 @@ import { FamilyIndex, sameLabelSets, seriesKey } from './family-index.js'
 import { duplicateSeries, familyProblems, formatLabels, groupId, reservedTypeClash, suffixCollision, timestampProblem, typeClash } from '../../groups/consistency.js'
 import {
   PUSH_FAILURE_TIME, PUSH_FAILURE_TIME_HELP, PUSH_TIME, PUSH_TIME_HELP,
-  exportedGroupLabels, groupLabelPairs, sanitizeFamilies
+  exportedGroupLabels, groupLabelPairs
 } from '../../groups/sanitize.js'
 
 const TIMESTAMP_FAMILIES = new Set([PUSH_TIME, PUSH_FAILURE_TIME])
@@ -97,12 +97,11 @@ export class MemoryStore implements MetricStore {
     const existing = this.#groups.get(id)
     const groupPairs = groupLabelPairs(write.labels)
     const exported = existing?.exported ?? exportedGroupLabels(groupPairs)
-    const pushed = write.families.filter(f => !TIMESTAMP_FAMILIES.has(f.name))
-    let problem = timestampProblem(pushed)
-    let families = problem === undefined ? sanitizeFamilies(pushed, write.labels, groupPairs) : []
+    let problem = timestampProblem(write.families)
+    let families = write.families
     let writerChange = 0
     if (problem === undefined && combine !== undefined) ({ families, writerChange } = combine(families, existing))
-    this.#checkLimits(existing, write.labels, problem === undefined ? families : pushed, replace, writerChange, write.limits ?? NO_STORE_LIMITS)
+    this.#checkLimits(existing, write.labels, families, replace, writerChange, write.limits ?? NO_STORE_LIMITS)
     if (problem === undefined) problem = this.#findInconsistency(id, existing, exported, families, replace)
     if (problem !== undefined) {
       this.#recordFailure(id, existing, write.labels, exported, write.timeNs)
