@@ -1,4 +1,5 @@
 import t from 'tap'
+import { pushPrepared } from './helpers/store.js'
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import Fastify from 'fastify'
@@ -106,9 +107,9 @@ t.test('groups the store refuses are logged and the file is set aside, the other
   const dir = t.testdir()
   const file = join(dir, 'pg.data')
   const store = new MemoryStore()
-  await store.push({ labels: { job: 'a' }, families: [{ name: 'm', type: 'gauge', metrics: [{ labels: [], value: 1 }] }], replace: true, timeNs: 1n })
+  await pushPrepared(store, { labels: { job: 'a' }, families: [{ name: 'm', type: 'gauge', metrics: [{ labels: [], value: 1 }] }], replace: true, timeNs: 1n })
   const other = new MemoryStore()
-  await other.push({ labels: { job: 'b' }, families: [{ name: 'm', type: 'counter', metrics: [{ labels: [], value: 2 }] }], replace: true, timeNs: 2n })
+  await pushPrepared(other, { labels: { job: 'b' }, families: [{ name: 'm', type: 'counter', metrics: [{ labels: [], value: 2 }] }], replace: true, timeNs: 2n })
   const groups: GroupView[] = [...store.snapshot(), ...other.snapshot()]
   const { writeFileSync } = await import('node:fs')
   writeFileSync(file, encodeSnapshot(groups, new Date()))

@@ -1,4 +1,5 @@
-import type { LabelPair, MetricFamily } from '../exposition/types.js'
+import type { LabelPair, Metric, MetricFamily } from '../exposition/types.js'
+import { nextTurn } from '../clock.js'
 
 /** Name of the gauge holding each group's last successful write time. */
 export const PUSH_TIME = 'push_time_seconds'
@@ -38,30 +39,51 @@ export function labelsKey (labels: readonly LabelPair[]): string {
   return key
 }
 
+// Metrics sanitized between two turns of the event loop.
+const PREPARE_SLICE = 4096
+
+const TIMESTAMP_FAMILIES: ReadonlySet<string> = new Set([PUSH_TIME, PUSH_FAILURE_TIME])
+
 /**
- * Forces the grouping labels onto every metric of the families (they override the body's), adds
- * `instance=""` where no instance is set, and sorts the labels by name, as the reference does.
- * Returns new families; the metrics' values are shared with the input.
+ * The families a write hands to a store: the pushed ones but the two timestamp families (the
+ * gateway keeps those), with the grouping labels forced onto every metric (they override the
+ * body's), `instance=""` where no instance is set, and the labels sorted by name, as the
+ * reference does. New families and metrics; the values are shared with the input. A large push
+ * is done a slice of metrics at a time, with a turn of the event loop (`pause`) in between.
  */
-export function sanitizeFamilies (
+export async function prepareFamilies (
   families: readonly MetricFamily[],
   groupLabels: Readonly<Record<string, string>>,
-  groupPairs: readonly LabelPair[]
-): MetricFamily[] {
+  pause: () => Promise<void> = nextTurn
+): Promise<MetricFamily[]> {
+  const groupPairs = groupLabelPairs(groupLabels)
   const groupHasInstance = Object.hasOwn(groupLabels, 'instance')
-  return families.map(family => ({
-    ...family,
-    metrics: family.metrics.map(metric => {
-      const labels: LabelPair[] = []
-      let hasInstance = groupHasInstance
-      for (const label of metric.labels) {
-        if (Object.hasOwn(groupLabels, label.name)) continue
-        if (label.name === 'instance') hasInstance = true
-        labels.push(label)
+  const prepared: MetricFamily[] = []
+  let budget = PREPARE_SLICE
+  for (const family of families) {
+    if (TIMESTAMP_FAMILIES.has(family.name)) continue
+    const metrics: Metric[] = []
+    for (const metric of family.metrics) {
+      if (--budget < 0) {
+        await pause()
+        budget = PREPARE_SLICE - 1
       }
-      labels.push(...groupPairs)
-      if (!hasInstance) labels.push(EMPTY_INSTANCE)
-      return { ...metric, labels: sortLabels(labels) }
-    })
-  }))
+      metrics.push(sanitizeMetric(metric, groupLabels, groupPairs, groupHasInstance))
+    }
+    prepared.push({ ...family, metrics })
+  }
+  return prepared
+}
+
+function sanitizeMetric (metric: Metric, groupLabels: Readonly<Record<string, string>>, groupPairs: readonly LabelPair[], groupHasInstance: boolean): Metric {
+  const labels: LabelPair[] = []
+  let hasInstance = groupHasInstance
+  for (const label of metric.labels) {
+    if (Object.hasOwn(groupLabels, label.name)) continue
+    if (label.name === 'instance') hasInstance = true
+    labels.push(label)
+  }
+  labels.push(...groupPairs)
+  if (!hasInstance) labels.push(EMPTY_INSTANCE)
+  return { ...metric, labels: sortLabels(labels) }
 }

@@ -5,10 +5,12 @@ import type { GroupingKey } from './grouping-key.js'
 import { InconsistentPushError, InvalidGroupingKeyError, PushgatewayError } from '../errors.js'
 import { InFlightBytes, readBody, type RequestBody } from '../http/body.js'
 import { parseMetricsSliced, type ParseBudget } from '../exposition/parse.js'
-import { groupId, type MemoryStore } from '../store/memory/memory-store.js'
+import type { MemoryStore } from '../store/memory/memory-store.js'
+import { groupId } from './consistency.js'
 import { ExpiryQueue } from './expiry.js'
 import { checkPushLimits, parseBudget } from './limits.js'
 import { checkStorable } from './validate.js'
+import { prepareFamilies } from './sanitize.js'
 import { isLegacyLabelName } from '../exposition/names.js'
 
 /** How a push body is read: its Content-Type and Content-Encoding. */
@@ -19,7 +21,7 @@ export interface BodyFormat {
   contentEncoding?: string | undefined
 }
 
-/** Hands parsed families to the store (a push or an aggregate push), received at `timeNs`. */
+/** Hands prepared families (see `prepareFamilies`) to the store (a push or an aggregate push), received at `timeNs`. */
 export type Apply = (families: MetricFamily[], timeNs: bigint) => unknown
 
 /** What the group service tells its owner. */
@@ -93,8 +95,9 @@ export class GroupService {
       }
       checkStorable(families, options.limits)
       checkPushLimits(families, labels, options.limits)
+      const prepared = await prepareFamilies(families, labels)
       try {
-        await apply(families, timeNs)
+        await apply(prepared, timeNs)
       } catch (err) {
         if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, true)
         throw err

@@ -1,6 +1,6 @@
 import { AuthorizationError } from '../errors.js'
 import type { GroupingKey } from '../groups/grouping-key.js'
-import { formatLabels } from '../store/memory/memory-store.js'
+import { formatLabels } from '../groups/consistency.js'
 import { groupLabelPairs } from '../groups/sanitize.js'
 
 /** What a request asks to do: push or delete a group, wipe the store, read metrics or status, or shut down. */

@@ -24,11 +24,11 @@ export interface GroupView {
   writers?: ReadonlyMap<string, readonly MetricFamily[]>
 }
 
-/** A push as the store receives it: parsed, not yet sanitized or checked. */
+/** A push as the store receives it: parsed and prepared (see `prepareFamilies`), not yet checked against the other groups. */
 export interface PushWrite {
   /** The grouping labels, `job` included. */
   labels: Readonly<Record<string, string>>
-  /** The pushed families. */
+  /** The pushed families, prepared: without the timestamp families, the group's labels and `instance` on every metric, labels sorted. */
   families: MetricFamily[]
   /** True for PUT (replace the group), false for POST (replace same-name families). */
   replace: boolean
@@ -38,11 +38,11 @@ export interface PushWrite {
   limits?: StoreLimits
 }
 
-/** An aggregate push as the store receives it: parsed, not yet sanitized, added to the group's families. */
+/** An aggregate push as the store receives it: parsed and prepared (see `prepareFamilies`), to be added to the group's families. */
 export interface AggregateWrite {
   /** The grouping labels, `job` included (the writer label removed). */
   labels: Readonly<Record<string, string>>
-  /** The pushed families: increments, or cumulative values when `writer` is set. */
+  /** The pushed families, prepared as for a push: increments, or cumulative values when `writer` is set. */
   families: MetricFamily[]
   /** When the request was received, in nanoseconds since the epoch. */
   timeNs: bigint

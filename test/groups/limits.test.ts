@@ -7,7 +7,7 @@ import { DEFAULT_LIMITS, resolveLimits, seriesCost, type Limits } from '../../sr
 import { emptyHistogram } from '../../src/exposition/types.js'
 import { Pushgateway, type GatewayRequest } from '../../src/gateway.js'
 import { MemoryStore } from '../../src/store/memory/memory-store.js'
-import { pushText } from '../helpers/store.js'
+import { pushPrepared, pushText } from '../helpers/store.js'
 
 function gateway (limits: Limits, bodyLimit?: number): Pushgateway {
   return new Pushgateway({ registry: new Registry(), limits, ...(bodyLimit === undefined ? {} : { bodyLimit }) })
@@ -158,12 +158,12 @@ t.test('the store counts series through every kind of change', async t => {
   const limits = { groups: 10, series: 4, seriesPerGroup: 10, writersPerGroup: 10, groupsPerJob: Infinity, seriesPerJob: Infinity }
   await pushText(store, { job: 'a' }, lines(2))
   await pushText(store, { job: 'b' }, lines(2))
-  await t.rejects(store.push({ labels: { job: 'c' }, families: [], replace: true, timeNs: 1n, limits: { ...limits, groups: 2 } }), { code: 'ERR_LIMIT_EXCEEDED' })
+  await t.rejects(pushPrepared(store, { labels: { job: 'c' }, families: [], replace: true, timeNs: 1n, limits: { ...limits, groups: 2 } }), { code: 'ERR_LIMIT_EXCEEDED' })
   await store.delete({ job: 'a' })
   await t.resolves(pushText(store, { job: 'c' }, lines(2)))
-  await t.rejects(store.push({ labels: { job: 'd' }, families: [{ name: 'x', type: 'gauge', metrics: [{ labels: [], value: 1 }] }], replace: true, timeNs: 1n, limits }), { code: 'ERR_LIMIT_EXCEEDED', message: /limits\.series,/ })
+  await t.rejects(pushPrepared(store, { labels: { job: 'd' }, families: [{ name: 'x', type: 'gauge', metrics: [{ labels: [], value: 1 }] }], replace: true, timeNs: 1n, limits }), { code: 'ERR_LIMIT_EXCEEDED', message: /limits\.series,/ })
   await store.wipe()
-  await t.resolves(store.push({ labels: { job: 'd' }, families: [{ name: 'x', type: 'gauge', metrics: [{ labels: [], value: 1 }] }], replace: true, timeNs: 1n, limits }))
+  await t.resolves(pushPrepared(store, { labels: { job: 'd' }, families: [{ name: 'x', type: 'gauge', metrics: [{ labels: [], value: 1 }] }], replace: true, timeNs: 1n, limits }))
   await store.recordFailure({ job: 'e' }, 2n, { ...limits, groups: 1 })
   t.equal((await store.size()).groups, 1, 'a failure does not create a group past the limit')
   await store.recordFailure({ job: 'e' }, 2n)

@@ -4,9 +4,9 @@
 import type { Test } from 'tap'
 import { InconsistentPushError } from '../../src/errors.js'
 import type { GroupView, MetricStore } from '../../src/store/store.js'
-import { groupId } from '../../src/store/memory/memory-store.js'
+import { groupId } from '../../src/groups/consistency.js'
 import { emptyHistogram, type MetricFamily } from '../../src/exposition/types.js'
-import { pushText } from '../helpers/store.js'
+import { aggregatePrepared, pushPrepared, pushText } from '../helpers/store.js'
 
 /** The exposition headers of the two timestamp families, as every store renders them. */
 export const FAILURE_HEADER = '# HELP push_failure_time_seconds Last Unix time when changing this group in the Pushgateway failed.\n# TYPE push_failure_time_seconds gauge\n'
@@ -166,7 +166,7 @@ export function testStoreContract (t: Test, create: () => Promise<MetricStore>):
 
     t.test('label problems only protobuf can carry', async t => {
       const store = await create()
-      const push = async (family: MetricFamily): Promise<void> => { await store.push({ labels: { job: 'pb' }, families: [family], replace: true, timeNs: 1n }) }
+      const push = async (family: MetricFamily): Promise<void> => { await pushPrepared(store, { labels: { job: 'pb' }, families: [family], replace: true, timeNs: 1n }) }
       await t.rejects(push({ name: 'x.y', type: 'gauge', metrics: [{ labels: [], value: 1 }] }), /"x.y" is not a valid metric name/)
       await t.rejects(push({ name: 'x', type: 'gauge', metrics: [{ labels: [{ name: 'a', value: '1' }, { name: 'a', value: '2' }], value: 1 }] }), /has two or more labels with the same name: a/)
       await t.rejects(push({ name: 'x', type: 'gauge', metrics: [{ labels: [{ name: '__a', value: '1' }], value: 1 }] }), /invalid name: "__a"/)
@@ -176,7 +176,7 @@ export function testStoreContract (t: Test, create: () => Promise<MetricStore>):
       await push({ name: 'empty', type: 'counter', metrics: [] })
       t.same([...((await group(store, { job: 'pb' }))?.families.keys() ?? [])].sort(), ['empty', 'push_failure_time_seconds', 'push_time_seconds'], 'an empty family is stored')
       t.notMatch(await text(store), /empty/, 'but not exposed')
-      await store.push({ labels: { job: 'other' }, families: [{ name: 'empty', type: 'gauge', metrics: [{ labels: [], value: 1 }] }], replace: true, timeNs: 1n })
+      await pushPrepared(store, { labels: { job: 'other' }, families: [{ name: 'empty', type: 'gauge', metrics: [{ labels: [], value: 1 }] }], replace: true, timeNs: 1n })
       t.match(await text(store), /# TYPE empty gauge\n/, 'and does not fix the type of the family')
     })
 
@@ -239,7 +239,7 @@ export function testStoreContract (t: Test, create: () => Promise<MetricStore>):
       await pushText(store, { job: 'a' }, '# TYPE m summary\nm_sum{x="1"} 3\nm_count{x="1"} 2\n', { at: 2 })
       t.match(await text(store), /^# TYPE m summary\nm_sum\{instance="",job="a",x="1"\} 3\nm_count\{instance="",job="a",x="1"\} 2\n/)
       t.equal((await group(store, { job: 'a' }))?.families.get('m')?.timeNs, 2_000_000_000n)
-      await store.push({ labels: { job: 'a' }, families: [{ name: 'm', unit: 'seconds', type: 'gauge', metrics: [{ labels: [{ name: 'x', value: '1' }], value: 4, createdTimestampMs: 5 }] }], replace: true, timeNs: 3n })
+      await pushPrepared(store, { labels: { job: 'a' }, families: [{ name: 'm', unit: 'seconds', type: 'gauge', metrics: [{ labels: [{ name: 'x', value: '1' }], value: 4, createdTimestampMs: 5 }] }], replace: true, timeNs: 3n })
       const after = (await group(store, { job: 'a' }))?.families.get('m')
       t.same(after?.family.metrics[0], { labels: [{ name: 'instance', value: '' }, { name: 'job', value: 'a' }, { name: 'x', value: '1' }], value: 4, createdTimestampMs: 5 })
       t.equal(after?.family.unit, 'seconds')
@@ -250,7 +250,7 @@ export function testStoreContract (t: Test, create: () => Promise<MetricStore>):
       const store = await create()
       await pushText(store, { job: 'b' }, '# HELP m help\nm 2\n')
       await pushText(store, { job: 'a' }, 'm 1\n')
-      await store.push({ labels: { job: 'u' }, families: [{ name: 'withunit', unit: 'seconds', type: 'gauge', metrics: [{ labels: [], value: 1 }] }], replace: true, timeNs: 1n })
+      await pushPrepared(store, { labels: { job: 'u' }, families: [{ name: 'withunit', unit: 'seconds', type: 'gauge', metrics: [{ labels: [], value: 1 }] }], replace: true, timeNs: 1n })
       const families = await store.families()
       t.same(families.map(f => f.name), ['m', 'push_failure_time_seconds', 'push_time_seconds', 'withunit'])
       t.equal(families[0]?.help, 'help')
@@ -263,11 +263,11 @@ export function testStoreContract (t: Test, create: () => Promise<MetricStore>):
   t.test('aggregate() adds a writer\'s increase, without limits as a custom caller may call it', async t => {
     const store = await create()
     const counter = (value: number): MetricFamily[] => [{ name: 'c_total', type: 'counter', metrics: [{ labels: [], value }] }]
-    await store.aggregate({ labels: { job: 'a' }, families: counter(2), timeNs: 1n, gaugeRule: () => 'last', writer: 'w' })
-    await store.aggregate({ labels: { job: 'a' }, families: counter(5), timeNs: 2n, gaugeRule: () => 'last', writer: 'w' })
+    await aggregatePrepared(store, { labels: { job: 'a' }, families: counter(2), timeNs: 1n, gaugeRule: () => 'last', writer: 'w' })
+    await aggregatePrepared(store, { labels: { job: 'a' }, families: counter(5), timeNs: 2n, gaugeRule: () => 'last', writer: 'w' })
     t.match(await text(store), 'c_total{instance="",job="a"} 5\n', 'the writer\'s increase is added')
     t.same(await store.size(), { groups: 1, series: 4 }, 'the sum, the writer\'s copy and the two timestamps')
-    await store.aggregate({ labels: { job: 'a' }, families: counter(1), timeNs: 3n, gaugeRule: () => 'last' })
+    await aggregatePrepared(store, { labels: { job: 'a' }, families: counter(1), timeNs: 3n, gaugeRule: () => 'last' })
     t.match(await text(store), 'c_total{instance="",job="a"} 6\n', 'an increment without a writer is added as it is')
   })
 }

@@ -4,15 +4,13 @@ import { InconsistentPushError } from '../../errors.js'
 import { NO_STORE_LIMITS, limitExceeded, seriesCost, type StoreLimits } from '../../groups/limits.js'
 import { addFamilies, increaseSince } from '../../groups/aggregate.js'
 import { FamilyIndex, sameLabelSets, seriesKey } from './family-index.js'
-import { isLegacyLabelName, isLegacyMetricName } from '../../exposition/names.js'
+import { duplicateSeries, familyProblems, formatLabels, groupId, reservedTypeClash, suffixCollision, timestampProblem, typeClash } from '../../groups/consistency.js'
 import {
   PUSH_FAILURE_TIME, PUSH_FAILURE_TIME_HELP, PUSH_TIME, PUSH_TIME_HELP,
-  exportedGroupLabels, groupLabelPairs, labelsKey, sanitizeFamilies
+  exportedGroupLabels, groupLabelPairs
 } from '../../groups/sanitize.js'
 
 const TIMESTAMP_FAMILIES = new Set([PUSH_TIME, PUSH_FAILURE_TIME])
-const HISTOGRAM_TYPES = new Set<MetricType>(['histogram', 'gaugehistogram'])
-const SUFFIXES = ['_count', '_sum', '_bucket'] as const
 
 interface Group {
   id: string
@@ -99,12 +97,11 @@ export class MemoryStore implements MetricStore {
     const existing = this.#groups.get(id)
     const groupPairs = groupLabelPairs(write.labels)
     const exported = existing?.exported ?? exportedGroupLabels(groupPairs)
-    const pushed = write.families.filter(f => !TIMESTAMP_FAMILIES.has(f.name))
-    let problem = findTimestamp(pushed)
-    let families = problem === undefined ? sanitizeFamilies(pushed, write.labels, groupPairs) : []
+    let problem = timestampProblem(write.families)
+    let families = write.families
     let writerChange = 0
     if (problem === undefined && combine !== undefined) ({ families, writerChange } = combine(families, existing))
-    this.#checkLimits(existing, write.labels, problem === undefined ? families : pushed, replace, writerChange, write.limits ?? NO_STORE_LIMITS)
+    this.#checkLimits(existing, write.labels, families, replace, writerChange, write.limits ?? NO_STORE_LIMITS)
     if (problem === undefined) problem = this.#findInconsistency(id, existing, exported, families, replace)
     if (problem !== undefined) {
       this.#recordFailure(id, existing, write.labels, exported, write.timeNs)
@@ -323,36 +320,28 @@ export class MemoryStore implements MetricStore {
 
   #familyProblem (id: string, existing: Group | undefined, family: MetricFamily, typeAfter: (name: string) => MetricType | undefined, seen: Set<string>): string | undefined {
     const { name, type, metrics } = family
-    if (!isLegacyMetricName(name)) return `${JSON.stringify(name)} is not a valid metric name`
+    const problems = familyProblems(family)
+    if (problems.name !== undefined) return problems.name
     if (metrics.length === 0) return undefined
     const reserved = this.#reserved(name)
-    if (reserved !== undefined && reserved.type !== type) {
-      return `gathered metric family ${name} has type ${upper(type)} but should have ${upper(reserved.type)}`
-    }
+    if (reserved !== undefined && reserved.type !== type) return reservedTypeClash(name, type, reserved.type)
     const otherType = this.#index.typeElsewhere(name, id)
-    if (otherType !== undefined && otherType !== type) {
-      return `collected metric ${JSON.stringify(name)} ${formatLabels((metrics[0] as Metric).labels)} is not a ${upper(otherType)}: another group pushed the family as ${upper(otherType)}, this push as ${upper(type)}`
-    }
+    if (otherType !== undefined && otherType !== type) return typeClash(family, otherType)
     const collision = suffixCollision(name, type, typeAfter)
     if (collision !== undefined) return collision
     // The same series as this group already holds under the name passed every series check then.
     const previous = existing?.families.get(name)
     if (previous !== undefined && sameLabelSets(previous.family.metrics, metrics)) return undefined
-    for (const metric of metrics) {
-      const labelProblem = checkLabels(name, type, metric.labels)
-      if (labelProblem !== undefined) return labelProblem
-      const key = seriesKey(name, metric.labels)
+    const labelsAt = problems.labels?.index ?? metrics.length
+    for (let i = 0; i < labelsAt; i++) {
+      const { labels } = metrics[i] as Metric
+      const key = seriesKey(name, labels)
       const owner = this.#index.ownerOf(key)
-      if (seen.has(key) || (owner !== undefined && owner !== id)) return duplicateSeries(name, metric.labels)
+      if (seen.has(key) || (owner !== undefined && owner !== id)) return duplicateSeries(name, labels)
       seen.add(key)
     }
-    return undefined
+    return problems.labels?.message
   }
-}
-
-/** The id of a group: its labels (job included) sorted by name, unambiguously joined. */
-export function groupId (labels: Readonly<Record<string, string>>): string {
-  return labelsKey(groupLabelPairs(labels))
 }
 
 function totalCost (families: readonly MetricFamily[]): number {
@@ -384,67 +373,4 @@ function setOptional<T extends object, K extends keyof T> (target: T, key: K, va
   } else {
     target[key] = value
   }
-}
-
-function findTimestamp (families: readonly MetricFamily[]): string | undefined {
-  for (const family of families) {
-    for (const metric of family.metrics) {
-      if (metric.timestampMs !== undefined) return 'pushed metrics must not have timestamps'
-    }
-  }
-  return undefined
-}
-
-function suffixCollision (name: string, type: MetricType, typeAfter: (name: string) => MetricType | undefined): string | undefined {
-  for (const suffix of SUFFIXES) {
-    if (!name.endsWith(suffix)) continue
-    const base = name.slice(0, -suffix.length)
-    const baseType = typeAfter(base)
-    if (baseType === 'summary' && suffix !== '_bucket') {
-      return `collected metric named ${JSON.stringify(name)} collides with previously collected summary named ${JSON.stringify(base)}`
-    }
-    if (baseType !== undefined && HISTOGRAM_TYPES.has(baseType)) {
-      return `collected metric named ${JSON.stringify(name)} collides with previously collected histogram named ${JSON.stringify(base)}`
-    }
-  }
-  if (type !== 'summary' && !HISTOGRAM_TYPES.has(type)) return undefined
-  for (const suffix of SUFFIXES) {
-    if (suffix === '_bucket' && type === 'summary') continue
-    if (typeAfter(name + suffix) !== undefined) {
-      return `collected histogram or summary named ${JSON.stringify(name)} collides with previously collected metric named ${JSON.stringify(name + suffix)}`
-    }
-  }
-  return undefined
-}
-
-function checkLabels (name: string, type: MetricType, labels: readonly LabelPair[]): string | undefined {
-  for (let i = 0; i < labels.length; i++) {
-    const label = labels[i] as LabelPair
-    if (!isLegacyLabelName(label.name) || label.name.startsWith('__')) {
-      return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} has a label with an invalid name: ${JSON.stringify(label.name)}`
-    }
-    if (i > 0 && (labels[i - 1] as LabelPair).name === label.name) {
-      return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} has two or more labels with the same name: ${label.name}`
-    }
-    if (type === 'summary' && label.name === 'quantile') {
-      return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} has a "quantile" label, which summaries reserve`
-    }
-    if (HISTOGRAM_TYPES.has(type) && label.name === 'le') {
-      return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} has an "le" label, which histograms reserve`
-    }
-  }
-  return undefined
-}
-
-function duplicateSeries (name: string, labels: readonly LabelPair[]): string {
-  return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} was collected before with the same name and label values`
-}
-
-/** Labels in exposition syntax, for messages: `{a="1",b="2"}`. */
-export function formatLabels (labels: readonly LabelPair[]): string {
-  return '{' + labels.map(l => `${l.name}=${JSON.stringify(l.value)}`).join(',') + '}'
-}
-
-function upper (type: MetricType): string {
-  return type === 'gaugehistogram' ? 'GAUGE_HISTOGRAM' : type.toUpperCase()
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { MemoryStore, formatLabels } from '../../../src/store/memory/memory-store.js'
+import { MemoryStore } from '../../../src/store/memory/memory-store.js'
 import type { GroupView } from '../../../src/store/store.js'
 import type { MetricFamily } from '../../../src/exposition/types.js'
 import { pushText } from '../../helpers/store.js'
@@ -32,10 +32,6 @@ t.test('the reserved families of the gateway', async t => {
     '# HELP go_goroutines Number of goroutines that currently exist.\n# TYPE go_goroutines gauge\ngo_goroutines 10\ngo_goroutines{instance="",job="c7"} 1\n',
     'the gateway help wins and the series merge in order')
 })
-t.test('formatLabels', async t => {
-  t.equal(formatLabels([{ name: 'a', value: 'x"y' }, { name: 'b', value: '' }]), '{a="x\\"y",b=""}')
-})
-
 t.test('restore() adds a group as it was saved', async t => {
   const saved = new MemoryStore()
   await pushText(saved, { job: 'a' }, '# HELP m Help.\nm 1\n', { at: 5 })
