@@ -1,6 +1,7 @@
 import type { LabelPair, Metric, MetricFamily, MetricType } from '../exposition/types.js'
+import type { StoredFamily } from '../store/store.js'
 import { isLegacyLabelName, isLegacyMetricName } from '../exposition/names.js'
-import { groupLabelPairs, labelsKey } from './sanitize.js'
+import { PUSH_TIME, groupLabelPairs, labelsKey } from './sanitize.js'
 
 // The consistency check's rules and refusals, independent of where groups are kept: what a push
 // alone shows (checkPushed), and the messages of what a store finds against the other groups.
@@ -19,6 +20,101 @@ export interface FamilyProblems {
 /** The id of a group: its labels (job included) sorted by name, unambiguously joined. */
 export function groupId (labels: Readonly<Record<string, string>>): string {
   return labelsKey(groupLabelPairs(labels))
+}
+
+/** What the consistency check asks a store about the groups other than the one written. */
+export interface ConsistencyLookup {
+  /** The type of the gateway's own family of that name, which a push may not redefine. */
+  reserved: (name: string) => MetricType | undefined
+  /** The type under which any group but `exceptGroup` holds the family with metrics. */
+  typeElsewhere: (name: string, exceptGroup: string) => MetricType | undefined
+  /** The id of the group that exports the series (see `seriesKey`), if any. */
+  ownerOf: (key: string) => string | undefined
+}
+
+/** A write as the consistency check sees it. */
+export interface CheckedWrite {
+  /** The id of the group written (see `groupId`). */
+  id: string
+  /** The labels every series of the group carries (the grouping labels and `instance`). */
+  exported: readonly LabelPair[]
+  /** The families the group will hold under their names, prepared (see `prepareFamilies`). */
+  families: readonly MetricFamily[]
+  /** Whether the write replaces the whole group (PUT) or only the families it names. */
+  replace: boolean
+}
+
+/**
+ * The consistency check of a write: the first reason the reference would refuse it (an invalid
+ * name or label, a type that clashes with the gateway's own family or another group's, a
+ * summary's or histogram's series names taken, a series another group or the write itself holds
+ * already, a new group whose timestamp series another group exports), or undefined. It costs time
+ * in proportion to the write: each question about the other groups goes to `lookup`.
+ */
+export function findInconsistency (write: CheckedWrite, existing: { families: ReadonlyMap<string, StoredFamily> } | undefined, lookup: ConsistencyLookup): string | undefined {
+  const { id, families, replace } = write
+  const pushedTypes = new Map<string, MetricType>()
+  for (const family of families) pushedTypes.set(family.name, family.type)
+  // The type under `name` once the write is applied, in this group's kept families or elsewhere.
+  const typeAfter = (name: string): MetricType | undefined => {
+    const pushedType = pushedTypes.get(name)
+    if (pushedType !== undefined) return pushedType
+    const kept = replace ? undefined : existing?.families.get(name)
+    if (kept !== undefined && kept.family.metrics.length > 0) return kept.family.type
+    return lookup.reserved(name) ?? lookup.typeElsewhere(name, id)
+  }
+  const seen = new Set<string>()
+  for (const family of families) {
+    const problem = familyProblem(id, existing?.families.get(family.name), family, typeAfter, seen, lookup)
+    if (problem !== undefined) return problem
+  }
+  if (existing === undefined && lookup.ownerOf(seriesKey(PUSH_TIME, write.exported)) !== undefined) return duplicateSeries(PUSH_TIME, write.exported)
+  return undefined
+}
+
+function familyProblem (id: string, previous: StoredFamily | undefined, family: MetricFamily, typeAfter: (name: string) => MetricType | undefined, seen: Set<string>, lookup: ConsistencyLookup): string | undefined {
+  const { name, type, metrics } = family
+  const problems = familyProblems(family)
+  if (problems.name !== undefined) return problems.name
+  if (metrics.length === 0) return undefined
+  const reserved = lookup.reserved(name)
+  if (reserved !== undefined && reserved !== type) return reservedTypeClash(name, type, reserved)
+  const otherType = lookup.typeElsewhere(name, id)
+  if (otherType !== undefined && otherType !== type) return typeClash(family, otherType)
+  const collision = suffixCollision(name, type, typeAfter)
+  if (collision !== undefined) return collision
+  // The same series as this group already holds under the name passed every series check then.
+  if (previous !== undefined && sameLabelSets(previous.family.metrics, metrics)) return undefined
+  const labelsAt = problems.labels?.index ?? metrics.length
+  for (let i = 0; i < labelsAt; i++) {
+    const { labels } = metrics[i] as Metric
+    const key = seriesKey(name, labels)
+    const owner = lookup.ownerOf(key)
+    if (seen.has(key) || (owner !== undefined && owner !== id)) return duplicateSeries(name, labels)
+    seen.add(key)
+  }
+  return problems.labels?.message
+}
+
+/** The key of one series: family name and sorted labels. */
+export function seriesKey (name: string, labels: readonly LabelPair[]): string {
+  return name.length + ':' + name + labelsKey(labels)
+}
+
+/** Whether two metric lists carry the same label sets in the same order. */
+export function sameLabelSets (a: readonly Metric[], b: readonly Metric[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const x = (a[i] as Metric).labels
+    const y = (b[i] as Metric).labels
+    if (x.length !== y.length) return false
+    for (let j = 0; j < x.length; j++) {
+      const p = x[j] as LabelPair
+      const q = y[j] as LabelPair
+      if (p.name !== q.name || p.value !== q.value) return false
+    }
+  }
+  return true
 }
 
 /** The refusal of a push whose metrics carry timestamps, or undefined. */

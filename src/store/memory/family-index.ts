@@ -3,7 +3,7 @@ import type { RenderFormat, StoredFamily } from '../store.js'
 import { compareLabelValues } from '../../exposition/metric-order.js'
 import { textHeader, textMetric } from '../../exposition/write-text.js'
 import { openMetricsHeader, openMetricsMetric } from '../../exposition/write-openmetrics.js'
-import { labelsKey } from '../../groups/sanitize.js'
+import { sameLabelSets, seriesKey } from '../../groups/consistency.js'
 import { nextTurn } from '../../clock.js'
 
 // Metrics rendered afresh (or families copied) between two turns of the event loop during a scrape.
@@ -40,11 +40,6 @@ const RENDERERS: Record<RenderFormat, {
 }> = {
   text: { header: (name, type, help) => textHeader(name, type, help), metric: textMetric },
   openmetrics: { header: openMetricsHeader, metric: openMetricsMetric }
-}
-
-/** The key of one series: family name and sorted labels. */
-export function seriesKey (name: string, labels: readonly LabelPair[]): string {
-  return name.length + ':' + name + labelsKey(labels)
 }
 
 /**
@@ -264,20 +259,4 @@ function unitOf (family: IndexedFamily): string | undefined {
     if (member.stored.family.unit !== undefined) return member.stored.family.unit
   }
   return undefined
-}
-
-/** Whether two metric lists carry the same label sets in the same order. */
-export function sameLabelSets (a: readonly Metric[], b: readonly Metric[]): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) {
-    const x = (a[i] as Metric).labels
-    const y = (b[i] as Metric).labels
-    if (x.length !== y.length) return false
-    for (let j = 0; j < x.length; j++) {
-      const p = x[j] as LabelPair
-      const q = y[j] as LabelPair
-      if (p.name !== q.name || p.value !== q.value) return false
-    }
-  }
-  return true
 }

@@ -1,10 +1,10 @@
-import type { LabelPair, Metric, MetricFamily, MetricType } from '../../exposition/types.js'
+import type { LabelPair, Metric, MetricFamily } from '../../exposition/types.js'
 import type { AggregateWrite, GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamilyLookup, StoreSize, StoredFamily } from '../store.js'
 import { InconsistentPushError } from '../../errors.js'
 import { NO_STORE_LIMITS, limitExceeded, seriesCost, type StoreLimits } from '../../groups/limits.js'
 import { addFamilies, increaseSince } from '../../groups/aggregate.js'
-import { FamilyIndex, sameLabelSets, seriesKey } from './family-index.js'
-import { duplicateSeries, familyProblems, formatLabels, groupId, reservedTypeClash, suffixCollision, timestampProblem, typeClash } from '../../groups/consistency.js'
+import { FamilyIndex } from './family-index.js'
+import { findInconsistency, formatLabels, groupId, sameLabelSets, seriesKey, timestampProblem, type ConsistencyLookup } from '../../groups/consistency.js'
 import {
   PUSH_FAILURE_TIME, PUSH_FAILURE_TIME_HELP, PUSH_TIME, PUSH_TIME_HELP,
   exportedGroupLabels, groupLabelPairs
@@ -51,8 +51,16 @@ export class MemoryStore implements MetricStore {
   #series = 0
   readonly #jobs = new Map<string, JobUsage>()
 
+  // What the consistency check asks of the other groups, answered from the index.
+  readonly #lookup: ConsistencyLookup
+
   constructor (options: MemoryStoreOptions = {}) {
     this.#reserved = options.reserved ?? (() => undefined)
+    this.#lookup = {
+      reserved: name => this.#reserved(name)?.type,
+      typeElsewhere: (name, id) => this.#index.typeElsewhere(name, id),
+      ownerOf: key => this.#index.ownerOf(key)
+    }
   }
 
   // The contract's methods do their work before their first await (they have none): a change is
@@ -102,7 +110,7 @@ export class MemoryStore implements MetricStore {
     let writerChange = 0
     if (problem === undefined && combine !== undefined) ({ families, writerChange } = combine(families, existing))
     this.#checkLimits(existing, write.labels, families, replace, writerChange, write.limits ?? NO_STORE_LIMITS)
-    if (problem === undefined) problem = this.#findInconsistency(id, existing, exported, families, replace)
+    if (problem === undefined) problem = findInconsistency({ id, exported, families, replace }, existing, this.#lookup)
     if (problem !== undefined) {
       this.#recordFailure(id, existing, write.labels, exported, write.timeNs)
       throw new InconsistentPushError(problem)
@@ -158,7 +166,7 @@ export class MemoryStore implements MetricStore {
     if (this.#groups.has(id)) throw new InconsistentPushError(`the group ${formatLabels(groupLabelPairs(view.labels))} is there already`)
     const exported = exportedGroupLabels(groupLabelPairs(view.labels))
     const stored = [...view.families.values()].filter(s => !TIMESTAMP_FAMILIES.has(s.family.name))
-    const problem = this.#findInconsistency(id, undefined, exported, stored.map(s => s.family), true)
+    const problem = findInconsistency({ id, exported, families: stored.map(s => s.family), replace: true }, undefined, this.#lookup)
     if (problem !== undefined) throw new InconsistentPushError(problem)
     const group = this.#createGroup(id, view.labels, exported)
     for (const { family, timeNs } of view.families.values()) {
@@ -293,54 +301,6 @@ export class MemoryStore implements MetricStore {
     const group = existing ?? this.#createGroup(id, labels, exported)
     this.#setTimestamp(group, PUSH_FAILURE_TIME, timeNs, timeNs)
     if (!group.families.has(PUSH_TIME)) this.#setTimestamp(group, PUSH_TIME, 0n, timeNs)
-  }
-
-  #findInconsistency (id: string, existing: Group | undefined, exported: LabelPair[], families: readonly MetricFamily[], replace: boolean): string | undefined {
-    const pushedTypes = new Map<string, MetricType>()
-    for (const family of families) pushedTypes.set(family.name, family.type)
-    // The type under `name` once this push is applied, in this group's kept families or elsewhere.
-    const typeAfter = (name: string): MetricType | undefined => {
-      const pushedType = pushedTypes.get(name)
-      if (pushedType !== undefined) return pushedType
-      const kept = replace ? undefined : existing?.families.get(name)
-      if (kept !== undefined && kept.family.metrics.length > 0) return kept.family.type
-      return this.#reserved(name)?.type ?? this.#index.typeElsewhere(name, id)
-    }
-    const seen = new Set<string>()
-    for (const family of families) {
-      const problem = this.#familyProblem(id, existing, family, typeAfter, seen)
-      if (problem !== undefined) return problem
-    }
-    if (existing === undefined) {
-      const owner = this.#index.ownerOf(seriesKey(PUSH_TIME, exported))
-      if (owner !== undefined) return duplicateSeries(PUSH_TIME, exported)
-    }
-    return undefined
-  }
-
-  #familyProblem (id: string, existing: Group | undefined, family: MetricFamily, typeAfter: (name: string) => MetricType | undefined, seen: Set<string>): string | undefined {
-    const { name, type, metrics } = family
-    const problems = familyProblems(family)
-    if (problems.name !== undefined) return problems.name
-    if (metrics.length === 0) return undefined
-    const reserved = this.#reserved(name)
-    if (reserved !== undefined && reserved.type !== type) return reservedTypeClash(name, type, reserved.type)
-    const otherType = this.#index.typeElsewhere(name, id)
-    if (otherType !== undefined && otherType !== type) return typeClash(family, otherType)
-    const collision = suffixCollision(name, type, typeAfter)
-    if (collision !== undefined) return collision
-    // The same series as this group already holds under the name passed every series check then.
-    const previous = existing?.families.get(name)
-    if (previous !== undefined && sameLabelSets(previous.family.metrics, metrics)) return undefined
-    const labelsAt = problems.labels?.index ?? metrics.length
-    for (let i = 0; i < labelsAt; i++) {
-      const { labels } = metrics[i] as Metric
-      const key = seriesKey(name, labels)
-      const owner = this.#index.ownerOf(key)
-      if (seen.has(key) || (owner !== undefined && owner !== id)) return duplicateSeries(name, labels)
-      seen.add(key)
-    }
-    return problems.labels?.message
   }
 }
 
