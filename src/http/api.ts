@@ -1,6 +1,7 @@
 import type { LabelPair, Metric, MetricType } from '../exposition/types.js'
 import type { GroupView, StoredFamily } from '../store/store.js'
 import { formatGoFloat } from '../exposition/format-float.js'
+import { isFloatHistogram, isNativeHistogram, nativeBuckets } from '../exposition/native-histogram.js'
 import { formatGoTime, goJson, goStruct } from './go-json.js'
 import type { TtlOf } from '../groups/expiry.js'
 import { groupingKeyOf } from '../groups/service.js'
@@ -105,14 +106,22 @@ function metricJson (type: MetricType, metric: Metric): Record<string, unknown> 
     out['sum'] = formatGoFloat(metric.summary.sampleSum)
   } else if (type === 'histogram' && metric.histogram !== undefined) {
     const h = metric.histogram
-    const buckets: Record<string, string> = {}
-    for (const b of h.buckets) {
-      const count = b.cumulativeCountFloat !== undefined && b.cumulativeCountFloat > 0 ? b.cumulativeCountFloat : b.cumulativeCount
-      buckets[formatGoFloat(b.upperBound)] = formatGoFloat(count)
-    }
-    out['buckets'] = buckets
-    out['count'] = formatGoFloat(h.sampleCountFloat !== undefined && h.sampleCountFloat > 0 ? h.sampleCountFloat : h.sampleCount)
     out['sum'] = formatGoFloat(h.sampleSum)
+    if (isNativeHistogram(h)) {
+      // Go prints integer counts as integers and float ones as floats (fmt's %v).
+      const float = isFloatHistogram(h)
+      const count = (n: number): string => float ? formatGoFloat(n) : String(n)
+      out['count'] = count(float ? h.sampleCountFloat ?? 0 : h.sampleCount)
+      out['buckets'] = nativeBuckets(h).map(b => [b.boundaries, formatGoFloat(b.lower), formatGoFloat(b.upper), count(b.count)])
+    } else {
+      const buckets: Record<string, string> = {}
+      for (const b of h.buckets) {
+        const count = b.cumulativeCountFloat !== undefined && b.cumulativeCountFloat > 0 ? b.cumulativeCountFloat : b.cumulativeCount
+        buckets[formatGoFloat(b.upperBound)] = formatGoFloat(count)
+      }
+      out['buckets'] = buckets
+      out['count'] = formatGoFloat(h.sampleCountFloat !== undefined && h.sampleCountFloat > 0 ? h.sampleCountFloat : h.sampleCount)
+    }
   } else {
     out['value'] = formatGoFloat(type === 'gaugehistogram' ? 0 : metric.value ?? 0)
   }

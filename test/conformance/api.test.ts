@@ -1,6 +1,28 @@
 // Spec sections 7 and 13 (API and management): /api/v1 shapes, CORS, wipe, health and lifecycle,
 // against the reference.
-import { differential, del, get, put, request, type Sequence } from './differential.js'
+import { differential, del, get, put, request, type Run, type Sequence, type Step } from './differential.js'
+import { encodeDelimited, PROTOBUF_CONTENT_TYPE } from '../../src/exposition/protobuf.js'
+import { emptyHistogram, type Histogram } from '../../src/exposition/types.js'
+
+/** A PUT of native histograms in delimited protobuf, as the Go client sends them. */
+function nativePut (path: string, histograms: Record<string, Partial<Histogram>>): Step {
+  const families = Object.entries(histograms).map(([name, h]) => ({ name, type: 'histogram' as const, metrics: [{ labels: [], histogram: { ...emptyHistogram(), ...h } }] }))
+  return { method: 'PUT', path, body: encodeDelimited(families), headers: { 'content-type': PROTOBUF_CONTENT_TYPE } }
+}
+
+const FLOAT_NATIVE: Partial<Histogram> = { schema: 0, sampleCountFloat: 7.5, zeroCountFloat: 0.5, sampleSum: -3, positiveSpans: [{ offset: 1, length: 2 }], positiveCounts: [2.5, 4.5] }
+// What 1.11.0 answers in /api/v1/metrics for FLOAT_NATIVE, and ours too.
+const FLOAT_NATIVE_API = { buckets: [[3, '-0', '0', '0.5'], [0, '1', '2', '2.5'], [0, '2', '4', '4.5']], count: '7.5', labels: { instance: '', job: 'native' }, sum: '-3' }
+
+function floatMetric (run: Run): unknown {
+  return (run.api as { data: Array<Record<string, { metrics: unknown[] }>> }).data[0]?.['float']?.metrics[0]
+}
+
+const NATIVE: Record<string, Partial<Histogram>> = {
+  integer: { schema: 3, zeroThreshold: 0.001, zeroCount: 2, sampleCount: 19, sampleSum: 12.5, positiveSpans: [{ offset: -2, length: 3 }, { offset: 2, length: 2 }], positiveDeltas: [1, 2, -3, 4, -1], negativeSpans: [{ offset: 0, length: 2 }], negativeDeltas: [5, -4] },
+  coarse: { schema: -2, sampleCount: 3, sampleSum: 300, positiveSpans: [{ offset: -1, length: 3 }], positiveDeltas: [1, 0, 0] },
+  wide: { schema: 8, sampleCount: 4000000, sampleSum: 1, positiveSpans: [{ offset: 250, length: 4 }, { offset: 1000, length: 1 }], positiveDeltas: [1000000, 0, 0, 0, 0] }
+}
 
 const keys = (body: unknown): unknown => {
   const status = JSON.parse(body as string) as { status: string, data: { build_information: object, flags: object, start_time: string } }
@@ -24,6 +46,35 @@ const sequences: Sequence[] = [
   { name: '7.4 a wipe on an empty store', steps: [request('PUT', '/api/v1/admin/wipe'), put('/metrics/job/a', 'm 1\n')] },
   { name: '13.21 health and readiness', steps: [get('/-/healthy'), get('/-/ready'), request('HEAD', '/-/healthy'), request('POST', '/-/ready')] },
   { name: '13.21 /-/quit without the lifecycle flag', steps: [request('PUT', '/-/quit'), request('POST', '/-/quit'), get('/-/quit')] },
+  {
+    name: '7.3 native histograms in the API, from the coarsest schema to the finest',
+    steps: [nativePut('/metrics/job/native', NATIVE), get('/api/v1/metrics')],
+    versions: {
+      readme: 'native histograms in `/api/v1/metrics`',
+      follows: '1.11.0',
+      other: (t, run) => {
+        t.equal(run.answers[0]?.status, 200)
+        const group = (run.api as { data: Array<Record<string, { metrics: Array<{ buckets: unknown }> }>> }).data[0]
+        t.same(group?.['integer']?.metrics[0]?.buckets, {}, '1.5.1 lists no buckets for a native histogram')
+      }
+    }
+  },
+  {
+    name: '7.3 a native histogram with float counts in the API and the exposition',
+    steps: [nativePut('/metrics/job/native', { float: FLOAT_NATIVE }), get('/api/v1/metrics')],
+    differs: {
+      readme: 'a float histogram\'s counts show in the text exposition',
+      reference: (t, run, version) => {
+        t.equal(run.answers[0]?.status, 200)
+        if (version === '1.11.0') t.same(floatMetric(run), FLOAT_NATIVE_API, 'the API lists the float buckets')
+        t.match(run.rawMetrics, 'float_count{instance="",job="native"} 0\n', 'the text exposition shows the integer count, 0')
+      },
+      ours: (t, run) => {
+        t.same(floatMetric(run), FLOAT_NATIVE_API, 'the API lists the float buckets as 1.11.0 does')
+        t.match(run.rawMetrics, 'float_count{instance="",job="native"} 7.5\n', 'the text exposition shows the float count')
+      }
+    }
+  },
   { name: '7.3 DELETE removes the group from the API', steps: [put('/metrics/job/a', 'm 1\n'), put('/metrics/job/b', 'm 1\n'), del('/metrics/job/a'), get('/api/v1/metrics')] }
 ]
 
