@@ -8,6 +8,8 @@ import { CHROMIUM, requirePeers } from '../helpers/peers.js'
 import { startFrontEnd, type FrontEndKind, type FrontEndOptions } from '../helpers/front-ends.js'
 import { Pushgateway } from '../../src/gateway.js'
 import { statusPageAssetSizes } from '../../src/http/status-page.js'
+import { encodeDelimited, PROTOBUF_CONTENT_TYPE } from '../../src/exposition/protobuf.js'
+import { emptyHistogram } from '../../src/exposition/types.js'
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const SCREENSHOT = fileURLToPath(new URL('../../docs/status-page.png', import.meta.url))
@@ -271,6 +273,25 @@ if (paths !== undefined) {
     const zipped = await gateway.handle({ method: 'GET', url: '/api/v1/groups', headers: { 'accept-encoding': 'gzip' } })
     t.comment(`GET /api/v1/groups with 10,000 groups: ${plain.body.length} bytes, ${zipped.body.length} gzipped`)
     t.ok(zipped.body.length < plain.body.length, 'the summaries travel gzipped')
+    t.same(seen.errors, [], 'no console errors')
+  })
+
+  t.test('a native histogram\'s buckets, with which ends are inclusive', async t => {
+    const front = await startFrontEnd('standalone', {})
+    t.teardown(front.close)
+    const histogram = { ...emptyHistogram(), schema: 0, zeroThreshold: 0.5, zeroCount: 1, sampleCount: 6, sampleSum: 3, positiveSpans: [{ offset: 1, length: 2 }], positiveDeltas: [2, 1], negativeSpans: [{ offset: 0, length: 1 }], negativeDeltas: [1] }
+    const pushed = await fetch(`${front.base}/metrics/job/native`, { method: 'PUT', headers: { 'content-type': PROTOBUF_CONTENT_TYPE }, body: encodeDelimited([{ name: 'latency_seconds', type: 'histogram', metrics: [{ labels: [], histogram }] }]) })
+    t.equal(pushed.status, 200)
+    const page = await browser.newPage()
+    t.teardown(async () => { await page.close() })
+    const seen = watch(page)
+    await page.goto(`${front.base}/`)
+    await groupCount(page, 1)
+    await page.locator('li.group button.toggle').click()
+    const table = page.locator('section.family[data-family="latency_seconds"] table.buckets.native')
+    await table.waitFor(WAIT)
+    const rows = await table.locator('tr').evaluateAll(rows => rows.slice(1).map(row => [...row.querySelectorAll('td')].map(cell => cell.textContent)))
+    t.same(rows, [['[-1, -0.5)', '1'], ['[-0.5, 0.5]', '1'], ['(1, 2]', '2'], ['(2, 4]', '3']])
     t.same(seen.errors, [], 'no console errors')
   })
 }

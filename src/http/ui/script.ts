@@ -233,7 +233,7 @@ export const STATUS_SCRIPT = String.raw`(function () {
       var m = f.metrics[i]
       var cells = [el('td', null, [badges(m.labels, 'badge small')])]
       if (type === 'summary') cells.push(el('td', null, [inner('quantiles', 'quantile', 'value', m.quantiles)]), el('td', { class: 'num' }, [m.count]), el('td', { class: 'num' }, [m.sum]))
-      else if (type === 'histogram') cells.push(el('td', null, [inner('buckets', 'le', 'count', m.buckets)]), el('td', { class: 'num' }, [m.count]), el('td', { class: 'num' }, [m.sum]))
+      else if (type === 'histogram') cells.push(el('td', null, [Array.isArray(m.buckets) ? nativeBuckets(m.buckets) : inner('buckets', 'le', 'count', m.buckets)]), el('td', { class: 'num' }, [m.count]), el('td', { class: 'num' }, [m.sum]))
       else cells.push(el('td', { class: 'num' }, [m.value]))
       rows.push(el('tr', null, cells))
     }
@@ -257,6 +257,17 @@ export const STATUS_SCRIPT = String.raw`(function () {
     var keys = Object.keys(values).sort(function (a, b) { return bound(a) - bound(b) })
     for (var i = 0; i < keys.length; i++) rows.push(el('tr', null, [el('td', { class: 'num' }, [keys[i]]), el('td', { class: 'num' }, [values[keys[i]]])]))
     return el('table', { class: 'inner ' + cls }, [el('tbody', null, rows)])
+  }
+
+  // A native histogram's buckets: [boundaries, lower, upper, count], boundaries telling which ends are inclusive.
+  function nativeBuckets (buckets) {
+    var rows = [el('tr', null, [el('th', { scope: 'col' }, ['bucket']), el('th', { scope: 'col' }, ['count'])])]
+    for (var i = 0; i < buckets.length; i++) {
+      var b = buckets[i]
+      var range = ((b[0] & 1) ? '[' : '(') + b[1] + ', ' + b[2] + ((b[0] === 0 || b[0] === 3) ? ']' : ')')
+      rows.push(el('tr', null, [el('td', { class: 'num' }, [range]), el('td', { class: 'num' }, [b[3]])]))
+    }
+    return el('table', { class: 'inner buckets native' }, [el('tbody', null, rows)])
   }
 
   function bound (text) { return Number(text.replace('Inf', 'Infinity')) }
