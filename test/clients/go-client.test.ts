@@ -3,6 +3,8 @@
 // values through url.QueryEscape.
 import t, { type Test } from 'tap'
 import { buildGoClient, familyLines, goClient, pushTime, sampleLines, testOnEachFrontEnd, type ClientTarget } from '../helpers/clients.js'
+import { PUSHGATEWAY_1_11, requirePeers } from '../helpers/peers.js'
+import { startReference } from '../helpers/reference.js'
 
 /**
  * Now, in seconds, on each clock a push time can come from: the wall clock, and the gateway's own
@@ -140,4 +142,23 @@ if (binary !== undefined) {
     const failure = sampleLines(metrics, 'push_failure_time_seconds').find(line => line.startsWith('push_failure_time_seconds{instance="",job="batch"} '))
     t.ok(Number(failure?.split(' ')[1]) > 0, `the refused group's push_failure_time_seconds is set, as the reference does (${failure})`)
   })
+
+  // client_golang's native histogram (NativeHistogramBucketFactor), pushed to Pushgateway 1.11.0
+  // and to ours: /api/v1/metrics lists the same buckets.
+  const reference = requirePeers(t, PUSHGATEWAY_1_11)
+  if (reference !== undefined) {
+    const nativeOf = async (url: string): Promise<unknown> => {
+      const api = await (await fetch(`${url}/api/v1/metrics`)).json() as { data: Array<Record<string, { metrics: unknown[] }>> }
+      return api.data[0]?.['go_client_native_seconds']?.metrics
+    }
+    const gateway = await startReference(reference[0] as string)
+    t.teardown(gateway.close)
+    t.same(await goClient(binary, ['-url', gateway.base, '-job', 'native', '-op', 'push', '-value', '0.25', '-native']), { code: 0, stdout: '', stderr: '' })
+    const expected = await nativeOf(gateway.base)
+    t.match(expected, [{ buckets: Array, count: '4', sum: '0.75' }], `1.11.0 lists the native buckets: ${JSON.stringify(expected)}`)
+    testOnEachFrontEnd(t, 'a native histogram pushed by client_golang is listed in /api/v1/metrics as 1.11.0 lists it', async (t, target) => {
+      t.same(await goClient(binary, ['-url', target.url, '-job', 'native', '-op', 'push', '-value', '0.25', '-native']), { code: 0, stdout: '', stderr: '' })
+      t.same(await nativeOf(target.url), expected)
+    })
+  }
 }

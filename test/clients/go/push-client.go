@@ -1,11 +1,12 @@
 // A batch job that pushes with client_golang's push package (protobuf bodies), for the client and
 // end-to-end tests. Built at test time, offline, against Debian's client_golang (GOPATH mode).
 //
-// Usage: push-client -url URL -job JOB -op push|add|delete [-value N] [-label name=value]...
+// Usage: push-client -url URL -job JOB -op push|add|delete [-value N] [-native] [-label name=value]...
 //
 // It pushes go_client_items_total (a counter increased by N), go_client_last_success_seconds (a
 // gauge set to N) and go_client_duration_seconds (a histogram, buckets 1 and 5, observing N), with
-// each -label as a grouping label. Errors go to stderr with exit status 1.
+// each -label as a grouping label; with -native also go_client_native_seconds, a native histogram
+// (NativeHistogramBucketFactor 1.1) observing N, 3N, -N and 0. Errors go to stderr with exit status 1.
 package main
 
 import (
@@ -35,16 +36,17 @@ func main() {
 	job := flag.String("job", "", "the job name")
 	op := flag.String("op", "push", "push (PUT), add (POST) or delete (DELETE)")
 	value := flag.Float64("value", 1, "the value pushed")
+	native := flag.Bool("native", false, "also push a native histogram")
 	var labels labelFlags
 	flag.Var(&labels, "label", "a grouping label, name=value (repeatable; the value may be empty)")
 	flag.Parse()
-	if err := run(*url, *job, *op, *value, labels); err != nil {
+	if err := run(*url, *job, *op, *value, *native, labels); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
 
-func run(url, job, op string, value float64, labels []string) error {
+func run(url, job, op string, value float64, native bool, labels []string) error {
 	if url == "" || job == "" {
 		return fmt.Errorf("-url and -job are required")
 	}
@@ -56,6 +58,13 @@ func run(url, job, op string, value float64, labels []string) error {
 	items.Add(value)
 	last.Set(value)
 	duration.Observe(value)
+	if native {
+		h := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "go_client_native_seconds", Help: "A native histogram of the Go client.", NativeHistogramBucketFactor: 1.1})
+		registry.MustRegister(h)
+		for _, v := range []float64{value, 3 * value, -value, 0} {
+			h.Observe(v)
+		}
+	}
 
 	pusher := push.New(url, job).Gatherer(registry)
 	for _, label := range labels {
