@@ -4,7 +4,7 @@ import type { MetricStore } from '../store/store.js'
 import type { ResolvedOptions } from '../options.js'
 import type { GroupingKey } from '../groups/grouping-key.js'
 import { AuthorizationError, InconsistentPushError, LimitExceededError, PushgatewayError, ReadTimeoutError } from '../errors.js'
-import type { RequestBody } from './body.js'
+import { readBody, type RequestBody } from './body.js'
 import { PROTOBUF_CONTENT_TYPE, encodeDelimited } from '../exposition/protobuf.js'
 import { OPENMETRICS_CONTENT_TYPE } from '../exposition/write-openmetrics.js'
 import { TEXT_CONTENT_TYPE } from '../exposition/write-text.js'
@@ -17,7 +17,7 @@ import type { GatewayMetrics } from './own-metrics.js'
 import { API_HEADERS, groupsApiBody, metricsApiBody, statusApiBody } from './api.js'
 import { VERSION } from '../version.js'
 import { groupingKeyOf, type Apply, type BodyFormat, type GroupService } from '../groups/service.js'
-import { selectedGroups, selectorsOf } from './delete-matching.js'
+import { isForm, selectedGroups, selectorsOf } from './delete-matching.js'
 import { isStatusPagePath, servesStatusPage, statusPageHandler, statusPageResponse } from './status-page.js'
 import { matchesAnySelector } from '../groups/matchers.js'
 
@@ -273,7 +273,11 @@ export class HttpSurface {
   async #deleteMatching (request: GatewayRequest): Promise<GatewayResponse> {
     let selected: Array<Readonly<Record<string, string>>>
     try {
-      selected = selectedGroups(await this.#store.groups(), selectorsOf(request.url))
+      // A long list of selectors (the status page deletes what its filter shows) comes as a form body.
+      const form = isForm(header(request, 'content-type'))
+        ? (await readBody(request.body, header(request, 'content-encoding'), this.#options.bodyLimit, this.#options.readTimeout)).toString()
+        : undefined
+      selected = selectedGroups(await this.#store.groups(), selectorsOf(request.url, form))
       for (const labels of selected) await this.#allow('delete', request, groupingKeyOf(labels))
     } catch (err) {
       const response = errorResponse(err)

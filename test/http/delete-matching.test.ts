@@ -81,3 +81,21 @@ t.test('each group is asked of authorize as a delete; one refusal deletes nothin
   const allowed = await gw.handle(del(['{instance=~"db1|web1"}']))
   t.same(JSON.parse(String(allowed.body)), { status: 'success', data: { deleted: 2 } })
 })
+
+t.test('selectors may come in a form body too, all of them deleted at once or none', async t => {
+  const form = (selectors: string[], contentType = 'application/x-www-form-urlencoded; charset=UTF-8'): GatewayRequest =>
+    ({ method: 'DELETE', url: '/api/v1/metrics?match[]=' + encodeURIComponent('{job="etl"}'), headers: { 'content-type': contentType }, body: selectors.map(s => `match[]=${encodeURIComponent(s)}`).join('&') })
+  const gw = await filled()
+  const answer = await gw.handle(form(['{instance="db1",job="backup"}', '{instance="db2",job="backup"}']))
+  t.same(JSON.parse(String(answer.body)), { status: 'success', data: { deleted: 3 } }, 'the query\'s and the body\'s')
+  t.same([...(await gw.store.groups())].map(g => g.labels), [{ instance: 'web1', job: 'backup' }])
+  const other = await filled()
+  const ignored = await other.handle(form(['{job="backup"}'], 'text/plain'))
+  t.same(JSON.parse(String(ignored.body)), { status: 'success', data: { deleted: 1 } }, 'a body that is not a form is not read')
+  const guarded = await filled({ authorize: ({ action, key }) => action !== 'delete' || key?.labels['instance'] !== 'web1' })
+  const refused = await guarded.handle(form(['{instance="db1",job="backup"}', '{instance="web1",job="backup"}']))
+  t.equal(refused.status, 401, 'false from authorize is a 401')
+  t.equal([...(await guarded.store.groups())].length, 4, 'one refusal among them deletes none')
+  const tooLarge = await (await filled({ bodyLimit: 10 })).handle(form(['{job="backup"}']))
+  t.equal(tooLarge.status, 413, 'the body limit applies')
+})

@@ -10,7 +10,6 @@ export const STATUS_SCRIPT = String.raw`(function () {
   var admin = root.getAttribute('data-admin') === 'true'
   var PAGE = 100
   var REFRESH_MS = 10000
-  var URL_BUDGET = 4000
   var state = { groups: [], names: [], skew: 0, shown: PAGE, details: new Map(), timer: 0, loading: false, statusLoaded: false }
 
   function byId (id) { return document.getElementById(id) }
@@ -95,8 +94,10 @@ export const STATUS_SCRIPT = String.raw`(function () {
     box.hidden = text === ''
   }
 
-  async function call (method, path) {
-    var response = await fetch(base + path, { method: method, headers: { accept: 'application/json' }, credentials: 'same-origin' })
+  async function call (method, path, form) {
+    var headers = { accept: 'application/json' }
+    if (form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded'
+    var response = await fetch(base + path, { method: method, headers: headers, body: form, credentials: 'same-origin' })
     if (!response.ok) {
       var text = (await response.text()).trim()
       throw new Error(text === '' ? method + ' ' + path + ': ' + response.status : text)
@@ -310,21 +311,14 @@ export const STATUS_SCRIPT = String.raw`(function () {
   async function deleteMatching () {
     var list = filtered()
     if (list.length === 0 || !window.confirm('Delete the ' + list.length + ' groups that match "' + byId('filter').value + '"?')) return
-    var deleted = 0
     try {
-      var query = ''
-      for (var i = 0; i <= list.length; i++) {
-        var next = i < list.length ? 'match[]=' + encodeURIComponent(selector(list[i].labels, state.names)) : ''
-        if (query !== '' && (next === '' || query.length + next.length > URL_BUDGET)) {
-          var response = await call('DELETE', '/api/v1/metrics?' + query)
-          deleted += (await response.json()).data.deleted
-          query = ''
-        }
-        query += (query === '' ? '' : '&') + next
-      }
+      // One request, so that the gateway deletes all of them or, when one is refused, none.
+      var form = list.map(function (group) { return 'match[]=' + encodeURIComponent(selector(group.labels, state.names)) }).join('&')
+      var response = await call('DELETE', '/api/v1/metrics', form)
+      var deleted = (await response.json()).data.deleted
       say('Deleted ' + deleted + (deleted === 1 ? ' group.' : ' groups.'))
     } catch (err) {
-      say((deleted > 0 ? 'Deleted ' + deleted + ' groups, then: ' : '') + err.message, true)
+      say(err.message, true)
     }
     await load()
   }
