@@ -45,6 +45,21 @@ t.test('metricsApiBody', async t => {
   t.equal(metricsApiBody([{ ...group, failureTimeNs: 2n }]).includes('"last_push_successful":true'), true)
 })
 
+t.test('native histograms list their populated buckets, with integer or float counts', async t => {
+  const labels = [{ name: 'job', value: 'n' }]
+  const native = (h: Partial<Histogram>): GroupView => ({
+    labels: { job: 'n' },
+    pushTimeNs: 1n,
+    failureTimeNs: 0n,
+    families: new Map([['n', stored({ name: 'n', type: 'histogram', metrics: [{ labels, histogram: histogram(h) }] })]])
+  })
+  const metric = (h: Partial<Histogram>): unknown => JSON.parse(metricsApiBody([native(h)])).data[0].n.metrics[0]
+  t.same(metric({ sampleCount: 1000000, sampleSum: 2, positiveSpans: [{ offset: 0, length: 1 }], positiveDeltas: [1000000] }),
+    { buckets: [[0, '0.5', '1', '1000000']], count: '1000000', labels: { job: 'n' }, sum: '2' }, 'integer counts as integers, not as Go prints floats')
+  t.same(metric({ zeroCountFloat: 0.5, zeroThreshold: 0.25, sampleSum: 0, positiveSpans: [{ offset: 0, length: 1 }], positiveCounts: [0] }),
+    { buckets: [[3, '-0.25', '0.25', '0.5']], count: '0', labels: { job: 'n' }, sum: '0' }, 'a float zero count makes it a float histogram, without a float sample count')
+})
+
 t.test('statusApiBody', async t => {
   const body = statusApiBody({ version: '1.2.3', flags: { 'web.telemetry-path': '/metrics', 'a.flag': 'x' }, startTimeNs: TIME })
   t.equal(body, `{"status":"success","data":{"build_information":{"branch":"","buildDate":"","buildUser":"","goVersion":"${process.version}","revision":"","version":"1.2.3"},"flags":{"a.flag":"x","web.telemetry-path":"/metrics"},"start_time":"2020-03-09T19:24:08.025744841Z"}}`)
