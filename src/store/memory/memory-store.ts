@@ -4,7 +4,8 @@ import { InconsistentPushError } from '../../errors.js'
 import { NO_STORE_LIMITS, limitExceeded, seriesCost, type StoreLimits } from '../../groups/limits.js'
 import { addFamilies, increaseSince } from '../../groups/aggregate.js'
 import { FamilyIndex, sameLabelSets, seriesKey } from './family-index.js'
-import { isLegacyLabelName, isLegacyMetricName } from '../../exposition/names.js'
+import { NameClaims } from './name-claims.js'
+import { isValidLabelName, isValidMetricName, type EscapingScheme, type NameValidation } from '../../exposition/names.js'
 import {
   PUSH_FAILURE_TIME, PUSH_FAILURE_TIME_HELP, PUSH_TIME, PUSH_TIME_HELP,
   exportedGroupLabels, groupLabelPairs, labelsKey, sanitizeFamilies
@@ -39,6 +40,8 @@ interface JobUsage {
 export interface MemoryStoreOptions {
   /** Families a push may not redefine with another type (the gateway's own). Default: none. */
   reserved?: ReservedFamilyLookup | undefined
+  /** Which metric and label names are valid; with `'utf8'` a name that would show like another after escaping is refused too. Default `'legacy'`. */
+  nameValidation?: NameValidation | undefined
 }
 
 /**
@@ -47,14 +50,17 @@ export interface MemoryStoreOptions {
  */
 export class MemoryStore implements MetricStore {
   readonly #groups = new Map<string, Group>()
-  readonly #index = new FamilyIndex()
+  readonly #index: FamilyIndex
   readonly #reserved: ReservedFamilyLookup
+  readonly #validation: NameValidation
   // Series of the pushed families and writers in all groups, the timestamp families not counted.
   #series = 0
   readonly #jobs = new Map<string, JobUsage>()
 
   constructor (options: MemoryStoreOptions = {}) {
     this.#reserved = options.reserved ?? (() => undefined)
+    this.#validation = options.nameValidation ?? 'legacy'
+    this.#index = new FamilyIndex({ claimNames: this.#validation === 'utf8' })
   }
 
   // The contract's methods do their work before their first await (they have none): a change is
@@ -191,8 +197,8 @@ export class MemoryStore implements MetricStore {
     return this.#index.families()
   }
 
-  async render (format: RenderFormat, extra: readonly MetricFamily[]): Promise<string> {
-    return await this.#index.render(format, extra)
+  async render (format: RenderFormat, extra: readonly MetricFamily[], escaping?: EscapingScheme): Promise<string> {
+    return await this.#index.render(format, extra, escaping)
   }
 
   /** Counts of groups and series as the limits count them, the two timestamp series of each group included. */
@@ -292,7 +298,7 @@ export class MemoryStore implements MetricStore {
   #recordFailure (id: string, existing: Group | undefined, labels: Readonly<Record<string, string>>, exported: LabelPair[], timeNs: bigint): void {
     // A new group whose timestamp series another group already exports would make every later
     // scrape and push fail (the reference's poisoning bug): record nothing then.
-    if (existing === undefined && this.#index.ownerOf(seriesKey(PUSH_TIME, exported)) !== undefined) return
+    if (existing === undefined && (this.#index.ownerOf(seriesKey(PUSH_TIME, exported)) !== undefined || this.#groupLabelClash(id, exported) !== undefined)) return
     const group = existing ?? this.#createGroup(id, labels, exported)
     this.#setTimestamp(group, PUSH_FAILURE_TIME, timeNs, timeNs)
     if (!group.families.has(PUSH_TIME)) this.#setTimestamp(group, PUSH_TIME, 0n, timeNs)
@@ -310,20 +316,28 @@ export class MemoryStore implements MetricStore {
       return this.#reserved(name)?.type ?? this.#index.typeElsewhere(name, id)
     }
     const seen = new Set<string>()
+    const pushedNames = new NameClaims()
+    for (const family of families) pushedNames.add(family.name)
     for (const family of families) {
-      const problem = this.#familyProblem(id, existing, family, typeAfter, seen)
+      const problem = this.#familyProblem(id, existing, family, typeAfter, seen, pushedNames)
       if (problem !== undefined) return problem
     }
     if (existing === undefined) {
       const owner = this.#index.ownerOf(seriesKey(PUSH_TIME, exported))
       if (owner !== undefined) return duplicateSeries(PUSH_TIME, exported)
+      return this.#groupLabelClash(id, exported)
     }
     return undefined
   }
 
-  #familyProblem (id: string, existing: Group | undefined, family: MetricFamily, typeAfter: (name: string) => MetricType | undefined, seen: Set<string>): string | undefined {
+  // A new group's labels against those of the groups there: every group exports its timestamp series.
+  #groupLabelClash (id: string, exported: readonly LabelPair[]): string | undefined {
+    return this.#index.labelClash(id, PUSH_TIME, exported.map(label => label.name))
+  }
+
+  #familyProblem (id: string, existing: Group | undefined, family: MetricFamily, typeAfter: (name: string) => MetricType | undefined, seen: Set<string>, pushedNames: NameClaims): string | undefined {
     const { name, type, metrics } = family
-    if (!isLegacyMetricName(name)) return `${JSON.stringify(name)} is not a valid metric name`
+    if (!isValidMetricName(name, this.#validation)) return `${JSON.stringify(name)} is not a valid metric name`
     if (metrics.length === 0) return undefined
     const reserved = this.#reserved(name)
     if (reserved !== undefined && reserved.type !== type) {
@@ -339,14 +353,14 @@ export class MemoryStore implements MetricStore {
     const previous = existing?.families.get(name)
     if (previous !== undefined && sameLabelSets(previous.family.metrics, metrics)) return undefined
     for (const metric of metrics) {
-      const labelProblem = checkLabels(name, type, metric.labels)
+      const labelProblem = checkLabels(name, type, metric.labels, this.#validation)
       if (labelProblem !== undefined) return labelProblem
       const key = seriesKey(name, metric.labels)
       const owner = this.#index.ownerOf(key)
       if (seen.has(key) || (owner !== undefined && owner !== id)) return duplicateSeries(name, metric.labels)
       seen.add(key)
     }
-    return undefined
+    return this.#index.escapingClash(id, family, pushedNames, typeAfter)
   }
 }
 
@@ -417,10 +431,10 @@ function suffixCollision (name: string, type: MetricType, typeAfter: (name: stri
   return undefined
 }
 
-function checkLabels (name: string, type: MetricType, labels: readonly LabelPair[]): string | undefined {
+function checkLabels (name: string, type: MetricType, labels: readonly LabelPair[], validation: NameValidation): string | undefined {
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i] as LabelPair
-    if (!isLegacyLabelName(label.name) || label.name.startsWith('__')) {
+    if (!isValidLabelName(label.name, validation) || label.name.startsWith('__')) {
       return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} has a label with an invalid name: ${JSON.stringify(label.name)}`
     }
     if (i > 0 && (labels[i - 1] as LabelPair).name === label.name) {
