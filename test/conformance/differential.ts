@@ -446,7 +446,8 @@ export function differential (sequences: readonly Sequence[], options: SuiteOpti
       const compared = dropped.length === 0 ? compareWith : compareWith.filter(version => version !== '1.11.0')
       const differs = sequence.differs
       if (differs !== undefined) {
-        for (const version of compared) {
+        // With 1.11.0 alone, its side is asserted even when it dropped a push: there is no other.
+        for (const version of older === undefined ? compareWith : compared) {
           t.test(`reference ${version}: ${differs.readme}`, async t => { differs.reference(t, referenceRuns.get(version) as Run, version) })
         }
         for (const { name, run } of ourRuns) t.test(`${name}: ${differs.readme}`, async t => { differs.ours(t, run) })
