@@ -200,6 +200,7 @@ export class FamilyIndex {
    * escaping scheme; undefined when none would, or when the index does not claim names.
    */
   labelClash (groupId: string, name: string, labels: readonly string[]): string | undefined {
+    if (this.#claims === undefined) return undefined
     const family = this.#families.get(name)
     const own = family?.members.get(groupId)?.labelNames
     const others = family?.labelClaims
@@ -234,8 +235,10 @@ export class FamilyIndex {
    * other requests in; what changes meanwhile shows in this scrape or the next, never twice.
    */
   async render (format: RenderFormat, extra: readonly MetricFamily[], escaping: EscapingScheme = 'allow-utf-8', pause: () => Promise<void> = nextTurn): Promise<string> {
-    const key: RenderKey = escaping === 'allow-utf-8' ? format : `${format}:${escaping}`
-    const view: View = { format, key, escaping }
+    const plain: View = { format, key: format, escaping: 'allow-utf-8' }
+    const escaped: View = escaping === 'allow-utf-8' ? plain : { format, key: `${format}:${escaping}`, escaping }
+    // A family whose names every scheme keeps shares the plain render: no copy per scheme.
+    const viewOf = (family: IndexedFamily): View => escaped === plain || (family.labelClaims?.changing === 0 && isLegacyMetricName(family.name)) ? plain : escaped
     const names = this.#names()
     const extraByName = new Map(extra.map(f => [f.name, f]))
     const allNames = extra.length === 0 ? names : [...new Set([...names, ...extraByName.keys()])].sort()
@@ -243,8 +246,8 @@ export class FamilyIndex {
     let out = ''
     for (const name of allNames) {
       // Lines are rendered ahead in batches, then the family is put together at once from them.
-      for (let family = this.#families.get(name); family !== undefined && family.cache[key] === undefined;) {
-        budget = this.#renderAhead(family, view, budget)
+      for (let family = this.#families.get(name); family !== undefined && family.cache[viewOf(family).key] === undefined;) {
+        budget = this.#renderAhead(family, viewOf(family), budget)
         if (budget > 0) break
         await pause()
         budget = RENDER_BATCH
@@ -253,11 +256,12 @@ export class FamilyIndex {
       const family = this.#families.get(name)
       const own = extraByName.get(name)
       if (own !== undefined) {
-        const pushed = family === undefined ? [] : this.#entries(family).map(e => ({ labels: e.labels, line: this.#line(e, name, family.type, view) }))
+        const pushed = family === undefined ? [] : this.#entries(family).map(e => ({ labels: e.labels, line: this.#line(e, name, family.type, viewOf(family)) }))
         out += renderMerged(escapeFamily(own, escaping), pushed, RENDERERS[format])
       } else if (family !== undefined) {
+        const view = viewOf(family)
         // Taken from the cache, a family costs one concatenation however many metrics it has.
-        const cached = family.cache[key] !== undefined
+        const cached = family.cache[view.key] !== undefined
         out += this.#renderFamily(family, view)
         budget -= cached ? 1 : this.#entries(family).length
       }

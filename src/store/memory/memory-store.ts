@@ -316,8 +316,9 @@ export class MemoryStore implements MetricStore {
       return this.#reserved(name)?.type ?? this.#index.typeElsewhere(name, id)
     }
     const seen = new Set<string>()
+    // Only UTF-8 names can be written alike: without them the escaping check has nothing to do.
     const pushedNames = new NameClaims()
-    for (const family of families) pushedNames.add(family.name)
+    if (this.#validation === 'utf8') for (const family of families) pushedNames.add(family.name)
     for (const family of families) {
       const problem = this.#familyProblem(id, existing, family, typeAfter, seen, pushedNames)
       if (problem !== undefined) return problem

@@ -1,5 +1,5 @@
 import type { EscapingScheme } from '../../exposition/names.js'
-import { exposedName } from '../../exposition/names.js'
+import { exposedName, isLegacyMetricName } from '../../exposition/names.js'
 
 /** The escaping schemes that may change a name; `allow-utf-8` shows every name as it is. */
 export const CHANGING_SCHEMES: readonly EscapingScheme[] = ['underscores', 'dots', 'values']
@@ -18,9 +18,16 @@ export interface Rival {
 export class NameClaims {
   // `<scheme> <exposed form>` to the names shown so, with how many holders claim each.
   readonly #claims = new Map<string, Map<string, number>>()
+  #changing = 0
+
+  /** How many of the holders counted hold a name that some scheme changes (one that is not legacy-valid). */
+  get changing (): number {
+    return this.#changing
+  }
 
   /** Counts one more holder of `name`. */
   add (name: string): void {
+    if (!isLegacyMetricName(name)) this.#changing++
     for (const scheme of CHANGING_SCHEMES) {
       const key = scheme + ' ' + exposedName(name, scheme)
       let names = this.#claims.get(key)
@@ -34,6 +41,7 @@ export class NameClaims {
 
   /** Counts one holder of `name` fewer. */
   remove (name: string): void {
+    if (!isLegacyMetricName(name)) this.#changing--
     for (const scheme of CHANGING_SCHEMES) {
       const key = scheme + ' ' + exposedName(name, scheme)
       const names = this.#claims.get(key) as Map<string, number>
@@ -71,5 +79,6 @@ export class NameClaims {
   /** Forgets every name. */
   clear (): void {
     this.#claims.clear()
+    this.#changing = 0
   }
 }

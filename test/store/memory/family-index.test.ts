@@ -36,6 +36,13 @@ t.test('a render per escaping scheme, each cached on its own', async t => {
   t.equal(metrics(await store.render('text', [], 'allow-utf-8')), metrics(await store.render('text', [])), 'allow-utf-8 is the names as stored')
   const own = { name: 'own.family', type: 'gauge' as const, metrics: [{ labels: [{ name: 'o.k', value: '1' }], value: 3 }] }
   t.match(await store.render('text', [own], 'underscores'), '# TYPE own_family gauge\nown_family{o_k="1"} 3\n', 'the gateway\'s own families are escaped too')
+  const legacy = utf8Store()
+  await push(legacy, { job: 'a' }, 'm{x="1"} 1\n')
+  const plain = await legacy.render('text', [])
+  t.equal(await legacy.render('text', [], 'values'), plain, 'legacy names only: every scheme writes the same')
+  await push(legacy, { job: 'b' }, '{"u.v"} 1\n')
+  t.match(await legacy.render('text', [], 'values'), 'U__u_2e_v{instance="",job="b"} 1\n', 'a family with a UTF-8 name is escaped, its cache apart')
+  t.match(await legacy.render('text', [], 'values'), 'm{instance="",job="a",x="1"} 1\n')
 })
 
 t.test('a name that would show like another under some scheme is refused', async t => {
@@ -108,7 +115,8 @@ t.test('group labels that would show alike', async t => {
 t.test('an index that does not claim names finds no clash', async t => {
   const index = new FamilyIndex()
   t.equal(index.escapingClash('g', { name: 'a.b', type: 'gauge', metrics: [] }, new NameClaims(), () => undefined), undefined)
-  t.equal(index.labelClash('g', 'm', ['a.b', 'a_b']), 'in "m" the label name "a.b" would be exposed as "a_b", as "a_b" is, to a scrape asking for escaping=underscores', 'labels of one push still clash among themselves')
+  t.equal(index.labelClash('g', 'm', ['a.b', 'a_b']), undefined)
+  t.equal(new FamilyIndex({ claimNames: true }).labelClash('g', 'm', ['a.b', 'a_b']), 'in "m" the label name "a.b" would be exposed as "a_b", as "a_b" is, to a scrape asking for escaping=underscores', 'labels of one push clash among themselves')
 })
 
 t.test('NameClaims counts holders', async t => {
@@ -122,7 +130,11 @@ t.test('NameClaims counts holders', async t => {
   claims.remove('a.b')
   t.equal(claims.shownAs('underscores', 'a_b'), undefined)
   t.equal(claims.rival('a.b'), undefined, 'a name is no rival of itself')
+  t.equal(claims.changing, 0)
   claims.add('x')
+  claims.add('x.y')
+  t.equal(claims.changing, 1, 'only names some scheme changes')
   claims.clear()
+  t.equal(claims.changing, 0)
   t.equal(claims.shownAs('dots', 'x'), undefined)
 })
