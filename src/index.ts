@@ -29,3 +29,4 @@ export type { ErrorCode } from './errors.js'
 export type {
   Bucket, BucketSpan, Exemplar, Histogram, LabelPair, Metric, MetricFamily, MetricType, Quantile, Summary
 } from './exposition/types.js'
+export type { EscapingScheme, NameValidation } from './exposition/names.js'

@@ -18,6 +18,8 @@ export interface PushgatewayOptions {
   store?: MetricStore | undefined
   /** Answer pushes once checked (200), as the reference does by default; `false` answers 202 at once and drops an inconsistent push instead of storing it. Default `true`. */
   consistencyCheck?: boolean | undefined
+  /** Accept any UTF-8 metric and label name (quoted in the text format, `U__`-escaped or as is in the push path), as the reference's `--push.enable-utf8-names`; off, names must match the legacy patterns. Default `false`. */
+  utf8Names?: boolean | undefined
   /** Largest accepted request body in bytes, after decompression (a larger one is answered 413). Default 16 MiB. */
   bodyLimit?: number | undefined
   /** Limits on what a push may store (series, groups, labels); `Infinity` turns one off. Default: `DEFAULT_LIMITS`. */
@@ -68,6 +70,7 @@ export interface ResolvedOptions {
   /** The store given as an option; `undefined` for the built-in one. */
   readonly store: MetricStore | undefined
   readonly consistencyCheck: boolean
+  readonly utf8Names: boolean
   readonly bodyLimit: number
   readonly limits: ResolvedLimits
   readonly readTimeout: number
@@ -96,6 +99,7 @@ const CORE_OPTIONS: Readonly<Record<keyof PushgatewayOptions, true>> = {
   registry: true,
   store: true,
   consistencyCheck: true,
+  utf8Names: true,
   bodyLimit: true,
   limits: true,
   readTimeout: true,
@@ -133,6 +137,7 @@ export function resolveOptions (options: PushgatewayOptions): ResolvedOptions {
   }
   if (options.store !== undefined && (options.store === null || typeof options.store.push !== 'function')) throw new InvalidOptionError('store', 'a MetricStore', options.store)
   const consistencyCheck = optionalBoolean(options, 'consistencyCheck') ?? true
+  const utf8Names = optionalBoolean(options, 'utf8Names') ?? false
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT
   if (!Number.isSafeInteger(bodyLimit) || bodyLimit <= 0) throw new InvalidOptionError('bodyLimit', 'a positive integer number of bytes', options.bodyLimit)
   const limits = resolveLimits(options.limits)
@@ -162,6 +167,7 @@ export function resolveOptions (options: PushgatewayOptions): ResolvedOptions {
     // In milliseconds: the standalone server passes the Go binary's formatting in `flags`.
     'persistence.interval': `${persistence?.interval ?? 300_000}ms`,
     'push.disable-consistency-check': String(!consistencyCheck),
+    'push.enable-utf8-names': String(utf8Names),
     'web.enable-admin-api': String(adminApi),
     'web.enable-lifecycle': String(onQuit !== undefined),
     'web.telemetry-path': telemetryPath === false ? '' : telemetryPath,
@@ -171,6 +177,7 @@ export function resolveOptions (options: PushgatewayOptions): ResolvedOptions {
     registry,
     store: options.store,
     consistencyCheck,
+    utf8Names,
     bodyLimit,
     limits,
     readTimeout,

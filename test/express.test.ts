@@ -81,7 +81,7 @@ function appWith (framework: Framework, mount: string, options: ExpressPushgatew
   return application
 }
 
-const TEXT = 'text/plain; version=0.0.4; charset=utf-8'
+const TEXT = 'text/plain; version=0.0.4; charset=utf-8; escaping=underscores'
 
 for (const [version, framework] of FRAMEWORKS) {
   for (const mount of ['/', '/pgw']) {

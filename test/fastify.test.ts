@@ -10,8 +10,8 @@ import { MemoryStore } from '../src/store/memory/memory-store.js'
 import { decodeDelimited, encodeDelimited, PROTOBUF_CONTENT_TYPE } from '../src/exposition/protobuf.js'
 import type { MetricFamily } from '../src/exposition/types.js'
 
-const TEXT_EXPOSITION = 'text/plain; version=0.0.4; charset=utf-8'
-const OPENMETRICS = 'application/openmetrics-text; version=1.0.0; charset=utf-8'
+const TEXT_EXPOSITION = 'text/plain; version=0.0.4; charset=utf-8; escaping=underscores'
+const OPENMETRICS = 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores'
 const PLAIN = 'text/plain; charset=utf-8'
 
 interface Teardown {
@@ -246,7 +246,7 @@ t.test('scrape', async t => {
     t.equal(res.headers['content-type'], OPENMETRICS)
     t.match(res.body, /^# TYPE c [^]*job="a"[^]*\n# EOF\n$/)
     res = await app.inject({ url: '/metrics', headers: { accept: PROTOBUF_CONTENT_TYPE } })
-    t.equal(res.headers['content-type'], PROTOBUF_CONTENT_TYPE)
+    t.equal(res.headers['content-type'], PROTOBUF_CONTENT_TYPE + '; escaping=underscores')
     t.ok(decodeDelimited(res.rawPayload).some(f => f.name === 'c' && f.metrics[0]?.value === 1))
     res = await app.inject({ url: '/metrics', headers: { 'accept-encoding': 'gzip' } })
     t.equal(res.headers['content-encoding'], 'gzip')

@@ -163,15 +163,15 @@ t.test('scrape', async t => {
     const gw = gateway({ registry: new Registry() })
     await gw.push({ job: 'a' }, '# TYPE c counter\nc 1\n')
     let res = await gw.handle(request('GET', '/metrics'))
-    t.equal(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8')
+    t.equal(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8; escaping=underscores')
     t.match(res.body, 'c{instance="",job="a"} 1\n')
     t.match(res.body, '# TYPE pushgateway_groups gauge\npushgateway_groups 1\n', 'the gateway exposes its own metrics')
     res = await gw.handle(request('GET', '/metrics', undefined, { accept: 'application/openmetrics-text; version=1.0.0' }))
-    t.equal(res.headers['content-type'], 'application/openmetrics-text; version=1.0.0; charset=utf-8')
+    t.equal(res.headers['content-type'], 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores')
     t.match(res.body, /# EOF\n$/)
     t.equal(res.body.toString().split('# EOF').length, 2, 'exactly one EOF')
     res = await gw.handle(request('GET', '/metrics', undefined, { accept: PROTOBUF_CONTENT_TYPE }))
-    t.equal(res.headers['content-type'], PROTOBUF_CONTENT_TYPE)
+    t.equal(res.headers['content-type'], PROTOBUF_CONTENT_TYPE + '; escaping=underscores')
     const families = decodeDelimited(res.body as Buffer)
     t.ok(families.some(f => f.name === 'c' && f.metrics[0]?.value === 1))
     res = await gw.handle(request('GET', '/metrics', undefined, { 'accept-encoding': 'gzip' }))
@@ -199,7 +199,7 @@ t.test('scrape', async t => {
     await gw.push({ job: 'a' }, 'm 1\n')
     t.equal((await gw.handle(request('GET', '/metrics'))).status, 404)
     const res = await gw.handle(request('GET', '/prom', undefined, { accept: 'application/openmetrics-text; version=1.0.0' }))
-    t.equal(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8')
+    t.equal(res.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8; escaping=underscores')
     t.notMatch(res.body, 'pushgateway_http_requests_total')
     const pb = await gw.handle(request('GET', '/prom', undefined, { accept: PROTOBUF_CONTENT_TYPE, 'accept-encoding': ['gzip', 'br'] as never, 'x-absent': undefined as never }))
     t.same(decodeDelimited(gunzipSync(pb.body as Buffer)).map(f => f.name), ['m', 'push_failure_time_seconds', 'push_time_seconds'], 'protobuf without the registry; list headers')
@@ -367,6 +367,7 @@ t.test('options are validated once', async t => {
     ['registry', { registry: {} }, /option "registry" must be a prom-client Registry, got \{\}/],
     ['store', { store: {} }, /option "store" must be a MetricStore/],
     ['consistencyCheck', { consistencyCheck: 'no' }, /option "consistencyCheck" must be a boolean, got "no"/],
+    ['utf8Names', { utf8Names: 1 }, /option "utf8Names" must be a boolean, got 1/],
     ['bodyLimit', { bodyLimit: -1 }, /option "bodyLimit" must be a positive integer number of bytes, got -1/],
     ['bodyLimit NaN', { bodyLimit: Number.NaN }, /option "bodyLimit"/],
     ['telemetryPath', { telemetryPath: 'metrics' }, /option "telemetryPath" must be a path starting with "\/" or false/],
@@ -393,6 +394,7 @@ t.test('options are validated once', async t => {
     registry: new Registry(),
     store: undefined,
     consistencyCheck: undefined,
+    utf8Names: undefined,
     bodyLimit: undefined,
     limits: { series: undefined },
     readTimeout: undefined,
@@ -413,4 +415,59 @@ t.test('options are validated once', async t => {
   t.equal(everyOptionUndefined.telemetryPath, '/metrics', 'an option given as undefined takes its default')
   await everyOptionUndefined.push({ job: 'a', labels: undefined } as never, 'm 1\n')
   t.match(await everyOptionUndefined.metrics(), 'm{instance="",job="a"} 1\n')
+})
+
+t.test('UTF-8 names', async t => {
+  const TEXT = 'text/plain; version=0.0.4; charset=utf-8'
+  const body = '# TYPE "my.metric" gauge\n{"my.metric","a.b"="c"} 1\n'
+  const scrape = async (gw: Pushgateway, accept?: string): Promise<{ type: unknown, body: string }> => {
+    const res = await gw.handle(request('GET', '/metrics', undefined, accept === undefined ? {} : { accept }))
+    return { type: res.headers['content-type'], body: String(res.body) }
+  }
+
+  t.test('off by default: quoted names must still be legacy, U__ is an ordinary name', async t => {
+    const gw = gateway({ exposeRegistry: false })
+    const res = await gw.handle(request('PUT', '/metrics/job/a', body))
+    t.equal(res.status, 400)
+    t.match(res.body, 'invalid metric name "my.metric"')
+    t.equal((await gw.handle(request('PUT', '/metrics/job/a/U__my_2e_label/v', 'm 1\n'))).status, 200)
+    t.match(await pushed(gw), 'm{U__my_2e_label="v",instance="",job="a"} 1\n')
+    await t.rejects(gw.push({ job: 'a', labels: { 'my.label': 'v' } }, 'm 1\n'), { message: 'improper label name "my.label"' })
+    const allow = await scrape(gw, 'text/plain;version=0.0.4;escaping=allow-utf-8')
+    t.same(allow.type, `${TEXT}; escaping=allow-utf-8`, 'the scheme asked for is named, though no name needs it')
+    t.equal(allow.body, (await scrape(gw)).body)
+  })
+
+  t.test('on: quoted names, U__ and @base64 in the path, escaping on scrape', async t => {
+    const gw = gateway({ utf8Names: true, exposeRegistry: false })
+    t.equal((await gw.handle(request('PUT', '/metrics/job/a/U__my_2e_label@base64/di94', body))).status, 200)
+    t.equal((await gw.handle(request('PUT', '/metrics/job/b/other.label/w', 'plain 2\n'))).status, 200, 'a label name as it is')
+    await gw.push({ job: 'c', labels: { 'x.y': 'z' } }, 'plain 3\n')
+    const text = await scrape(gw)
+    t.same(text.type, `${TEXT}; escaping=underscores`)
+    t.match(text.body, 'my_metric{a_b="c",instance="",job="a",my_label="v/x"} 1\n')
+    t.match(text.body, 'plain{instance="",job="b",other_label="w"} 2\n')
+    t.match(text.body, 'plain{instance="",job="c",x_y="z"} 3\n')
+    const utf8 = await scrape(gw, 'text/plain;version=0.0.4;escaping=allow-utf-8')
+    t.same(utf8.type, `${TEXT}; escaping=allow-utf-8`)
+    t.match(utf8.body, '{"my.metric","a.b"="c",instance="",job="a","my.label"="v/x"} 1\n')
+    t.match((await scrape(gw, 'text/plain;escaping=values')).body, 'U__my_2e_metric{U__a_2e_b="c",instance="",job="a",U__my_2e_label="v/x"} 1\n')
+    const om = await scrape(gw, 'application/openmetrics-text;version=1.0.0;escaping=dots')
+    t.same(om.type, 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=dots')
+    t.match(om.body, 'my_dot_metric{a_dot_b="c",instance="",job="a",my_dot_label="v/x"} 1.0\n')
+    const res = await gw.handle(request('GET', '/metrics', undefined, { accept: `${PROTOBUF_CONTENT_TYPE};escaping=values` }))
+    t.equal(res.headers['content-type'], `${PROTOBUF_CONTENT_TYPE}; escaping=values`)
+    const family = decodeDelimited(res.body as Buffer).find(f => f.name === 'U__my_2e_metric')
+    t.same(family?.metrics[0]?.labels.map(l => l.name), ['U__a_2e_b', 'instance', 'job', 'U__my_2e_label'])
+    t.match(await gw.metrics(), 'my_metric{a_b="c"', 'metrics() escapes with underscores by default')
+    t.match(await gw.metrics({ escaping: 'allow-utf-8' }), '{"my.metric","a.b"="c"')
+    t.equal((await gw.handle(request('DELETE', '/metrics/job/a/U__my_2e_label@base64/di94'))).status, 202)
+    t.notMatch(await gw.metrics(), 'my_metric', 'the U__ path names the same group')
+    const refused = await gw.handle(request('PUT', '/metrics/job/d', 'a_b 1\n{"a.b"} 2\n'))
+    t.equal(refused.status, 400)
+    t.match(refused.body, PREFIX + 'the metric name "a_b" would be exposed as "a_b", as "a.b" is, to a scrape asking for escaping=underscores')
+    t.equal((await gw.handle(request('PUT', '/metrics/job/d/__x/1', 'm 1\n'))).status, 400, 'a leading __ is still refused')
+    t.equal((await gw.handle(request('PUT', '/metrics/job/d/U____x/1', 'm 1\n'))).status, 200, 'U____x is _x, as in the reference')
+    t.match(await gw.metrics(), 'm{_x="1",instance="",job="d"} 1\n')
+  })
 })

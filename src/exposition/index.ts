@@ -7,8 +7,11 @@ export { parseOpenMetrics } from './parse-openmetrics.js'
 export { writeText, TEXT_CONTENT_TYPE } from './write-text.js'
 export { writeOpenMetrics, OPENMETRICS_CONTENT_TYPE } from './write-openmetrics.js'
 export { encodeDelimited, decodeDelimited, PROTOBUF_CONTENT_TYPE } from './protobuf.js'
-export { negotiateFormat } from './negotiate.js'
-export type { ExpositionFormat, NegotiateOptions } from './negotiate.js'
+export { negotiate, negotiateFormat } from './negotiate.js'
+export type { ExpositionFormat, Negotiated, NegotiateOptions } from './negotiate.js'
+export { escapeFamily } from './escape.js'
+export { escapeName, exposedName, unescapeValuesName } from './names.js'
+export type { EscapingScheme, NameValidation } from './names.js'
 export { emptyHistogram } from './types.js'
 export type {
   Bucket, BucketSpan, Exemplar, Histogram, LabelPair, Metric, MetricFamily, MetricType, Quantile, Summary

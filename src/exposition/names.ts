@@ -148,15 +148,24 @@ export function unescapeValuesName (name: string): string {
 }
 
 /**
- * A family or label name's written form under each escaping scheme, for the push-time question
- * "would this name collide with another group's after escaping?": two distinct names collide under
- * a scheme when their entries for it are equal.
+ * The name a scrape that negotiated `scheme` shows, as expfmt's `EscapeMetricFamily` writes family and
+ * label names: a name valid as a legacy metric name (colons allowed, for label names too) is kept by
+ * every scheme, `dots` included; any other is escaped with {@link escapeName}.
+ */
+export function exposedName (name: string, scheme: EscapingScheme): string {
+  return scheme === 'allow-utf-8' || isLegacyName(name, true) ? name : escapeName(name, scheme)
+}
+
+/**
+ * A family or label name's exposed form under each escaping scheme ({@link exposedName}), for the
+ * push-time question "would this name collide with another one after escaping?": two distinct
+ * names collide under a scheme when their entries for it are equal.
  */
 export function escapedNames (name: string): Record<EscapingScheme, string> {
   return {
     'allow-utf-8': name,
-    underscores: escapeName(name, 'underscores'),
-    dots: escapeName(name, 'dots'),
-    values: escapeName(name, 'values')
+    underscores: exposedName(name, 'underscores'),
+    dots: exposedName(name, 'dots'),
+    values: exposedName(name, 'values')
   }
 }

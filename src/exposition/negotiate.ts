@@ -1,5 +1,14 @@
+import { isEscapingScheme, type EscapingScheme } from './names.js'
+
 /** An exposition format the gateway serves. */
 export type ExpositionFormat = 'text' | 'openmetrics' | 'protobuf'
+
+/** What a scrape negotiated: the format and the escaping of names. */
+export interface Negotiated {
+  format: ExpositionFormat
+  /** The `escaping=` scheme names are written in; `'underscores'` when the `Accept` header names none. */
+  escaping: EscapingScheme
+}
 
 /** Options of {@link negotiateFormat}. */
 export interface NegotiateOptions {
@@ -27,20 +36,44 @@ const OPENMETRICS_TYPE = 'application/openmetrics-text'
  * `1.0.0`, `0.0.1` or none. Anything else, wildcards included, falls back to text.
  */
 export function negotiateFormat (accept: string | undefined, options?: NegotiateOptions): ExpositionFormat {
-  if (accept === undefined || accept === '') return 'text'
+  return negotiate(accept, options).format
+}
+
+/**
+ * Picks the format as {@link negotiateFormat} and the escaping of names as expfmt does: each
+ * clause walked, up to and including the one that wins (all of them when none does), that carries
+ * a known `escaping=` scheme replaces the one before; an unknown scheme is ignored. The default is
+ * `'underscores'`.
+ */
+export function negotiate (accept: string | undefined, options?: NegotiateOptions): Negotiated {
+  let escaping: EscapingScheme = 'underscores'
+  if (accept === undefined || accept === '') return { format: 'text', escaping }
   const openMetrics = options?.openMetrics ?? false
   for (const clause of parseAccept(accept)) {
-    const mediaType = clause.type + '/' + clause.subType
-    const version = clause.params.get('version') ?? ''
-    if (mediaType === PROTOBUF_TYPE) {
-      if (clause.params.get('proto') === PROTOBUF_PROTO && clause.params.get('encoding') === 'delimited') return 'protobuf'
-    } else if (mediaType === 'text/plain') {
-      if (version === '0.0.4' || version === '') return 'text'
-    } else if (openMetrics && mediaType === OPENMETRICS_TYPE) {
-      if (version === '1.0.0' || version === '0.0.1' || version === '') return 'openmetrics'
-    }
+    const scheme = clause.params.get('escaping')
+    if (scheme !== undefined && isEscapingScheme(scheme)) escaping = scheme
+    const format = clauseFormat(clause, openMetrics)
+    if (format !== undefined) return { format, escaping }
   }
-  return 'text'
+  return { format: 'text', escaping }
+}
+
+/** The `Content-Type` of a scrape answer: the format's type followed by the escaping scheme, as expfmt writes it. */
+export function withEscaping (contentType: string, escaping: EscapingScheme): string {
+  return `${contentType}; escaping=${escaping}`
+}
+
+function clauseFormat (clause: AcceptClause, openMetrics: boolean): ExpositionFormat | undefined {
+  const mediaType = clause.type + '/' + clause.subType
+  const version = clause.params.get('version') ?? ''
+  if (mediaType === PROTOBUF_TYPE) {
+    if (clause.params.get('proto') === PROTOBUF_PROTO && clause.params.get('encoding') === 'delimited') return 'protobuf'
+  } else if (mediaType === 'text/plain') {
+    if (version === '0.0.4' || version === '') return 'text'
+  } else if (openMetrics && mediaType === OPENMETRICS_TYPE) {
+    if (version === '1.0.0' || version === '0.0.1' || version === '') return 'openmetrics'
+  }
+  return undefined
 }
 
 /**

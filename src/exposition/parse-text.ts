@@ -2,7 +2,7 @@ import { ParseError } from '../errors.js'
 import { goQuote } from './go-quote.js'
 import type { Bucket, Histogram, LabelPair, Metric, MetricFamily, MetricType } from './types.js'
 import { emptyHistogram } from './types.js'
-import { isDuplicateName, isLegacyLabelName, isLegacyMetricName } from './names.js'
+import { isDuplicateName, isValidLabelName, isValidMetricName, type NameValidation } from './names.js'
 import type { ParseBudget, SlicedParser } from './parse.js'
 
 // A port of the TextParser state machine of prometheus/common `expfmt/text_parse.go` (v0.69.0)
@@ -76,24 +76,26 @@ interface Family {
 /**
  * Parses a text format 0.0.4 body (already decoded from valid UTF-8) into metric families, in
  * order of first appearance, dropping families that have no samples. It accepts and rejects
- * exactly what prometheus/common's `TextParser` does with legacy name validation, and throws a
+ * exactly what prometheus/common's `TextParser` does with the name `validation` given (quoted names
+ * are read either way; with `'legacy'`, the default, they must still match the legacy patterns), and throws a
  * `ParseError` whose message is the reference's `text format parsing error in line N: <msg>`,
  * or what `budget` refuses once a bound is passed.
  */
-export function parseText (text: string, budget?: ParseBudget): MetricFamily[] {
-  const parser = new TextParser(text, budget)
+export function parseText (text: string, budget?: ParseBudget, validation: NameValidation = 'legacy'): MetricFamily[] {
+  const parser = new TextParser(text, budget, validation)
   parser.parseSlice(Infinity)
   return parser.result()
 }
 
-/** A text format 0.0.4 parser that works through `text` in slices, as `parseText` parses it at once. */
-export function textParser (text: string, budget?: ParseBudget): SlicedParser {
-  return new TextParser(text, budget)
+/** A text format 0.0.4 parser that works through `text` in slices, as `parseText` parses it at once (`validation` default `'legacy'`). */
+export function textParser (text: string, budget?: ParseBudget, validation: NameValidation = 'legacy'): SlicedParser {
+  return new TextParser(text, budget, validation)
 }
 
 class TextParser implements SlicedParser {
   private readonly text: string
   private readonly budget: ParseBudget | undefined
+  private readonly validation: NameValidation
   private metricsLeft: number
   private readonly labelsMax: number
   private state = START_OF_LINE
@@ -134,10 +136,11 @@ class TextParser implements SlicedParser {
   private insideBraces = false
   private insideBracesNamePresent = false
 
-  constructor (text: string, budget: ParseBudget | undefined) {
+  constructor (text: string, budget: ParseBudget | undefined, validation: NameValidation) {
     this.text = text
     this.end = text.length
     this.budget = budget
+    this.validation = validation
     this.metricsLeft = budget?.metrics ?? Infinity
     this.labelsMax = budget?.labels ?? Infinity
   }
@@ -260,7 +263,7 @@ class TextParser implements SlicedParser {
     if (this.byte !== EQUALS) return this.metricNameInsideBraces()
     const name = this.token
     if (name === '__name__') this.fail('label name "__name__" is reserved')
-    if (this.tokenQuoted && !isLegacyLabelName(name)) this.fail(`invalid label name ${goQuote(name)}`)
+    if (this.tokenQuoted && !isValidLabelName(name, this.validation)) this.fail(`invalid label name ${goQuote(name)}`)
     const pair: LabelPair = { name, value: '' }
     this.labelPair = pair
     const type = this.mf?.type
@@ -463,7 +466,7 @@ class TextParser implements SlicedParser {
     this.role = PLAIN
     let mf = this.families.get(name)
     // Every family in the map has a valid name, so only names seen for the first time need the check.
-    if (mf === undefined && !isLegacyMetricName(name)) this.fail(`invalid metric name ${goQuote(name)}`)
+    if (mf === undefined && !isValidMetricName(name, this.validation)) this.fail(`invalid metric name ${goQuote(name)}`)
     if (mf === undefined) mf = this.familyOfSuffixedName(name)
     if (mf === undefined) {
       mf = { name, help: undefined, type: undefined, metrics: [] }

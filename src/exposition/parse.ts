@@ -5,6 +5,7 @@ import { nextTurn } from '../clock.js'
 import { textParser } from './parse-text.js'
 import { openMetricsParser } from './parse-openmetrics.js'
 import { isDelimitedProtobuf, protobufParser } from './protobuf.js'
+import type { NameValidation } from './names.js'
 
 /** The body formats a push may use. */
 export type PushFormat = 'text' | 'openmetrics' | 'protobuf'
@@ -48,10 +49,11 @@ export function pushFormat (contentType: string | undefined): PushFormat {
 
 /**
  * Parses a pushed body into metric families, choosing the format from the Content-Type as
- * `pushFormat` does. Throws a `ParseError` (400) naming the problem for invalid input.
+ * `pushFormat` does. Throws a `ParseError` (400) naming the problem for invalid input. `validation`
+ * (default `'legacy'`) decides which quoted names the text format accepts.
  */
-export function parseMetrics (body: Buffer | string, contentType?: string, budget?: ParseBudget): MetricFamily[] {
-  const parse = new BodyParse(body, contentType, budget)
+export function parseMetrics (body: Buffer | string, contentType?: string, budget?: ParseBudget, validation: NameValidation = 'legacy'): MetricFamily[] {
+  const parse = new BodyParse(body, contentType, budget, validation)
   parse.parser.parseSlice(Infinity)
   return parse.result()
 }
@@ -60,8 +62,8 @@ export function parseMetrics (body: Buffer | string, contentType?: string, budge
  * Parses a pushed body as `parseMetrics` does, a slice at a time with a turn of the event loop
  * (`pause`) between slices, so that the host serves other requests while a large body is parsed.
  */
-export async function parseMetricsSliced (body: Buffer, contentType: string | undefined, budget: ParseBudget, pause: () => Promise<void> = nextTurn): Promise<MetricFamily[]> {
-  const parse = new BodyParse(body, contentType, budget)
+export async function parseMetricsSliced (body: Buffer, contentType: string | undefined, budget: ParseBudget, validation: NameValidation = 'legacy', pause: () => Promise<void> = nextTurn): Promise<MetricFamily[]> {
+  const parse = new BodyParse(body, contentType, budget, validation)
   while (!parse.parser.parseSlice(SLICE_SIZE)) await pause()
   return parse.result()
 }
@@ -71,14 +73,15 @@ class BodyParse {
   readonly parser: SlicedParser
   readonly #invalidUtf8: boolean
 
-  constructor (body: Buffer | string, contentType: string | undefined, budget: ParseBudget | undefined) {
+  constructor (body: Buffer | string, contentType: string | undefined, budget: ParseBudget | undefined, validation: NameValidation) {
     const format = pushFormat(contentType)
     if (format === 'protobuf') {
       this.parser = protobufParser(typeof body === 'string' ? Buffer.from(body) : body, budget)
       this.#invalidUtf8 = false
     } else {
-      const create = format === 'openmetrics' ? openMetricsParser : textParser
-      this.parser = create(typeof body === 'string' ? body : body.toString('utf8'), budget)
+      const text = typeof body === 'string' ? body : body.toString('utf8')
+      // OpenMetrics 1.0 has no quoted names: its grammar only reads legacy ones.
+      this.parser = format === 'openmetrics' ? openMetricsParser(text, budget) : textParser(text, budget, validation)
       this.#invalidUtf8 = typeof body !== 'string' && !isUtf8(body)
     }
   }

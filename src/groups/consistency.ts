@@ -1,6 +1,6 @@
 import type { LabelPair, Metric, MetricFamily, MetricType } from '../exposition/types.js'
 import type { StoredFamily } from '../store/store.js'
-import { isLegacyLabelName, isLegacyMetricName } from '../exposition/names.js'
+import { isValidLabelName, isValidMetricName, type NameValidation } from '../exposition/names.js'
 import { PUSH_TIME, groupLabelPairs, labelsKey } from './sanitize.js'
 
 // The consistency check's rules and refusals, independent of where groups are kept: what a push
@@ -24,12 +24,18 @@ export function groupId (labels: Readonly<Record<string, string>>): string {
 
 /** What the consistency check asks a store about the groups other than the one written. */
 export interface ConsistencyLookup {
+  /** Which metric and label names are valid. */
+  validation: NameValidation
   /** The type of the gateway's own family of that name, which a push may not redefine. */
   reserved: (name: string) => MetricType | undefined
   /** The type under which any group but `exceptGroup` holds the family with metrics. */
   typeElsewhere: (name: string, exceptGroup: string) => MetricType | undefined
   /** The id of the group that exports the series (see `seriesKey`), if any. */
   ownerOf: (key: string) => string | undefined
+  /** A family or label name of the write that would show like another group's, or another of the write's (`written`), after escaping: the refusal, or undefined. */
+  escapingClash: (id: string, family: MetricFamily, written: readonly MetricFamily[], typeAfter: (name: string) => MetricType | undefined) => string | undefined
+  /** A new group's label names that would show like another group's after escaping: the refusal, or undefined. */
+  labelClash: (id: string, exported: readonly LabelPair[]) => string | undefined
 }
 
 /** A write as the consistency check sees it. */
@@ -65,16 +71,17 @@ export function findInconsistency (write: CheckedWrite, existing: { families: Re
   }
   const seen = new Set<string>()
   for (const family of families) {
-    const problem = familyProblem(id, existing?.families.get(family.name), family, typeAfter, seen, lookup)
+    const problem = familyProblem(id, existing?.families.get(family.name), family, families, typeAfter, seen, lookup)
     if (problem !== undefined) return problem
   }
-  if (existing === undefined && lookup.ownerOf(seriesKey(PUSH_TIME, write.exported)) !== undefined) return duplicateSeries(PUSH_TIME, write.exported)
-  return undefined
+  if (existing !== undefined) return undefined
+  if (lookup.ownerOf(seriesKey(PUSH_TIME, write.exported)) !== undefined) return duplicateSeries(PUSH_TIME, write.exported)
+  return lookup.labelClash(id, write.exported)
 }
 
-function familyProblem (id: string, previous: StoredFamily | undefined, family: MetricFamily, typeAfter: (name: string) => MetricType | undefined, seen: Set<string>, lookup: ConsistencyLookup): string | undefined {
+function familyProblem (id: string, previous: StoredFamily | undefined, family: MetricFamily, written: readonly MetricFamily[], typeAfter: (name: string) => MetricType | undefined, seen: Set<string>, lookup: ConsistencyLookup): string | undefined {
   const { name, type, metrics } = family
-  const problems = familyProblems(family)
+  const problems = familyProblems(family, lookup.validation)
   if (problems.name !== undefined) return problems.name
   if (metrics.length === 0) return undefined
   const reserved = lookup.reserved(name)
@@ -93,7 +100,7 @@ function familyProblem (id: string, previous: StoredFamily | undefined, family: 
     if (seen.has(key) || (owner !== undefined && owner !== id)) return duplicateSeries(name, labels)
     seen.add(key)
   }
-  return problems.labels?.message
+  return problems.labels?.message ?? lookup.escapingClash(id, family, written, typeAfter)
 }
 
 /** The key of one series: family name and sorted labels. */
@@ -128,14 +135,14 @@ export function timestampProblem (families: readonly MetricFamily[]): string | u
 }
 
 /** What a sanitized family shows by itself: an invalid name, or the first series with invalid labels. */
-export function familyProblems ({ name, type, metrics }: MetricFamily): FamilyProblems {
+export function familyProblems ({ name, type, metrics }: MetricFamily, validation: NameValidation = 'legacy'): FamilyProblems {
   const problems: FamilyProblems = { name: undefined, labels: undefined }
-  if (!isLegacyMetricName(name)) {
+  if (!isValidMetricName(name, validation)) {
     problems.name = `${JSON.stringify(name)} is not a valid metric name`
     return problems
   }
   for (let index = 0; index < metrics.length; index++) {
-    const message = labelProblem(name, type, (metrics[index] as Metric).labels)
+    const message = labelProblem(name, type, (metrics[index] as Metric).labels, validation)
     if (message !== undefined) {
       problems.labels = { index, message }
       break
@@ -144,10 +151,10 @@ export function familyProblems ({ name, type, metrics }: MetricFamily): FamilyPr
   return problems
 }
 
-function labelProblem (name: string, type: MetricType, labels: readonly LabelPair[]): string | undefined {
+function labelProblem (name: string, type: MetricType, labels: readonly LabelPair[], validation: NameValidation): string | undefined {
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i] as LabelPair
-    if (!isLegacyLabelName(label.name) || label.name.startsWith('__')) {
+    if (!isValidLabelName(label.name, validation) || label.name.startsWith('__')) {
       return `collected metric ${JSON.stringify(name)} ${formatLabels(labels)} has a label with an invalid name: ${JSON.stringify(label.name)}`
     }
     if (i > 0 && (labels[i - 1] as LabelPair).name === label.name) {

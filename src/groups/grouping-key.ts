@@ -3,7 +3,7 @@ import { InvalidGroupingKeyError } from '../errors.js'
 import { decodeGoBase64Url, encodeBase64Url } from './go-base64.js'
 import { goQuote } from '../exposition/go-quote.js'
 import { compareUtf8 } from '../exposition/metric-order.js'
-import { isLegacyLabelName } from '../exposition/names.js'
+import { isValidLabelName, unescapeValuesName, type NameValidation } from '../exposition/names.js'
 
 /**
  * A grouping key: the job and the other grouping labels, which never include `job`. The keys the
@@ -28,9 +28,12 @@ interface WellFormedString { isWellFormed (): boolean }
  * `/job/` or `/job@base64/`) into a grouping key, with the Go gateway's checks and error texts (spec 2).
  * Throws `InvalidGroupingKeyError` (400) for a bad escape, invalid UTF-8, an odd number of components, an
  * improper label name, bad base64 or an empty job. `allowed` names labels that may start with `__`
- * (the aggregation endpoint's `__writer__`); no others may.
+ * (the aggregation endpoint's `__writer__`); no others may. With `validation` `'utf8'` (default
+ * `'legacy'`) a label name is any UTF-8 name, written as it is or `U__`-escaped (`U__my_2e_label` is
+ * `my.label`), before an optional `@base64`; the `__` check applies to the name as written, as in
+ * the reference.
  */
-export function parseGroupingPath (path: string, allowed: readonly string[] = []): Required<GroupingKey> {
+export function parseGroupingPath (path: string, allowed: readonly string[] = [], validation: NameValidation = 'legacy'): Required<GroupingKey> {
   // Split before decoding, so a %2F is a slash inside a job, name or value (what prom-client means
   // by it); the Go gateway decodes first and silently makes other labels of it (spec 2.5).
   const segments = path.split('/').map(percentDecode)
@@ -40,7 +43,7 @@ export function parseGroupingPath (path: string, allowed: readonly string[] = []
   }
   let job = segments[2] as string
   if (jobSegment === 'job@base64') job = decodeJob(job)
-  const labels = splitLabels(segments.slice(3), allowed)
+  const labels = splitLabels(segments.slice(3), allowed, validation)
   if (job === '') throw new InvalidGroupingKeyError('job name is required')
   return { job, labels }
 }
@@ -54,7 +57,7 @@ function decodeJob (raw: string): string {
 }
 
 // Mirrors Go's splitLabels on the decoded components after the job (none, or one empty one for a trailing '/', is no labels).
-function splitLabels (components: string[], allowed: readonly string[]): Record<string, string> {
+function splitLabels (components: string[], allowed: readonly string[], validation: NameValidation): Record<string, string> {
   const result: Record<string, string> = {}
   if (components.length === 0 || (components.length === 1 && components[0] === '')) return result
   if (components.length % 2 !== 0) {
@@ -65,12 +68,14 @@ function splitLabels (components: string[], allowed: readonly string[]): Record<
     const value = components[i + 1] as string
     const isBase64 = name.endsWith(BASE64_SUFFIX)
     const trimmedName = isBase64 ? name.slice(0, -BASE64_SUFFIX.length) : name
-    if (!isLegacyLabelName(trimmedName) || (trimmedName.startsWith('__') && !allowed.includes(trimmedName))) {
+    // Without UTF-8 names a `U__` name is an ordinary legacy name, kept as written.
+    const labelName = validation === 'utf8' ? unescapeValuesName(trimmedName) : trimmedName
+    if (!isValidLabelName(labelName, validation) || (trimmedName.startsWith('__') && !allowed.includes(trimmedName))) {
       throw new InvalidGroupingKeyError(`improper label name ${goQuote(trimmedName)}`)
     }
     const decodedValue = isBase64 ? decodeLabelValue(trimmedName, value) : value
     // The job from the job segment always wins over a `job` label.
-    if (trimmedName !== 'job') result[trimmedName] = decodedValue
+    if (labelName !== 'job') result[labelName] = decodedValue
   }
   return result
 }

@@ -11,7 +11,7 @@ import { ExpiryQueue } from './expiry.js'
 import { checkPushLimits, parseBudget } from './limits.js'
 import { checkStorable } from './validate.js'
 import { prepareFamilies } from './sanitize.js'
-import { isLegacyLabelName } from '../exposition/names.js'
+import { isValidLabelName, type NameValidation } from '../exposition/names.js'
 
 /** How a push body is read: its Content-Type and Content-Encoding. */
 export interface BodyFormat {
@@ -44,6 +44,7 @@ export class GroupService {
   readonly #expiry = new ExpiryQueue<Readonly<Record<string, string>>>()
   readonly #inFlight: InFlightBytes
   readonly #budget: ParseBudget
+  readonly #validation: NameValidation
 
   constructor (store: MetricStore, options: ResolvedOptions, events: GroupServiceEvents) {
     this.#store = store
@@ -51,6 +52,7 @@ export class GroupService {
     this.#events = events
     this.#inFlight = new InFlightBytes(options.limits.bodyBytesInFlight)
     this.#budget = parseBudget(options.limits)
+    this.#validation = options.utf8Names ? 'utf8' : 'legacy'
   }
 
   /** Whether aggregate pushes are taken (the `aggregation` option is not `false`). */
@@ -87,13 +89,13 @@ export class GroupService {
     try {
       let families: MetricFamily[]
       try {
-        families = await parseMetricsSliced(buf, format.contentType, this.#budget)
+        families = await parseMetricsSliced(buf, format.contentType, this.#budget, this.#validation)
       } catch (err) {
         // A protobuf metric that contradicts its family's type fails like an inconsistent push.
         if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, false)
         throw err
       }
-      checkStorable(families, options.limits)
+      checkStorable(families, options.limits, this.#validation)
       checkPushLimits(families, labels, options.limits)
       const prepared = await prepareFamilies(families, labels)
       try {
@@ -180,13 +182,16 @@ export function groupingKeyOf (labels: Readonly<Record<string, string>>): Requir
   return { job: job as string, labels: others }
 }
 
-/** The labels of a grouping key given to the core API, `job` included; throws an `InvalidGroupingKeyError` for a bad one. */
-export function groupingLabels (key: GroupingKey): Record<string, string> {
+/**
+ * The labels of a grouping key given to the core API, `job` included, label names checked under
+ * `validation` (default `'legacy'`); throws an `InvalidGroupingKeyError` for a bad one.
+ */
+export function groupingLabels (key: GroupingKey, validation: NameValidation = 'legacy'): Record<string, string> {
   if (key === null || typeof key !== 'object') throw new InvalidGroupingKeyError('grouping key must be an object with a job')
   if (typeof key.job !== 'string' || key.job === '') throw new InvalidGroupingKeyError('job name is required')
   const labels: Record<string, string> = {}
   for (const [name, value] of Object.entries(key.labels ?? {})) {
-    if (!isLegacyLabelName(name) || name.startsWith('__') || name === 'job') throw new InvalidGroupingKeyError(`improper label name ${JSON.stringify(name)}`)
+    if (!isValidLabelName(name, validation) || name.startsWith('__') || name === 'job') throw new InvalidGroupingKeyError(`improper label name ${JSON.stringify(name)}`)
     if (typeof value !== 'string') throw new InvalidGroupingKeyError(`label ${name} must have a string value`)
     labels[name] = value
   }

@@ -1,6 +1,6 @@
 import type { BucketSpan, Exemplar, Histogram, MetricFamily } from '../exposition/types.js'
 import { ParseError } from '../errors.js'
-import { isLegacyLabelName } from '../exposition/names.js'
+import { isValidLabelName, type NameValidation } from '../exposition/names.js'
 import { limitExceeded, type ResolvedLimits } from './limits.js'
 
 /** OpenMetrics allows at most this many characters in an exemplar's label names and values together. */
@@ -16,9 +16,10 @@ const UNIT = /^[a-zA-Z0-9_:]*$/
  * limits. Units that are not a suffix of their family's name, exemplars with invalid or repeated
  * label names or over 128 characters, and native histograms whose spans do not match their buckets
  * or whose schema Prometheus does not read are a `ParseError` (400); a metric name, a HELP text or a
- * histogram over its limit a `LimitExceededError` (400). Costs time in proportion to the push.
+ * histogram over its limit a `LimitExceededError` (400). Exemplar label names are checked under
+ * `validation` (default `'legacy'`). Costs time in proportion to the push.
  */
-export function checkStorable (families: readonly MetricFamily[], limits: ResolvedLimits): void {
+export function checkStorable (families: readonly MetricFamily[], limits: ResolvedLimits, validation: NameValidation = 'legacy'): void {
   for (const family of families) {
     const { name } = family
     if (name.length > limits.metricNameLength) {
@@ -30,8 +31,8 @@ export function checkStorable (families: readonly MetricFamily[], limits: Resolv
     }
     if (family.unit !== undefined && family.unit !== '') checkUnit(family)
     for (const metric of family.metrics) {
-      if (metric.exemplar !== undefined) checkExemplar(name, metric.exemplar)
-      if (metric.histogram !== undefined) checkHistogram(name, metric.histogram, limits)
+      if (metric.exemplar !== undefined) checkExemplar(name, metric.exemplar, validation)
+      if (metric.histogram !== undefined) checkHistogram(name, metric.histogram, limits, validation)
     }
   }
 }
@@ -44,11 +45,11 @@ function checkUnit ({ name, type, unit }: MetricFamily): void {
   }
 }
 
-function checkExemplar (family: string, exemplar: Exemplar): void {
+function checkExemplar (family: string, exemplar: Exemplar, validation: NameValidation): void {
   let runes = 0
   const seen = new Set<string>()
   for (const { name, value } of exemplar.labels) {
-    if (!isLegacyLabelName(name)) throw new ParseError(`an exemplar of ${JSON.stringify(family)} has an invalid label name ${JSON.stringify(name)}`)
+    if (!isValidLabelName(name, validation)) throw new ParseError(`an exemplar of ${JSON.stringify(family)} has an invalid label name ${JSON.stringify(name)}`)
     if (seen.has(name)) throw new ParseError(`an exemplar of ${JSON.stringify(family)} has the label ${JSON.stringify(name)} twice`)
     seen.add(name)
     runes += runeCount(name) + runeCount(value)
@@ -58,9 +59,9 @@ function checkExemplar (family: string, exemplar: Exemplar): void {
   }
 }
 
-function checkHistogram (family: string, histogram: Histogram, limits: ResolvedLimits): void {
-  for (const bucket of histogram.buckets) if (bucket.exemplar !== undefined) checkExemplar(family, bucket.exemplar)
-  for (const exemplar of histogram.exemplars) checkExemplar(family, exemplar)
+function checkHistogram (family: string, histogram: Histogram, limits: ResolvedLimits, validation: NameValidation): void {
+  for (const bucket of histogram.buckets) if (bucket.exemplar !== undefined) checkExemplar(family, bucket.exemplar, validation)
+  for (const exemplar of histogram.exemplars) checkExemplar(family, exemplar, validation)
   let buckets = histogram.buckets.length
   const native = histogram.positiveSpans.length + histogram.negativeSpans.length > 0 ||
     histogram.positiveDeltas.length + histogram.negativeDeltas.length + histogram.positiveCounts.length + histogram.negativeCounts.length > 0

@@ -8,7 +8,8 @@ import { readBody, type RequestBody } from './body.js'
 import { PROTOBUF_CONTENT_TYPE, encodeDelimited } from '../exposition/protobuf.js'
 import { OPENMETRICS_CONTENT_TYPE } from '../exposition/write-openmetrics.js'
 import { TEXT_CONTENT_TYPE } from '../exposition/write-text.js'
-import { acceptsGzip, negotiateFormat } from '../exposition/negotiate.js'
+import { acceptsGzip, negotiate, withEscaping } from '../exposition/negotiate.js'
+import { escapeFamily } from '../exposition/escape.js'
 import { compareUtf8 } from '../exposition/metric-order.js'
 import { parseGroupingPath } from '../groups/grouping-key.js'
 import { WRITER_HEADER, WRITER_LABEL, writerOf } from '../groups/aggregation.js'
@@ -155,7 +156,8 @@ export class HttpSurface {
     const handler = method === 'DELETE' ? 'delete' : aggregate && method === 'POST' ? 'aggregate' : 'push'
     let response: GatewayResponse
     try {
-      const parsed = aggregate ? parseGroupingPath(path.slice(AGGREGATE_PREFIX.length), [WRITER_LABEL]) : parseGroupingPath(path.slice('/metrics'.length))
+      const validation = this.#options.utf8Names ? 'utf8' : 'legacy'
+      const parsed = aggregate ? parseGroupingPath(path.slice(AGGREGATE_PREFIX.length), [WRITER_LABEL], validation) : parseGroupingPath(path.slice('/metrics'.length), [], validation)
       const { labels: others, writer } = aggregate ? writerOf(parsed.labels, header(request, WRITER_HEADER)) : { labels: parsed.labels, writer: undefined }
       const key = { job: parsed.job, labels: others }
       // Taken before the hook runs: what it does with the key cannot change the group.
@@ -200,19 +202,21 @@ export class HttpSurface {
     } catch (err) {
       return errorResponse(err)
     }
-    const format = negotiateFormat(header(request, 'accept'), { openMetrics: this.#options.openMetrics })
+    const { format, escaping } = negotiate(header(request, 'accept'), { openMetrics: this.#options.openMetrics })
+    // Without UTF-8 names every name is legacy-valid, which every scheme keeps: one cached render serves all.
+    const names = this.#options.utf8Names ? escaping : 'allow-utf-8'
     const extra = this.#options.exposeRegistry ? await this.#registryFamilies() : []
     let body: string | Buffer
     let contentType: string
     if (format === 'protobuf') {
-      body = encodeDelimited(mergeFamilies(await this.#store.families(), extra))
+      body = encodeDelimited(mergeFamilies(await this.#store.families(), extra).map(family => escapeFamily(family, names)))
       contentType = PROTOBUF_CONTENT_TYPE
     } else {
-      body = await this.#store.render(format, extra)
+      body = await this.#store.render(format, extra, names)
       if (format === 'openmetrics') body += '# EOF\n'
       contentType = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE
     }
-    const headers: Record<string, string> = { 'content-type': contentType }
+    const headers: Record<string, string> = { 'content-type': withEscaping(contentType, escaping) }
     if (acceptsGzip(header(request, 'accept-encoding'))) {
       body = gzipSync(body)
       headers['content-encoding'] = 'gzip'

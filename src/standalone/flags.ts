@@ -24,6 +24,8 @@ export interface ServerFlags {
   persistenceIntervalNs: bigint
   /** `--push.disable-consistency-check`: answer pushes with 202 at once. Default `false`. */
   disableConsistencyCheck: boolean
+  /** `--push.enable-utf8-names`: accept any UTF-8 metric and label name (the core's `utf8Names`). Default `false`. */
+  enableUtf8Names: boolean
   /** `--push.group-ttl=<duration>`: how long a group lives after its last successful push, in nanoseconds; `0n` keeps groups. Default `0n`. */
   groupTtlNs: bigint
   /** `--push.group-ttl=<job>=<duration>` (repeatable): TTLs by job in nanoseconds that override `groupTtlNs`; `0n` keeps that job's groups. Default none. */
@@ -69,9 +71,6 @@ interface FlagSpec {
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
 const LOG_FORMATS: readonly LogFormat[] = ['logfmt', 'json']
-// Flags of the Go binary this server refuses, with the value Go reports for them by default.
-const UNSUPPORTED: Readonly<Record<string, string>> = { 'push.enable-utf8-names': 'false' }
-const UNSUPPORTED_BOOLS = new Set(['push.enable-utf8-names'])
 // strconv.ParseBool, which kingpin uses for `--flag=value`.
 const BOOLS: Readonly<Record<string, boolean>> = { 1: true, t: true, T: true, true: true, TRUE: true, True: true, 0: false, f: false, F: false, false: false, FALSE: false, False: false }
 
@@ -85,6 +84,7 @@ const SPECS: readonly FlagSpec[] = [
   { name: 'persistence.file', kind: 'string', fallback: '', help: 'File to persist metrics. If empty, metrics are only kept in memory.', apply: (f, v) => { f.persistenceFile = v } },
   { name: 'persistence.interval', kind: 'duration', fallback: '5m', help: 'The minimum interval at which to write out the persistence file.', apply: (f, v) => { f.persistenceIntervalNs = parseGoDuration(v) } },
   { name: 'push.disable-consistency-check', kind: 'bool', fallback: 'false', help: 'Do not check consistency of pushed metrics. DANGEROUS.', apply: (f, v) => { f.disableConsistencyCheck = BOOLS[v] === true } },
+  { name: 'push.enable-utf8-names', kind: 'bool', fallback: 'false', help: 'Allow UTF-8 characters in metric and label names.', apply: (f, v) => { f.enableUtf8Names = BOOLS[v] === true } },
   { name: 'push.group-ttl', kind: 'ttl', fallback: '0s', repeatable: f => { f.groupTtlNs = 0n; f.jobTtlsNs = {} }, help: 'How long a group lives after its last successful push (0s: until deleted). <job>=<duration> sets it for one job. Repeatable.', apply: applyTtl },
   { name: 'aggregate.gauge-rule', kind: 'rule', fallback: 'last', repeatable: f => { f.gaugeRule = 'last'; f.gaugeRules = {} }, help: 'How aggregate pushes combine gauges: last, sum, min or max. <family>=<rule> sets it for one family. Repeatable.', apply: applyGaugeRule },
   { name: 'limits.body-size', kind: 'count', fallback: String(DEFAULT_BODY_LIMIT), help: 'Largest request body in bytes, after decompression.', apply: (f, v) => { f.bodyLimit = Number(v) } },
@@ -152,6 +152,7 @@ export function defaultFlags (): ServerFlags {
     persistenceFile: '',
     persistenceIntervalNs: 300_000_000_000n,
     disableConsistencyCheck: false,
+    enableUtf8Names: false,
     groupTtlNs: 0n,
     jobTtlsNs: {},
     gaugeRule: 'last',
@@ -169,8 +170,7 @@ export function defaultFlags (): ServerFlags {
 /**
  * Parses the Go binary's command line, kingpin style: `--flag=value` or `--flag value`, booleans
  * as `--flag`, `--no-flag` or `--flag=true|false`; `-h`/`--help` and `--version` win. Throws a
- * `FlagError` naming the flag for unknown flags, bad values, repeated flags and the Go flags this
- * server does not support (`--push.enable-utf8-names`).
+ * `FlagError` naming the flag for unknown flags, bad values and repeated flags.
  */
 export function parseArgs (argv: readonly string[]): ParsedArgs {
   const flags = defaultFlags()
@@ -188,7 +188,6 @@ export function parseArgs (argv: readonly string[]): ParsedArgs {
       name = name.slice(3)
       value = 'false'
     }
-    if (UNSUPPORTED[name] !== undefined) throw new FlagError(`flag '--${name}' of the Go Pushgateway is not supported by pushgateway-middleware`)
     const spec = BY_NAME.get(name)
     if (spec === undefined) throw new FlagError(`unknown long flag '--${name}'`)
     if (seen.has(name) && spec.repeatable === undefined) throw new FlagError(`flag '--${name}' cannot be repeated`)
@@ -207,7 +206,7 @@ export function parseArgs (argv: readonly string[]): ParsedArgs {
 }
 
 function isBoolFlag (name: string): boolean {
-  return BY_NAME.get(name)?.kind === 'bool' || UNSUPPORTED_BOOLS.has(name)
+  return BY_NAME.get(name)?.kind === 'bool'
 }
 
 function checkValue (spec: FlagSpec, value: string): void {
@@ -279,8 +278,7 @@ export function routePrefixOf (flags: Pick<ServerFlags, 'routePrefix' | 'externa
 
 /**
  * The flags as the Go binary's `/api/v1/status` reports them, formatted as Go prints them
- * (`5m0s`, `true`, addresses joined with `,`, the computed route prefix), including the
- * unsupported Go flags at the values they are in effect (their defaults).
+ * (`5m0s`, `true`, addresses joined with `,`, the computed route prefix).
  */
 export function statusFlags (flags: ServerFlags): Record<string, string> {
   return {
@@ -294,7 +292,7 @@ export function statusFlags (flags: ServerFlags): Record<string, string> {
     'limits.body-size': String(flags.bodyLimit),
     ...Object.fromEntries((Object.keys(LIMIT_FLAGS) as Array<keyof ResolvedLimits>).map(limit => [LIMIT_FLAGS[limit], String(flags.limits[limit] === Infinity ? 0 : flags.limits[limit])])),
     'web.read-timeout': formatGoDuration(flags.readTimeoutNs),
-    'push.enable-utf8-names': UNSUPPORTED['push.enable-utf8-names'] as string,
+    'push.enable-utf8-names': String(flags.enableUtf8Names),
     'web.config.file': flags.webConfigFile,
     'web.enable-admin-api': String(flags.enableAdminApi),
     'web.enable-lifecycle': String(flags.enableLifecycle),
@@ -315,7 +313,7 @@ export function usage (): string {
     const flag = spec.kind === 'bool' ? `--[no-]${spec.name}` : `--${spec.name}=${goQuote(spec.fallback)}`
     text += `      ${flag}\n          ${spec.help} Default: ${goQuote(spec.fallback)}.\n`
   }
-  return text + `\nNot supported (refused): ${Object.keys(UNSUPPORTED).map(name => '--' + name).join(', ')}.\n`
+  return text
 }
 
 const NS_PER_UNIT: Readonly<Record<string, bigint>> = {

@@ -105,6 +105,7 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
     telemetryPath: cleanPath(settings.telemetryPath),
     adminApi: settings.enableAdminApi,
     consistencyCheck: !settings.disableConsistencyCheck,
+    utf8Names: settings.enableUtf8Names,
     bodyLimit: settings.bodyLimit,
     limits: settings.limits,
     readTimeout: settings.readTimeoutNs === 0n ? Infinity : Number(settings.readTimeoutNs / 1_000_000n),

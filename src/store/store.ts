@@ -1,4 +1,5 @@
 import type { LabelPair, MetricFamily, MetricType } from '../exposition/types.js'
+import type { EscapingScheme } from '../exposition/names.js'
 import type { StoreLimits } from '../groups/limits.js'
 import type { GaugeRule } from '../groups/aggregate.js'
 
@@ -90,8 +91,12 @@ export interface MetricStore {
   groups (): Promise<Iterable<GroupView>>
   /** The merged families of all groups, sorted by name, their metrics in exposition order. */
   families (): Promise<MetricFamily[]>
-  /** The exposition of all groups in one format, merged with `extra` families (the gateway's own). */
-  render (format: RenderFormat, extra: readonly MetricFamily[]): Promise<string>
+  /**
+   * The exposition of all groups in one format, merged with `extra` families (the gateway's own),
+   * names written as a scrape that negotiated `escaping` shows them (`exposedName`). Default
+   * `'allow-utf-8'`: names as they are stored.
+   */
+  render (format: RenderFormat, extra: readonly MetricFamily[], escaping?: EscapingScheme): Promise<string>
   /** Counts of stored groups and series. */
   size (): Promise<StoreSize>
 }

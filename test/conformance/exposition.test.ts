@@ -36,7 +36,7 @@ const sequences: Sequence[] = [
       },
       ours: (t, run) => {
         for (const answer of run.answers.slice(1)) {
-          t.equal(answer.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8', 'text 0.0.4')
+          t.equal(answer.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8; escaping=underscores', 'text 0.0.4')
           t.match(answer.body, 'm{instance="",job="p"} 1\n')
         }
       }
@@ -65,7 +65,7 @@ const sequences: Sequence[] = [
         t.equal(run.answers[1]?.headers['content-type'], scrapeType('text/plain; version=0.0.4; charset=utf-8', version), 'the Go gateway serves text 0.0.4')
       },
       ours: (t, run) => {
-        t.equal(run.answers[1]?.headers['content-type'], 'application/openmetrics-text; version=1.0.0; charset=utf-8')
+        t.equal(run.answers[1]?.headers['content-type'], 'application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores')
         t.match(run.rawBodies[1], /# TYPE c counter\nc_total\{instance="",job="p"\} 1\.0\n/)
         t.match(run.rawBodies[1], /# EOF\n$/)
       }

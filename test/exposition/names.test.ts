@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ESCAPING_SCHEMES, escapeName, escapedNames, isEscapingScheme, isLegacyLabelName, isLegacyMetricName, isValidLabelName, isValidMetricName, unescapeValuesName } from '../../src/exposition/names.js'
+import { ESCAPING_SCHEMES, escapeName, escapedNames, exposedName, isEscapingScheme, isLegacyLabelName, isLegacyMetricName, isValidLabelName, isValidMetricName, unescapeValuesName } from '../../src/exposition/names.js'
 
 t.test('legacy names', async t => {
   const cases: Array<[string, boolean, boolean]> = [
@@ -81,7 +81,9 @@ t.test('escapeName and unescapeValuesName (prometheus/common TestEscapeName)', a
     t.equal(escapeName(input, 'dots'), dots, `dots ${n}`)
     t.equal(escapeName(input, 'values'), values, `values ${n}`)
     if (!input.includes('\ud800')) t.equal(unescapeValuesName(values), input, `round trip ${n}`)
-    t.same(escapedNames(input), { 'allow-utf-8': input, underscores, dots, values }, `escapedNames ${n}`)
+    const kept = isLegacyMetricName(input)
+    t.same(escapedNames(input), { 'allow-utf-8': input, underscores, dots: kept ? input : dots, values }, `escapedNames ${n}`)
+    t.equal(exposedName(input, 'dots'), kept ? input : dots, `exposedName ${n}`)
   }
 })
 
@@ -115,4 +117,7 @@ t.test('escapedNames answers the collision question', async t => {
   t.equal(a.underscores, b.underscores, 'collide when escaped with underscores')
   t.not(a.dots, b.dots)
   t.not(a.values, b.values)
+  t.equal(escapedNames('my_dot_metric').dots, a.dots, 'a legacy name is kept under dots, and can collide there')
+  t.equal(escapedNames('U__my_2e_metric').values, a.values, 'and under values')
+  t.equal(exposedName('a.b', 'allow-utf-8'), 'a.b')
 })

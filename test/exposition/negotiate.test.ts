@@ -1,5 +1,5 @@
 import t from 'tap'
-import { acceptsGzip, negotiateFormat } from '../../src/exposition/negotiate.js'
+import { acceptsGzip, negotiate, negotiateFormat, withEscaping } from '../../src/exposition/negotiate.js'
 import type { ExpositionFormat } from '../../src/exposition/negotiate.js'
 
 // What Prometheus 2.42 sends when scraping, without and with protobuf negotiation enabled.
@@ -122,4 +122,26 @@ t.test('acceptsGzip', async t => {
     ['gzipx', false]
   ]
   for (const [header, expected] of cases) t.equal(acceptsGzip(header), expected, String(header))
+})
+
+t.test('negotiate picks the escaping of names as expfmt does (checked against Pushgateway 1.11.0)', async t => {
+  const cases: ReadonlyArray<readonly [string | undefined, string, string]> = [
+    [undefined, 'text', 'underscores'],
+    ['', 'text', 'underscores'],
+    [PROTOBUF, 'protobuf', 'underscores'],
+    [`${PROTOBUF};escaping=values`, 'protobuf', 'values'],
+    ['text/plain;version=0.0.4;escaping=allow-utf-8', 'text', 'allow-utf-8'],
+    ['text/plain;escaping=dots', 'text', 'dots'],
+    ['text/plain;escaping=bogus', 'text', 'underscores'],
+    // a clause walked before the one that wins passes its scheme on, even when it does not match
+    [`application/openmetrics-text;version=1.0.0;escaping=allow-utf-8,${PROTOBUF}`, 'protobuf', 'allow-utf-8'],
+    [`text/plain;escaping=dots,${PROTOBUF}`, 'text', 'dots'],
+    // by descending q: the text clause wins, the protobuf clause after it is not walked
+    [`text/plain;version=0.0.4;q=0.5;escaping=allow-utf-8,${PROTOBUF};escaping=values;q=0.1`, 'text', 'allow-utf-8'],
+    // nothing matches: every clause was walked
+    ['application/json;escaping=values,*/*;escaping=dots', 'text', 'dots']
+  ]
+  for (const [accept, format, escaping] of cases) t.same(negotiate(accept), { format, escaping }, String(accept))
+  t.same(negotiate('application/openmetrics-text;escaping=values', { openMetrics: true }), { format: 'openmetrics', escaping: 'values' })
+  t.equal(withEscaping('text/plain; version=0.0.4; charset=utf-8', 'dots'), 'text/plain; version=0.0.4; charset=utf-8; escaping=dots')
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { ParseError } from '../../src/errors.js'
-import { parseText } from '../../src/exposition/parse-text.js'
+import { parseText, textParser } from '../../src/exposition/parse-text.js'
 import { emptyHistogram, type Bucket, type Histogram, type LabelPair, type Metric, type MetricFamily, type MetricType } from '../../src/exposition/types.js'
 
 // Expected results were checked against prometheus/common v0.69.0 expfmt.TextParser (legacy names).
@@ -467,4 +467,17 @@ t.test('a large body parses completely (80,000 lines)', async t => {
   }
   t.equal(wrong, 0, 'every family as written')
   t.strictSame(families[9_999]?.metrics[0]?.histogram?.buckets.map(bucket => bucket.cumulativeCount), [9_999, 9_999, 9_999])
+})
+
+t.test('UTF-8 validation reads quoted names (prometheus/common TestTextParse, UTF-8 cases)', async t => {
+  const text = '# HELP "my.metric" The help.\n# TYPE "my.metric" gauge\n{"my.metric","a.b"="c",d="e"} 1\n{"my.metric","a.b"="f"} 2\n"other.metric"{"é"="x"} 3\nplain 4\n'
+  t.same(parseText(text, undefined, 'utf8'), [
+    { name: 'my.metric', help: 'The help.', type: 'gauge', metrics: [{ labels: [{ name: 'a.b', value: 'c' }, { name: 'd', value: 'e' }], value: 1 }, { labels: [{ name: 'a.b', value: 'f' }], value: 2 }] },
+    { name: 'other.metric', type: 'untyped', metrics: [{ labels: [{ name: 'é', value: 'x' }], value: 3 }] },
+    { name: 'plain', type: 'untyped', metrics: [{ labels: [], value: 4 }] }
+  ])
+  t.throws(() => parseText(text), { message: 'text format parsing error in line 1: invalid metric name "my.metric"' }, 'legacy by default')
+  t.throws(() => parseText('"" 1\n', undefined, 'utf8'), { message: /invalid metric name/ }, 'an empty name is still invalid')
+  t.throws(() => parseText('x{"\ud800"="v"} 1\n', undefined, 'utf8'), { message: /invalid label name/ }, 'a lone surrogate is not UTF-8')
+  t.same(textParser('{"a.b"} 1\n', undefined, 'utf8').parseSlice(Infinity), true)
 })

@@ -45,11 +45,11 @@ t.test('parseMetricsSliced parses as parseMetrics does, letting the event loop t
   ]
   for (const [format, body, contentType, smallBody] of bodies) {
     let pauses = 0
-    const families = await parseMetricsSliced(body, contentType, budget(Infinity, Infinity), async () => { pauses++ })
+    const families = await parseMetricsSliced(body, contentType, budget(Infinity, Infinity), 'legacy', async () => { pauses++ })
     t.same(families, parseMetrics(body, contentType), `${format}: the same families`)
     t.ok(pauses >= Math.floor(body.length / (128 * 1024)), `${format}: ${pauses} pauses for ${body.length} bytes`)
     let small = 0
-    t.equal((await parseMetricsSliced(smallBody, contentType, budget(Infinity, Infinity), async () => { small++ })).length, 1)
+    t.equal((await parseMetricsSliced(smallBody, contentType, budget(Infinity, Infinity), 'legacy', async () => { small++ })).length, 1)
     t.equal(small, 0, `${format}: a small body parses in one slice`)
   }
   // By default a pause is a turn of the event loop: immediates queued meanwhile run in between.

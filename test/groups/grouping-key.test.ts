@@ -194,3 +194,14 @@ t.test('groupingKeyToPath', async t => {
     for (const k of keys) t.strictSame(parseGroupingPath(groupingKeyToPath(k)), k, groupingKeyToPath(k))
   })
 })
+
+t.test('parseGroupingPath with UTF-8 names (pushgateway TestSplitLabelsUTF8)', async t => {
+  t.strictSame(parseGroupingPath('/job/j/label_name1/label_value1/U__label_2e_name2/label_value2', [], 'utf8').labels, { label_name1: 'label_value1', 'label.name2': 'label_value2' })
+  t.strictSame(parseGroupingPath('/job/j/label_name1@base64/bGFiZWwvdmFsdWUx/U__label_2e_name2@base64/bGFiZWwvdmFsdWUy', [], 'utf8').labels, { label_name1: 'label/value1', 'label.name2': 'label/value2' })
+  t.strictSame(parseGroupingPath('/job/j/my.label/v/%C3%A9/w', [], 'utf8').labels, { 'my.label': 'v', é: 'w' }, 'names as they are')
+  t.strictSame(parseGroupingPath('/job/j/U__label_2e_name2/v').labels, { U__label_2e_name2: 'v' }, 'legacy validation keeps U__ names verbatim')
+  t.strictSame(parseGroupingPath('/job/j/U__job/x', [], 'utf8'), { job: 'j', labels: {} }, 'the job segment wins over an escaped job label')
+  t.strictSame(parseGroupingPath('/job/j/U__a_zz_/x', [], 'utf8').labels, { U__a_zz_: 'x' }, 'a malformed escape is kept as written')
+  t.throws(() => parseGroupingPath('/job/j/my.label/v'), { message: 'improper label name "my.label"' })
+  t.throws(() => parseGroupingPath('/job/j/__x/v', [], 'utf8'), { message: 'improper label name "__x"' }, 'a leading __ as written')
+})

@@ -21,6 +21,7 @@ t.test('defaults are the Go binary\'s', async t => {
     persistenceFile: '',
     persistenceIntervalNs: 300_000_000_000n,
     disableConsistencyCheck: false,
+    enableUtf8Names: false,
     groupTtlNs: 0n,
     jobTtlsNs: {},
     gaugeRule: 'last',
@@ -100,6 +101,7 @@ t.test('every flag, with = and with a separate argument', async t => {
   t.equal(statusFlags(rules)['aggregate.gauge-rule'], 'sum,queue=max,__proto__=min')
   t.strictSame(Object.entries(run(['--push.group-ttl=__proto__=1s']).jobTtlsNs), [['__proto__', 1_000_000_000n]], 'a job named __proto__ is a job')
   t.equal(statusFlags(run(['--limits.groups=0']))['limits.groups'], '0', 'no limit is reported as 0, as given')
+  t.equal(statusFlags(run(['--push.enable-utf8-names']))['push.enable-utf8-names'], 'true')
   t.equal(run(['--web.route-prefix', '--x']).routePrefix, '--x', 'the next argument is the value, whatever it looks like')
 })
 
@@ -107,7 +109,8 @@ t.test('booleans: --flag, --no-flag, --flag=true|false and strconv.ParseBool spe
   const names: Array<[string, keyof ServerFlags]> = [
     ['web.enable-admin-api', 'enableAdminApi'],
     ['web.enable-lifecycle', 'enableLifecycle'],
-    ['push.disable-consistency-check', 'disableConsistencyCheck']
+    ['push.disable-consistency-check', 'disableConsistencyCheck'],
+    ['push.enable-utf8-names', 'enableUtf8Names']
   ]
   for (const [name, key] of names) {
     t.equal(run([`--${name}`])[key], true, `--${name}`)
@@ -142,8 +145,9 @@ t.test('the usage lists every flag with its default', async t => {
     '--limits.label-value-length="65536"', '--limits.labels-per-series="128"', '--limits.writers-per-group="10000"', '--aggregate.gauge-rule="last"', '--web.read-timeout="1m0s"',
     '--web.config.file=""', 'Path to configuration file that can enable TLS or authentication. See: https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md',
     '--[no-]web.systemd-socket', 'Use systemd socket activation listeners instead of port listeners (Linux only).',
-    'Not supported (refused): --push.enable-utf8-names.'
+    '--[no-]push.enable-utf8-names', 'Allow UTF-8 characters in metric and label names.'
   ]) t.ok(text.includes(line), line)
+  t.notOk(text.includes('Not supported'), 'every flag of the Go binary is supported')
 })
 
 t.test('bad command lines name the flag', async t => {
@@ -166,8 +170,7 @@ t.test('bad command lines name the flag', async t => {
     [['--persistence.interval', '10'], 'invalid value "10" for flag \'--persistence.interval\': time: missing unit in duration "10"'],
     [['--web.external-url=http://exa mple.com/'], 'invalid value "http://exa mple.com/" for flag \'--web.external-url\': not a valid URL'],
     [['--web.external-url=http://example.com/%zz'], 'invalid value "http://example.com/%zz" for flag \'--web.external-url\': not a valid URL'],
-    [['--push.enable-utf8-names'], "flag '--push.enable-utf8-names' of the Go Pushgateway is not supported by pushgateway-middleware"],
-    [['--push.enable-utf8-names=false'], "flag '--push.enable-utf8-names' of the Go Pushgateway is not supported by pushgateway-middleware"],
+    [['--push.enable-utf8-names=yes'], 'invalid value "yes" for flag \'--push.enable-utf8-names\': expected true or false'],
     [['--push.group-ttl=-1m'], 'invalid value "-1m" for flag \'--push.group-ttl\': expected a duration of 0s or more'],
     [['--aggregate.gauge-rule=avg'], 'invalid value "avg" for flag \'--aggregate.gauge-rule\': expected last, sum, min, max, or <family>=<rule>'],
     [['--aggregate.gauge-rule==max'], 'invalid value "=max" for flag \'--aggregate.gauge-rule\': expected <rule> or <family>=<rule> with a family name'],

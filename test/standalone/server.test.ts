@@ -42,7 +42,7 @@ t.test('serves the reference surface at the root with the default flags', async 
   t.equal((await send(base, 'POST', '/metrics/job/b', 'n{x="y"} 2\n', { 'content-type': 'application/x-www-form-urlencoded' })).status, 200, 'as curl --data-binary sends it')
   const scrape = await send(base, 'GET', '/metrics')
   t.equal(scrape.status, 200)
-  t.equal(scrape.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8')
+  t.equal(scrape.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8; escaping=underscores')
   t.match(scrape.body, 'm{instance="i",job="a"} 1\n')
   t.match(scrape.body, 'n{instance="",job="b",x="y"} 2\n')
   t.match(scrape.body, '# TYPE process_cpu_user_seconds_total counter', 'the Node process metrics, where the Go binary has go_* and process_*')

@@ -5,14 +5,22 @@ import { textHeader, textMetric } from '../../exposition/write-text.js'
 import { openMetricsHeader, openMetricsMetric } from '../../exposition/write-openmetrics.js'
 import { sameLabelSets, seriesKey } from '../../groups/consistency.js'
 import { nextTurn } from '../../clock.js'
+import { exposedName, isLegacyMetricName, type EscapingScheme } from '../../exposition/names.js'
+import { escapeFamily, escapeMetric } from '../../exposition/escape.js'
+import { CHANGING_SCHEMES, NameClaims, type Rival } from './name-claims.js'
 
 // Metrics rendered afresh (or families copied) between two turns of the event loop during a scrape.
 const RENDER_BATCH = 2048
 
-/** One group's share of an indexed family, with its rendered lines cached per format. */
+// What a render is cached under: the format, and the escaping when it changes names.
+type RenderKey = RenderFormat | `${RenderFormat}:${EscapingScheme}`
+
+/** One group's share of an indexed family, with its rendered lines cached per format and escaping. */
 interface Member {
   stored: StoredFamily
-  rendered: Partial<Record<RenderFormat, string[]>>
+  rendered: Partial<Record<RenderKey, string[]>>
+  /** The distinct label names of its metrics, when the index claims names. */
+  labelNames?: string[]
 }
 
 /** A metric in exposition order: which member holds it and at which position. */
@@ -30,8 +38,10 @@ interface IndexedFamily {
   members: Map<string, Member>
   /** Metrics in exposition order; undefined when it must be sorted again. */
   sorted: Entry[] | undefined
-  /** The rendered family per format; cleared on any change. */
-  cache: Partial<Record<RenderFormat, string>>
+  /** The rendered family per format and escaping; cleared on any change. */
+  cache: Partial<Record<RenderKey, string>>
+  /** The label names of its members, when the index claims names. */
+  labelClaims: NameClaims | undefined
 }
 
 const RENDERERS: Record<RenderFormat, {
@@ -40,6 +50,12 @@ const RENDERERS: Record<RenderFormat, {
 }> = {
   text: { header: (name, type, help) => textHeader(name, type, help), metric: textMetric },
   openmetrics: { header: openMetricsHeader, metric: openMetricsMetric }
+}
+
+/** Options of a {@link FamilyIndex}. */
+export interface FamilyIndexOptions {
+  /** Keep the family and label names by their escaped forms, for `escapingClash`. Default `false`. */
+  claimNames?: boolean
 }
 
 /**
@@ -51,6 +67,11 @@ export class FamilyIndex {
   readonly #families = new Map<string, IndexedFamily>()
   readonly #owners = new Map<string, string>()
   #sortedNames: string[] | undefined
+  readonly #claims: NameClaims | undefined
+
+  constructor (options: FamilyIndexOptions = {}) {
+    this.#claims = options.claimNames === true ? new NameClaims() : undefined
+  }
 
   /** The type of the family stored under `name`, ignoring what the group `exceptGroup` holds. */
   typeElsewhere (name: string, exceptGroup: string): MetricType | undefined {
@@ -74,9 +95,10 @@ export class FamilyIndex {
     }
     let family = this.#families.get(name)
     if (family === undefined) {
-      family = { name, type: stored.family.type, members: new Map(), sorted: undefined, cache: {} }
+      family = { name, type: stored.family.type, members: new Map(), sorted: undefined, cache: {}, labelClaims: this.#claims === undefined ? undefined : new NameClaims() }
       this.#families.set(name, family)
       this.#sortedNames = undefined
+      this.#claims?.add(name)
     }
     // The consistency check lets only the sole holder of a family change its type.
     family.type = stored.family.type
@@ -90,12 +112,18 @@ export class FamilyIndex {
     }
     if (member !== undefined) this.#forgetSeries(name, member.stored.family.metrics)
     for (const metric of metrics) this.#owners.set(seriesKey(name, metric.labels), groupId)
+    const labelNames = family.labelClaims === undefined ? undefined : distinctLabelNames(metrics)
     if (member === undefined) {
-      family.members.set(groupId, { stored, rendered: {} })
+      const added: Member = { stored, rendered: {} }
+      if (labelNames !== undefined) added.labelNames = labelNames
+      family.members.set(groupId, added)
     } else {
       member.stored = stored
       member.rendered = {}
+      for (const label of member.labelNames ?? []) family.labelClaims?.remove(label)
+      if (labelNames !== undefined) member.labelNames = labelNames
     }
+    for (const label of labelNames ?? []) family.labelClaims?.add(label)
     family.sorted = undefined
   }
 
@@ -105,12 +133,14 @@ export class FamilyIndex {
     const member = family?.members.get(groupId)
     if (family === undefined || member === undefined) return
     this.#forgetSeries(name, member.stored.family.metrics)
+    for (const label of member.labelNames ?? []) family.labelClaims?.remove(label)
     family.members.delete(groupId)
     family.sorted = undefined
     family.cache = {}
     if (family.members.size === 0) {
       this.#families.delete(name)
       this.#sortedNames = undefined
+      this.#claims?.remove(name)
     }
   }
 
@@ -119,6 +149,65 @@ export class FamilyIndex {
     this.#families.clear()
     this.#owners.clear()
     this.#sortedNames = undefined
+    this.#claims?.clear()
+  }
+
+  /**
+   * Why the family `family`, pushed by the group `groupId`, would show like another family or its
+   * series like others under some escaping scheme a scrape may ask for; undefined when nothing
+   * would (always, unless the index claims names). Family names clash with the names `typeAfter`
+   * says exist once the push is applied (`pushed` claims those of the push itself), a summary's or
+   * histogram's with the names of its `_sum`, `_count` and `_bucket` series; label names clash with
+   * the other label names the family holds in the other groups or in this push.
+   */
+  escapingClash (groupId: string, family: MetricFamily, pushed: NameClaims, typeAfter: (name: string) => MetricType | undefined): string | undefined {
+    if (this.#claims === undefined) return undefined
+    const { name, type } = family
+    const exists = (other: string): boolean => typeAfter(other) !== undefined
+    const same = this.#claims.rival(name, '', exists) ?? pushed.rival(name, '', exists)
+    if (same !== undefined) return shownAlike('the metric name', name, same)
+    const legacy = isLegacyMetricName(name)
+    // Between two legacy names (kept by every scheme) a suffix clash is the reference's own check.
+    const stays = (other: string): boolean => !(legacy && isLegacyMetricName(other)) && exists(other)
+    for (const suffix of SUFFIXES_OF[type]) {
+      const clash = this.#claims.rival(name, suffix, stays) ?? pushed.rival(name, suffix, stays)
+      if (clash !== undefined) return shownAlike(`the ${suffix} series of`, name, clash)
+    }
+    for (const scheme of CHANGING_SCHEMES) {
+      const exposed = exposedName(name, scheme)
+      for (const suffix of ['_sum', '_count', '_bucket']) {
+        if (!exposed.endsWith(suffix)) continue
+        const base = exposed.slice(0, -suffix.length)
+        for (const claims of [this.#claims, pushed]) {
+          for (const other of claims.shownAs(scheme, base)?.keys() ?? []) {
+            if (!stays(other) || !SUFFIXES_OF[typeAfter(other) as MetricType].includes(suffix)) continue
+            return `the metric name ${JSON.stringify(name)} would be exposed as ${JSON.stringify(exposed)}, a series of ${JSON.stringify(other)}, to a scrape asking for escaping=${scheme}`
+          }
+        }
+      }
+    }
+    return this.labelClash(groupId, name, distinctLabelNames(family.metrics))
+  }
+
+  /**
+   * Why the label names `labels`, of the family `name` pushed by the group `groupId`, would show
+   * like another label name of that family (held by another group, or among `labels`) under some
+   * escaping scheme; undefined when none would, or when the index does not claim names.
+   */
+  labelClash (groupId: string, name: string, labels: readonly string[]): string | undefined {
+    if (this.#claims === undefined) return undefined
+    const family = this.#families.get(name)
+    const own = family?.members.get(groupId)?.labelNames
+    const others = family?.labelClaims
+    const pushed = new NameClaims()
+    for (const label of labels) pushed.add(label)
+    // A label name the group holds now is replaced by this push: only other holders count.
+    const held = (other: string, holders: number): boolean => holders > (own?.includes(other) === true ? 1 : 0)
+    for (const label of labels) {
+      const clash = others?.rival(label, '', held) ?? pushed.rival(label)
+      if (clash !== undefined) return shownAlike(`in ${JSON.stringify(name)} the label name`, label, clash)
+    }
+    return undefined
   }
 
   /** The merged families, sorted by name, metrics in exposition order. */
@@ -140,8 +229,11 @@ export class FamilyIndex {
    * after every `RENDER_BATCH` metrics it renders afresh or copies, so that a large scrape lets
    * other requests in; what changes meanwhile shows in this scrape or the next, never twice.
    */
-  async render (format: RenderFormat, extra: readonly MetricFamily[], pause: () => Promise<void> = nextTurn): Promise<string> {
-    const renderer = RENDERERS[format]
+  async render (format: RenderFormat, extra: readonly MetricFamily[], escaping: EscapingScheme = 'allow-utf-8', pause: () => Promise<void> = nextTurn): Promise<string> {
+    const plain: View = { format, key: format, escaping: 'allow-utf-8' }
+    const escaped: View = escaping === 'allow-utf-8' ? plain : { format, key: `${format}:${escaping}`, escaping }
+    // A family whose names every scheme keeps shares the plain render: no copy per scheme.
+    const viewOf = (family: IndexedFamily): View => escaped === plain || (family.labelClaims?.changing === 0 && isLegacyMetricName(family.name)) ? plain : escaped
     const names = this.#names()
     const extraByName = new Map(extra.map(f => [f.name, f]))
     const allNames = extra.length === 0 ? names : [...new Set([...names, ...extraByName.keys()])].sort()
@@ -149,8 +241,8 @@ export class FamilyIndex {
     let out = ''
     for (const name of allNames) {
       // Lines are rendered ahead in batches, then the family is put together at once from them.
-      for (let family = this.#families.get(name); family !== undefined && family.cache[format] === undefined;) {
-        budget = this.#renderAhead(family, format, budget)
+      for (let family = this.#families.get(name); family !== undefined && family.cache[viewOf(family).key] === undefined;) {
+        budget = this.#renderAhead(family, viewOf(family), budget)
         if (budget > 0) break
         await pause()
         budget = RENDER_BATCH
@@ -159,12 +251,13 @@ export class FamilyIndex {
       const family = this.#families.get(name)
       const own = extraByName.get(name)
       if (own !== undefined) {
-        const pushed = family === undefined ? [] : this.#entries(family).map(e => ({ labels: e.labels, line: this.#line(e, name, family.type, format) }))
-        out += renderMerged(own, pushed, renderer)
+        const pushed = family === undefined ? [] : this.#entries(family).map(e => ({ labels: e.labels, line: this.#line(e, name, family.type, viewOf(family)) }))
+        out += renderMerged(escapeFamily(own, escaping), pushed, RENDERERS[format])
       } else if (family !== undefined) {
+        const view = viewOf(family)
         // Taken from the cache, a family costs one concatenation however many metrics it has.
-        const cached = family.cache[format] !== undefined
-        out += this.#renderFamily(family, format)
+        const cached = family.cache[view.key] !== undefined
+        out += this.#renderFamily(family, view)
         budget -= cached ? 1 : this.#entries(family).length
       }
       if (budget <= 0) {
@@ -176,12 +269,12 @@ export class FamilyIndex {
   }
 
   // Renders up to `budget` of the family's missing lines; answers what is left of the budget.
-  #renderAhead (family: IndexedFamily, format: RenderFormat, budget: number): number {
+  #renderAhead (family: IndexedFamily, view: View, budget: number): number {
     for (const entry of this.#entries(family)) {
       if (budget <= 0) return 0
-      const lines = entry.member.rendered[format]
+      const lines = entry.member.rendered[view.key]
       if (lines === undefined || lines[entry.index] === undefined) {
-        this.#line(entry, family.name, family.type, format)
+        this.#line(entry, family.name, family.type, view)
         budget--
       }
     }
@@ -211,29 +304,58 @@ export class FamilyIndex {
     return entries
   }
 
-  #line (entry: Entry, name: string, type: MetricType, format: RenderFormat): string {
+  #line (entry: Entry, name: string, type: MetricType, view: View): string {
     const member = entry.member
-    let lines = member.rendered[format]
+    let lines = member.rendered[view.key]
     if (lines === undefined) {
       lines = new Array<string>(member.stored.family.metrics.length)
-      member.rendered[format] = lines
+      member.rendered[view.key] = lines
     }
     let line = lines[entry.index]
     if (line === undefined) {
-      line = RENDERERS[format].metric(name, type, member.stored.family.metrics[entry.index] as Metric)
+      const metric = member.stored.family.metrics[entry.index] as Metric
+      line = RENDERERS[view.format].metric(exposedName(name, view.escaping), type, escapeMetric(metric, view.escaping))
       lines[entry.index] = line
     }
     return line
   }
 
-  #renderFamily (family: IndexedFamily, format: RenderFormat): string {
-    const cached = family.cache[format]
+  #renderFamily (family: IndexedFamily, view: View): string {
+    const cached = family.cache[view.key]
     if (cached !== undefined) return cached
-    let out = RENDERERS[format].header(family.name, family.type, helpOf(family), unitOf(family))
-    for (const entry of this.#entries(family)) out += this.#line(entry, family.name, family.type, format)
-    family.cache[format] = out
+    let out = RENDERERS[view.format].header(exposedName(family.name, view.escaping), family.type, helpOf(family), unitOf(family))
+    for (const entry of this.#entries(family)) out += this.#line(entry, family.name, family.type, view)
+    family.cache[view.key] = out
     return out
   }
+}
+
+// What one render writes: the format, the escaping of names, and the cache key of the two.
+interface View {
+  format: RenderFormat
+  key: RenderKey
+  escaping: EscapingScheme
+}
+
+// The series a family of each type adds to its name, which other names must not show as.
+const SUFFIXES_OF: Readonly<Record<MetricType, readonly string[]>> = {
+  counter: [],
+  gauge: [],
+  untyped: [],
+  summary: ['_sum', '_count'],
+  histogram: ['_bucket', '_sum', '_count'],
+  gaugehistogram: ['_bucket', '_sum', '_count']
+}
+
+function shownAlike (what: string, name: string, rival: Rival): string {
+  return `${what} ${JSON.stringify(name)} would be exposed as ${JSON.stringify(rival.exposed)}, as ${JSON.stringify(rival.name)} is, to a scrape asking for escaping=${rival.scheme}`
+}
+
+/** The distinct label names of some metrics, in order of first appearance. */
+export function distinctLabelNames (metrics: readonly Metric[]): string[] {
+  const names = new Set<string>()
+  for (const metric of metrics) for (const label of metric.labels) names.add(label.name)
+  return [...names]
 }
 
 // A family that is both the gateway's own and pushed: one header (the own one), all series in order.

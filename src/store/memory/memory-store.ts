@@ -4,6 +4,8 @@ import { InconsistentPushError } from '../../errors.js'
 import { NO_STORE_LIMITS, limitExceeded, seriesCost, type StoreLimits } from '../../groups/limits.js'
 import { addFamilies, increaseSince } from '../../groups/aggregate.js'
 import { FamilyIndex } from './family-index.js'
+import { NameClaims } from './name-claims.js'
+import type { EscapingScheme, NameValidation } from '../../exposition/names.js'
 import { findInconsistency, formatLabels, groupId, sameLabelSets, seriesKey, timestampProblem, type ConsistencyLookup } from '../../groups/consistency.js'
 import {
   PUSH_FAILURE_TIME, PUSH_FAILURE_TIME_HELP, PUSH_TIME, PUSH_TIME_HELP,
@@ -37,6 +39,8 @@ interface JobUsage {
 export interface MemoryStoreOptions {
   /** Families a push may not redefine with another type (the gateway's own). Default: none. */
   reserved?: ReservedFamilyLookup | undefined
+  /** Which metric and label names are valid; with `'utf8'` a name that would show like another after escaping is refused too. Default `'legacy'`. */
+  nameValidation?: NameValidation | undefined
 }
 
 /**
@@ -45,7 +49,8 @@ export interface MemoryStoreOptions {
  */
 export class MemoryStore implements MetricStore {
   readonly #groups = new Map<string, Group>()
-  readonly #index = new FamilyIndex()
+  readonly #index: FamilyIndex
+  readonly #validation: NameValidation
   readonly #reserved: ReservedFamilyLookup
   // Series of the pushed families and writers in all groups, the timestamp families not counted.
   #series = 0
@@ -54,13 +59,37 @@ export class MemoryStore implements MetricStore {
   // What the consistency check asks of the other groups, answered from the index.
   readonly #lookup: ConsistencyLookup
 
+  // The names of the write being checked, by their escaped forms (UTF-8 names only), built once per write.
+  #written: readonly MetricFamily[] = []
+  #writtenNames = new NameClaims()
+
   constructor (options: MemoryStoreOptions = {}) {
     this.#reserved = options.reserved ?? (() => undefined)
+    this.#validation = options.nameValidation ?? 'legacy'
+    this.#index = new FamilyIndex({ claimNames: this.#validation === 'utf8' })
     this.#lookup = {
+      validation: this.#validation,
       reserved: name => this.#reserved(name)?.type,
       typeElsewhere: (name, id) => this.#index.typeElsewhere(name, id),
-      ownerOf: key => this.#index.ownerOf(key)
+      ownerOf: key => this.#index.ownerOf(key),
+      // Only UTF-8 names can be written alike: without them the escaping check has nothing to do.
+      escapingClash: (id, family, written, typeAfter) => this.#validation === 'utf8' ? this.#index.escapingClash(id, family, this.#namesOf(written), typeAfter) : undefined,
+      labelClash: (id, exported) => this.#groupLabelClash(id, exported)
     }
+  }
+
+  #namesOf (written: readonly MetricFamily[]): NameClaims {
+    if (written !== this.#written) {
+      this.#written = written
+      this.#writtenNames = new NameClaims()
+      for (const family of written) this.#writtenNames.add(family.name)
+    }
+    return this.#writtenNames
+  }
+
+  // A new group's labels against those of the groups there: every group exports its timestamp series.
+  #groupLabelClash (id: string, exported: readonly LabelPair[]): string | undefined {
+    return this.#index.labelClash(id, PUSH_TIME, exported.map(label => label.name))
   }
 
   // The contract's methods do their work before their first await (they have none): a change is
@@ -196,8 +225,8 @@ export class MemoryStore implements MetricStore {
     return this.#index.families()
   }
 
-  async render (format: RenderFormat, extra: readonly MetricFamily[]): Promise<string> {
-    return await this.#index.render(format, extra)
+  async render (format: RenderFormat, extra: readonly MetricFamily[], escaping?: EscapingScheme): Promise<string> {
+    return await this.#index.render(format, extra, escaping)
   }
 
   /** Counts of groups and series as the limits count them, the two timestamp series of each group included. */
@@ -297,7 +326,7 @@ export class MemoryStore implements MetricStore {
   #recordFailure (id: string, existing: Group | undefined, labels: Readonly<Record<string, string>>, exported: LabelPair[], timeNs: bigint): void {
     // A new group whose timestamp series another group already exports would make every later
     // scrape and push fail (the reference's poisoning bug): record nothing then.
-    if (existing === undefined && this.#index.ownerOf(seriesKey(PUSH_TIME, exported)) !== undefined) return
+    if (existing === undefined && (this.#index.ownerOf(seriesKey(PUSH_TIME, exported)) !== undefined || this.#groupLabelClash(id, exported) !== undefined)) return
     const group = existing ?? this.#createGroup(id, labels, exported)
     this.#setTimestamp(group, PUSH_FAILURE_TIME, timeNs, timeNs)
     if (!group.families.has(PUSH_TIME)) this.#setTimestamp(group, PUSH_TIME, 0n, timeNs)

@@ -1,0 +1,140 @@
+import t from 'tap'
+import { MemoryStore } from '../../../src/store/memory/memory-store.js'
+import { FamilyIndex } from '../../../src/store/memory/family-index.js'
+import { NameClaims } from '../../../src/store/memory/name-claims.js'
+import { parseText } from '../../../src/exposition/parse-text.js'
+
+const PREFIX = 'pushed metrics are invalid or inconsistent with existing metrics: '
+
+// Pushes a text body with quoted UTF-8 names allowed.
+async function push (store: MemoryStore, labels: Record<string, string>, text: string, replace = true): Promise<void> {
+  await store.push({ labels, families: parseText(text, undefined, 'utf8'), replace, timeNs: 1_000_000_000n })
+}
+
+function utf8Store (): MemoryStore {
+  return new MemoryStore({ nameValidation: 'utf8' })
+}
+
+t.test('names are valid under the store\'s validation', async t => {
+  const legacy = new MemoryStore()
+  await t.rejects(push(legacy, { job: 'a' }, '{"my.metric"} 1\n'), { message: PREFIX + '"my.metric" is not a valid metric name' })
+  await t.rejects(push(legacy, { job: 'a' }, 'm{"a.b"="1"} 1\n'), { message: /has a label with an invalid name: "a\.b"/ })
+  const store = utf8Store()
+  await push(store, { job: 'a' }, '{"my.metric","a.b"="1"} 1\n')
+  await t.rejects(push(store, { job: 'b' }, 'm{"__x"="1"} 1\n'), { message: /has a label with an invalid name: "__x"/ }, 'a leading __ is still reserved')
+})
+
+t.test('a render per escaping scheme, each cached on its own', async t => {
+  const store = utf8Store()
+  await push(store, { job: 'a', 'my.label': 'v' }, '# HELP "my.metric" Help.\n# TYPE "my.metric" gauge\n{"my.metric","a.b"="1"} 1\nplain_m{x="y"} 2\n')
+  const metrics = (text: string): string => text.split('\n').filter(line => !line.includes('push_')).join('\n')
+  t.equal(metrics(await store.render('text', [])), '# HELP "my.metric" Help.\n# TYPE "my.metric" gauge\n{"my.metric","a.b"="1",instance="",job="a","my.label"="v"} 1\n# TYPE plain_m untyped\nplain_m{instance="",job="a","my.label"="v",x="y"} 2\n')
+  t.equal(metrics(await store.render('text', [], 'underscores')), '# HELP my_metric Help.\n# TYPE my_metric gauge\nmy_metric{a_b="1",instance="",job="a",my_label="v"} 1\n# TYPE plain_m untyped\nplain_m{instance="",job="a",my_label="v",x="y"} 2\n')
+  t.match(await store.render('text', [], 'dots'), 'my_dot_metric{a_dot_b="1",instance="",job="a",my_dot_label="v"} 1\n')
+  t.match(await store.render('text', [], 'dots'), 'push_time_seconds{instance="",job="a",my_dot_label="v"}', 'legacy names are kept under dots')
+  t.match(await store.render('openmetrics', [], 'values'), 'U__my_2e_metric{U__a_2e_b="1",instance="",job="a",U__my_2e_label="v"} 1.0\n')
+  t.equal(metrics(await store.render('text', [], 'allow-utf-8')), metrics(await store.render('text', [])), 'allow-utf-8 is the names as stored')
+  const own = { name: 'own.family', type: 'gauge' as const, metrics: [{ labels: [{ name: 'o.k', value: '1' }], value: 3 }] }
+  t.match(await store.render('text', [own], 'underscores'), '# TYPE own_family gauge\nown_family{o_k="1"} 3\n', 'the gateway\'s own families are escaped too')
+  const legacy = utf8Store()
+  await push(legacy, { job: 'a' }, 'm{x="1"} 1\n')
+  const plain = await legacy.render('text', [])
+  t.equal(await legacy.render('text', [], 'values'), plain, 'legacy names only: every scheme writes the same')
+  await push(legacy, { job: 'b' }, '{"u.v"} 1\n')
+  t.match(await legacy.render('text', [], 'values'), 'U__u_2e_v{instance="",job="b"} 1\n', 'a family with a UTF-8 name is escaped, its cache apart')
+  t.match(await legacy.render('text', [], 'values'), 'm{instance="",job="a",x="1"} 1\n')
+})
+
+t.test('a name that would show like another under some scheme is refused', async t => {
+  const cases: Array<[string, string, string, string]> = [
+    // first push, second push, what the second is refused for
+    ['{"a.b"} 1\n', 'a_b 1\n', 'the metric name "a_b" would be exposed as "a_b", as "a.b" is, to a scrape asking for escaping=underscores', 'family names under underscores'],
+    ['a_b 1\n', '{"a.b"} 1\n', 'the metric name "a.b" would be exposed as "a_b", as "a_b" is, to a scrape asking for escaping=underscores', 'in either order'],
+    ['a_dot_b 1\n', '{"a.b"} 1\n', 'the metric name "a.b" would be exposed as "a_dot_b", as "a_dot_b" is, to a scrape asking for escaping=dots', 'under dots'],
+    ['U__a_2e_b 1\n', '{"a.b"} 1\n', 'the metric name "a.b" would be exposed as "U__a_2e_b", as "U__a_2e_b" is, to a scrape asking for escaping=values', 'under values'],
+    ['# TYPE "a.b" summary\n{"a.b_sum"} 1\n{"a.b_count"} 1\n', 'a_b_sum 1\n', 'the metric name "a_b_sum" would be exposed as "a_b_sum", a series of "a.b", to a scrape asking for escaping=underscores', 'the series of a summary'],
+    ['a_b_count 1\n', '# TYPE "a.b" histogram\n{"a.b_count"} 1\n', 'the _count series of "a.b" would be exposed as "a_b_count", as "a_b_count" is, to a scrape asking for escaping=underscores', 'a histogram after a name of its series'],
+    ['# TYPE x histogram\nx_count 1\n', '{"x.bucket"} 1\n', 'the metric name "x.bucket" would be exposed as "x_bucket", a series of "x", to a scrape asking for escaping=underscores', 'a legacy histogram\'s series'],
+    ['m{"a.b"="1"} 1\n', 'm{a_b="1"} 1\n', 'in "m" the label name "a_b" would be exposed as "a_b", as "a.b" is, to a scrape asking for escaping=underscores', 'label names of one family']
+  ]
+  for (const [first, second, problem, name] of cases) {
+    const store = utf8Store()
+    await push(store, { job: 'a' }, first)
+    await t.rejects(push(store, { job: 'b' }, second), { code: 'ERR_INCONSISTENT', message: PREFIX + problem }, name)
+    const stored = (await store.render('text', [])).split('\n').filter(line => line.includes('job="b"') && !line.startsWith('push_'))
+    t.same(stored, [], `${name}: nothing of the refused push is stored but its failure time`)
+  }
+})
+
+t.test('what the escaping check lets through', async t => {
+  const store = utf8Store()
+  await push(store, { job: 'a' }, '# TYPE x histogram\nx_count 1\nx_bucket{le="+Inf"} 1\n', true)
+  await push(store, { job: 'b' }, '# TYPE x_bucket gauge\nx_bucket 1\n').catch((err: Error) => { t.match(err.message, 'collides with previously collected histogram named "x"', 'two legacy names: the reference\'s own check') })
+  await push(store, { job: 'c' }, 'm{"a.b"="1"} 1\nn{a_b="1"} 1\n')
+  t.pass('one label name in two families')
+  await push(store, { job: 'c' }, 'm{a_b="1"} 1\n')
+  t.pass('a group may replace its own label name')
+  await push(store, { job: 'd' }, '{"k.l"} 1\n')
+  await push(store, { job: 'd' }, 'k_l 1\n')
+  t.pass('a PUT may rename its own family')
+  await t.rejects(push(store, { job: 'd' }, '{"k.l"} 1\n', false), { message: /the metric name "k\.l" would be exposed as "k_l", as "k_l" is/ }, 'a POST keeps the other name')
+  await push(store, { job: 'f' }, '# TYPE y summary\ny_count 1\n')
+  await push(store, { job: 'g' }, '{"y.bucket"} 1\n')
+  t.pass('a summary has no _bucket series')
+  await push(store, { job: 'f' }, '{"y.count"} 1\n')
+  t.pass('a PUT that drops the summary may take the name of its series')
+  await t.rejects(push(store, { job: 'e' }, '{"p.q"} 1\np_q 2\n'), { message: /the metric name "p\.q" would be exposed as "p_q", as "p_q" is/ }, 'two names of one push')
+  await t.rejects(push(store, { job: 'e' }, 'm{"r.s"="1"} 1\nm{r_s="2"} 2\n'), { message: /in "m" the label name "r\.s" would be exposed as "r_s", as "r_s" is/ }, 'two label names of one push')
+})
+
+t.test('a claim lasts as long as a group holds the name', async t => {
+  const store = utf8Store()
+  await push(store, { job: 'a' }, '{"a.b"} 1\nm{"c.d"="1"} 1\n')
+  await push(store, { job: 'b' }, '{"a.b"} 1\nm{"c.d"="2"} 1\n')
+  await store.delete({ job: 'a' })
+  await t.rejects(push(store, { job: 'c' }, 'a_b 1\n'), { message: /as "a\.b" is/ }, 'another group still holds the name')
+  await t.rejects(push(store, { job: 'c' }, 'm{c_d="3"} 1\n'), { message: /as "c\.d" is/ }, 'and the label name')
+  await store.delete({ job: 'b' })
+  await push(store, { job: 'c' }, 'a_b 1\nm{c_d="3"} 1\n')
+  await t.rejects(push(store, { job: 'd' }, '{"a.b"} 1\n'), { message: /as "a_b" is/ })
+  await store.wipe()
+  await push(store, { job: 'd' }, '{"a.b"} 1\n')
+  t.pass('a wipe forgets every name')
+})
+
+t.test('group labels that would show alike', async t => {
+  const store = utf8Store()
+  await push(store, { job: 'j', 'my.label': 'v' }, 'm 1\n')
+  await t.rejects(push(store, { job: 'j', my_label: 'w' }, 'n 1\n'), { message: PREFIX + 'in "push_time_seconds" the label name "my_label" would be exposed as "my_label", as "my.label" is, to a scrape asking for escaping=underscores' })
+  await store.recordFailure({ job: 'j', my_label: 'w' }, 2_000_000_000n)
+  t.notMatch(await store.render('text', []), /my_label="w"/, 'no failure group is created for it either')
+  await store.recordFailure({ job: 'k', 'my.label': 'w' }, 2_000_000_000n)
+  t.match(await store.render('text', [], 'underscores'), 'push_failure_time_seconds{instance="",job="k",my_label="w"} 2\n', 'a failure group that clashes with nothing is')
+})
+
+t.test('an index that does not claim names finds no clash', async t => {
+  const index = new FamilyIndex()
+  t.equal(index.escapingClash('g', { name: 'a.b', type: 'gauge', metrics: [] }, new NameClaims(), () => undefined), undefined)
+  t.equal(index.labelClash('g', 'm', ['a.b', 'a_b']), undefined)
+  t.equal(new FamilyIndex({ claimNames: true }).labelClash('g', 'm', ['a.b', 'a_b']), 'in "m" the label name "a.b" would be exposed as "a_b", as "a_b" is, to a scrape asking for escaping=underscores', 'labels of one push clash among themselves')
+})
+
+t.test('NameClaims counts holders', async t => {
+  const claims = new NameClaims()
+  claims.add('a.b')
+  claims.add('a.b')
+  t.same(claims.rival('a_b'), { name: 'a.b', scheme: 'underscores', exposed: 'a_b' })
+  t.equal(claims.rival('a_b', '', (_other, holders) => holders > 2), undefined, 'the filter sees the holder count')
+  claims.remove('a.b')
+  t.equal(claims.shownAs('underscores', 'a_b')?.get('a.b'), 1)
+  claims.remove('a.b')
+  t.equal(claims.shownAs('underscores', 'a_b'), undefined)
+  t.equal(claims.rival('a.b'), undefined, 'a name is no rival of itself')
+  t.equal(claims.changing, 0)
+  claims.add('x')
+  claims.add('x.y')
+  t.equal(claims.changing, 1, 'only names some scheme changes')
+  claims.clear()
+  t.equal(claims.changing, 0)
+  t.equal(claims.shownAs('dots', 'x'), undefined)
+})
