@@ -213,6 +213,7 @@ export async function footprint () {
   if (!existsSync(REFERENCES[0][0])) console.log(`${REFERENCES[0][0]} is missing (scripts/debian-trixie-peers.sh fetches it): the reference is ${existsSync(REFERENCES[1][0]) ? 'Pushgateway 1.5.1' : 'not installed, no ratios'}.`)
   const checks = []
   for (const groups of sizes) {
+    const sizeStarted = performance.now()
     const rows = []
     const loads = [loadAverage()]
     for (const target of targets(groups)) {
@@ -220,7 +221,7 @@ export async function footprint () {
       loads.push(loadAverage())
     }
     checks.push(...report(groups, rows))
-    console.log(`\nLoad average (1, 5, 15 min) before and after each gateway: ${loads.join(' → ')}`)
+    console.log(`\nLoad average (1, 5, 15 min) before and after each gateway: ${loads.join(' → ')}; ${groups.toLocaleString('en')} groups measured in ${Math.round((performance.now() - sizeStarted) / 1000)} s.`)
   }
   console.log('\nTargets of issue 18:')
   for (const [what, met] of checks) console.log(`  ${met ? 'met    ' : 'NOT MET'}  ${what}`)

@@ -91,11 +91,13 @@ function summarize (profile, pushes, title) {
   for (const node of profile.nodes) {
     const { functionName, url, lineNumber } = node.callFrame
     const time = self.get(node.id)
+    const caller = parents.get(node.id)?.callFrame
     if (functionName === '(idle)' || functionName === '(root)') continue
+    // The profiler's own work when it is stopped (it builds the profile while still sampling).
+    if (functionName === 'dispatch' && caller?.url === 'node:inspector') continue
     busy += time
     if (functionName === '(garbage collector)') gc += time
     // A built-in has no place of its own: its caller's tells what it serves.
-    const caller = parents.get(node.id)?.callFrame
     const where = url !== '' ? ` ${place({ url, lineNumber })}` : functionName.startsWith('(') || caller === undefined ? '' : ` (built-in, from ${caller.functionName || '(anonymous)'} ${place(caller)})`
     const name = `${functionName || '(anonymous)'}${where}`
     byFunction.set(name, (byFunction.get(name) ?? 0) + time)
