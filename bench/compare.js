@@ -1,101 +1,23 @@
 // Side-by-side benchmark: the reference Pushgateway (Debian's prometheus-pushgateway, when
 // installed) and ours as the standalone server, the Fastify mount and the Express mount, each in a
 // process of its own on loopback, loaded by autocannon (16 connections, bounded in time). Prints a
-// table with ratios to the reference and checks the targets of issue 6. Asserts nothing.
+// table with ratios to the reference and checks the targets of issue 6. Asserts nothing. Then the
+// footprint benchmark of issue 18 (bench/footprint.js: memory and CPU per push, against 1.11.0).
 //
 //   npm run bench                  (builds first)
 //   BENCH_SECONDS=10 npm run bench (seconds per throughput measurement, default 5)
-import { spawn, spawnSync } from 'node:child_process'
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs'
-import { Agent, request } from 'node:http'
-import { createServer } from 'node:net'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import autocannon from 'autocannon'
+import { CONNECTIONS, agent, body, fill, freePort, groupPath, memory, send, start, stop } from './harness.js'
+import { footprint } from './footprint.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
-const CONNECTIONS = 16
 const REFERENCE = 'prometheus-pushgateway'
 const SERIES_PER_GROUP = 10
-const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS })
-
-/** The push body: 10 series, values changing with `round`. */
-function body (round, series = SERIES_PER_GROUP) {
-  let text = '# HELP bench_items_total Items processed.\n# TYPE bench_items_total counter\n'
-  for (let i = 0; i < series - 2; i++) text += `bench_items_total{kind="k${i}"} ${round + i}\n`
-  text += `# TYPE bench_last_success_seconds gauge\nbench_last_success_seconds ${1.7e9 + round}\n`
-  text += `# TYPE bench_duration_seconds gauge\nbench_duration_seconds ${round / 7}\n`
-  return text
-}
-
-async function freePort () {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    }).on('error', reject)
-  })
-}
-
-function send (url, method, payload) {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent }, res => {
-      const chunks = []
-      res.on('data', chunk => chunks.push(chunk))
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }))
-    })
-    req.on('error', reject)
-    req.end(payload)
-  })
-}
-
-/** Starts a server process and waits until its health check answers. */
-async function start (name, command, args, base) {
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', chunk => { stderr += chunk })
-  const deadline = Date.now() + 20_000
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited: ${stderr}`)
-    try {
-      if ((await send(`${base}/-/healthy`, 'GET')).status === 200) return { name, child, base, baseline: memory(child.pid).rss }
-    } catch {}
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-  child.kill('SIGKILL')
-  throw new Error(`${name} did not start: ${stderr}`)
-}
-
-async function stop (server) {
-  const exited = new Promise(resolve => server.child.once('exit', resolve))
-  server.child.kill('SIGTERM')
-  await exited
-}
-
-/** Current and peak resident memory of a process, in bytes (Linux /proc). */
-function memory (pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = name => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') }
-}
-
-const groupPath = (server, i) => `${server.base}/metrics/job/bench/instance/i${i}`
-
-/** PUTs the 10-series body to groups [from, to), 16 at a time; seconds taken. */
-async function fill (server, from, to) {
-  const started = performance.now()
-  let next = from
-  const worker = async () => {
-    while (next < to) {
-      const i = next++
-      const answer = await send(groupPath(server, i), 'PUT', body(0))
-      if (answer.status >= 300) throw new Error(`${server.name}: fill push answered ${answer.status}: ${answer.body}`)
-    }
-  }
-  await Promise.all(Array.from({ length: CONNECTIONS }, worker))
-  return (performance.now() - started) / 1000
-}
 
 /** Pushes per second: PUTs of `payload` to groups 0 … groups-1 in turn, for SECONDS. */
 async function throughput (server, groups, payload = body(1)) {
@@ -203,7 +125,6 @@ try {
   rows.push(await ours('express', process.execPath, ['bench/server.js', 'express', String(port)], port, '/pushgateway'))
 } finally {
   rmSync(dir, { recursive: true, force: true })
-  agent.destroy()
 }
 
 const ref = hasReference ? rows[0] : undefined
@@ -241,4 +162,10 @@ if (ref !== undefined && off !== undefined) {
   ]
   console.log('\nTargets:')
   for (const [what, met] of checks) console.log(`  ${met ? 'met    ' : 'NOT MET'}  ${what}`)
+}
+
+try {
+  await footprint()
+} finally {
+  agent.destroy()
 }

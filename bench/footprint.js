@@ -1,0 +1,237 @@
+// Footprint benchmark (issue 18): memory and CPU per push, side by side in one run, of the
+// reference Pushgateway 1.11.0 with its consistency check off and ours with the check on, as the
+// standalone server, the Fastify mount and the Express mount, each in a process of its own on
+// loopback. Prints ratios to the reference and the issue's targets met or not; asserts nothing.
+//
+//   npm run bench:footprint                  (builds first; npm run bench runs it too)
+//   BENCH_SECONDS=10 npm run bench:footprint (seconds of wrk load per gateway, default 5)
+//   BENCH_LARGE=1 npm run bench:footprint    (also 100,000 groups x 12 series: about 10 minutes more)
+//
+// For each gateway: a warm-up (100 groups pushed, scraped and wiped); RSS (VmRSS) empty; every
+// group filled with one PUT; one scrape, as a Prometheus would; wrk PUTs of 12-series bodies to the
+// groups in turn for BENCH_SECONDS (the load); RSS growth after fill and load; server CPU (utime +
+// stime of all its threads) per push served during the load; scrape time of GET /metrics after
+// every group changed and after 1 % changed; then a wipe. Ours run with --expose-gc and
+// bench/probe.js, which reports heap and buffers after full collections: empty (after the
+// warm-up), stored, and after the wipe. The reference's heap cannot be read from outside after a
+// collection, so for it the wipe row compares RSS.
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { agent, ask, cpuSeconds, fill, freePort, loadAverage, memory, send, start, stop } from './harness.js'
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
+export const SERIES = 12
+const WRK = '/usr/bin/wrk'
+const REFERENCES = [
+  ['.cache/debian-trixie/prometheus-pushgateway/usr/bin/prometheus-pushgateway', '1.11.0'],
+  ['/usr/bin/prometheus-pushgateway', '1.5.1']
+]
+
+/** The gateways measured, the reference first when one is installed; `args` and `base` take the port. */
+function targets (groups) {
+  const [binary, version] = REFERENCES.find(([path]) => existsSync(path)) ?? []
+  // 1.2 million series take more than Node's default old-space limit on some machines.
+  const node = ['--expose-gc', '--import', './bench/probe.js', ...(groups > 10_000 ? ['--max-old-space-size=8192'] : [])]
+  const listen = port => `--web.listen-address=127.0.0.1:${port}`
+  const origin = port => `http://127.0.0.1:${port}`
+  const mount = kind => ({
+    name: kind,
+    command: process.execPath,
+    args: port => [...node, 'bench/server.js', kind, String(port)],
+    base: port => `${origin(port)}/pushgateway`
+  })
+  const reference = {
+    name: `reference ${version}`,
+    reference: true,
+    command: binary,
+    args: port => [listen(port), '--persistence.file=', '--push.disable-consistency-check', '--web.enable-admin-api'],
+    base: origin
+  }
+  const standalone = {
+    name: 'standalone',
+    command: process.execPath,
+    args: port => [...node, 'dist/standalone/cli.js', listen(port), '--log.level=error', '--web.enable-admin-api', '--limits.groups=0', '--limits.series=0'],
+    base: origin
+  }
+  return [...(binary === undefined ? [] : [reference]), standalone, mount('fastify'), mount('express')]
+}
+
+/** Heap used plus memory outside the heap (buffers), in bytes, after full collections (ours only). */
+async function heap (server) {
+  const { heapUsed, external } = await ask(server, 'heap')
+  return heapUsed + external
+}
+
+/** Duration of one GET /metrics, in ms, until the last byte of the answer. */
+async function scrape (server) {
+  const started = performance.now()
+  const answer = await send(`${server.base}/metrics`, 'GET')
+  const ms = performance.now() - started
+  if (answer.status !== 200) throw new Error(`${server.name}: scrape answered ${answer.status}`)
+  return ms
+}
+
+const median = values => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+/** wrk PUTs to the groups in turn for SECONDS: pushes served and seconds taken. */
+export function load (server, groups) {
+  const url = new URL(server.base)
+  const run = spawnSync(WRK, [
+    '-t1', '-c16', `-d${SECONDS}s`, '--timeout', '10s', '-s', 'bench/rotate-groups.lua', url.origin,
+    '--', url.pathname === '/' ? '' : url.pathname, String(groups), String(SERIES)
+  ], { encoding: 'utf8', timeout: (SECONDS + 30) * 1000 })
+  const line = /BENCH requests=(\d+) failed=(\d+) microseconds=(\d+)/.exec(run.stdout)
+  if (line === null) throw new Error(`${server.name}: wrk failed: ${run.stderr}${run.stdout}`)
+  const [requests, failed, microseconds] = line.slice(1).map(Number)
+  if (failed > 0) console.error(`  ${server.name}: ${failed} of ${requests} pushes failed`)
+  return { pushes: requests - failed, seconds: microseconds / 1e6 }
+}
+
+async function wipe (server) {
+  const answer = await send(`${server.base}/api/v1/admin/wipe`, 'PUT')
+  if (answer.status >= 300) throw new Error(`${server.name}: wipe answered ${answer.status}: ${answer.body}`)
+  // The reference applies a wipe asynchronously: wait until it shows, with a deadline.
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    if (!(await send(`${server.base}/metrics`, 'GET')).body.includes('bench_items_total')) return
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  throw new Error(`${server.name}: groups still there 30 s after the wipe`)
+}
+
+async function measure (target, groups) {
+  const port = await freePort()
+  const server = await start(target.name, target.command, target.args(port), target.base(port), { ipc: !target.reference })
+  const row = { name: target.name, reference: target.reference === true }
+  const step = what => process.stderr.write(`  ${target.name}, ${groups.toLocaleString('en')} groups: ${what}\n`)
+  try {
+    const pid = server.child.pid
+    // Empty, but warm: 100 groups pushed, scraped and wiped, so that code compiled on the first
+    // requests does not count as memory held by groups.
+    await fill(server, 0, 100, { series: SERIES })
+    await scrape(server)
+    await wipe(server)
+    if (!row.reference) row.heapEmpty = await heap(server)
+    const empty = memory(pid).rss
+    step('fill')
+    row.fillSeconds = await fill(server, 0, groups, { series: SERIES })
+    await scrape(server)
+    step('load')
+    const cpuBefore = cpuSeconds(pid)
+    const { pushes, seconds } = load(server, groups)
+    row.cpuPerPushUs = (cpuSeconds(pid) - cpuBefore) / pushes * 1e6
+    row.pushesPerSecond = pushes / seconds
+    row.rssGrowth = memory(pid).rss - empty
+    if (!row.reference) row.heapPerSeries = (await heap(server) - row.heapEmpty) / (groups * SERIES)
+
+    step('scrapes')
+    const rounds = groups > 10_000 ? 1 : 3
+    const all = []
+    for (let round = 1; round <= rounds; round++) {
+      await fill(server, 0, groups, { round: 100 + round, series: SERIES })
+      all.push(await scrape(server))
+    }
+    row.scrapeAllMs = median(all)
+    const some = []
+    const changed = groups / 100
+    for (let round = 0; round < 5; round++) {
+      await fill(server, round * changed, (round + 1) * changed, { round: 200 + round, series: SERIES })
+      some.push(await scrape(server))
+    }
+    row.scrapeSomeMs = median(some)
+
+    step('wipe')
+    await wipe(server)
+    const end = memory(pid)
+    row.rssAfterWipe = end.rss - empty
+    row.peakGrowth = end.peak - empty
+    row.wipeRatio = row.reference ? memory(pid).rss / empty : await heap(server) / row.heapEmpty
+  } catch (error) {
+    error.message += `\n${target.name}'s exit: ${server.child.exitCode ?? server.child.signalCode ?? 'still running'}, stderr: ${server.stderr()}`
+    throw error
+  } finally {
+    if (server.child.connected) server.child.disconnect()
+    await stop(server)
+  }
+  return row
+}
+
+const MB = 1e6
+const format = value => value === undefined || Number.isNaN(value)
+  ? '–'
+  : Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en') : value.toFixed(Math.abs(value) >= 10 ? 1 : 2)
+
+/** Prints the issue's table for one store size and returns the targets checked. */
+function report (groups, rows) {
+  const ref = rows.find(row => row.reference)
+  const ours = rows.filter(row => !row.reference)
+  const lines = [
+    ['RSS growth after fill and load (MB)', row => row.rssGrowth / MB],
+    ['server CPU per push, user+sys / pushes (µs)', row => row.cpuPerPushUs],
+    ['pushes/s (wrk, 16 connections)', row => row.pushesPerSecond],
+    [`scrape after every group changed, median of ${groups > 10_000 ? 1 : 3} (ms)`, row => row.scrapeAllMs],
+    ['scrape after 1 % changed, median of 5 (ms)', row => row.scrapeSomeMs],
+    ['after a wipe vs empty: heap (ours), RSS (reference)', row => row.wipeRatio],
+    ['RSS over empty after the scrapes and the wipe (MB)', row => row.rssAfterWipe / MB],
+    ['peak RSS over empty, whole run (MB)', row => row.peakGrowth / MB],
+    ['heap + buffers per stored series (bytes)', row => row.heapPerSeries],
+    [`fill ${groups.toLocaleString('en')} groups, 16 connections (s)`, row => row.fillSeconds]
+  ]
+  const head = rows.map(row => row.reference ? row.name : `${row.name} | ratio`)
+  console.log(`\n| ${groups.toLocaleString('en')} groups x ${SERIES} series | ${head.join(' | ')} |`)
+  console.log(`|---|${head.map(name => name.includes('|') ? '---:|---:' : '---:').join('|')}|`)
+  for (const [label, value] of lines) {
+    const cells = rows.map(row => {
+      if (row.reference) return format(value(row))
+      const ratio = ref === undefined ? undefined : value(row) / value(ref)
+      return `${format(value(row))} | ${ratio === undefined || !Number.isFinite(ratio) ? '' : `${format(ratio)}x`}`
+    })
+    console.log(`| ${label} | ${cells.join(' | ')} |`)
+  }
+  const checks = []
+  const size = `${groups.toLocaleString('en')} x ${SERIES}`
+  for (const row of ours) {
+    const check = (what, met) => checks.push([`${row.name}: ${what}`, met])
+    check(`heap after a wipe within 10 % of the empty gateway's (${size})`, row.wipeRatio <= 1.1)
+    if (ref === undefined) continue
+    check(`RSS growth <= 0.5x the reference's (${size})`, row.rssGrowth <= 0.5 * ref.rssGrowth)
+    if (groups > 10_000) continue
+    check('CPU per push <= 1.0x the reference\'s with its check off', row.cpuPerPushUs <= ref.cpuPerPushUs)
+    check('scrapes <= 0.5x the reference\'s, after every group and after 1 % changed', row.scrapeAllMs <= 0.5 * ref.scrapeAllMs && row.scrapeSomeMs <= 0.5 * ref.scrapeSomeMs)
+    check('scrape after 1 % changed <= 0.5x ours after every group changed (cost follows what changed)', row.scrapeSomeMs <= 0.5 * row.scrapeAllMs)
+  }
+  return checks
+}
+
+/** Measures each gateway at 10,000 groups (and 100,000 with BENCH_LARGE=1); prints tables and targets. */
+export async function footprint () {
+  const sizes = process.env.BENCH_LARGE === '1' ? [10_000, 100_000] : [10_000]
+  const started = performance.now()
+  console.log(`\nFootprint (issue 18): Node ${process.version}, ${SERIES}-series PUTs into existing groups, wrk -t1 -c16 for ${SECONDS} s per gateway, loopback, load generator on the same cores. Ours with the consistency check on; the reference with it off, --persistence.file= empty. Ratios: ours / reference.`)
+  if (!existsSync(REFERENCES[0][0])) console.log(`${REFERENCES[0][0]} is missing (scripts/debian-trixie-peers.sh fetches it): the reference is ${existsSync(REFERENCES[1][0]) ? 'Pushgateway 1.5.1' : 'not installed, no ratios'}.`)
+  const checks = []
+  for (const groups of sizes) {
+    const sizeStarted = performance.now()
+    const rows = []
+    const loads = [loadAverage()]
+    for (const target of targets(groups)) {
+      rows.push(await measure(target, groups))
+      loads.push(loadAverage())
+    }
+    checks.push(...report(groups, rows))
+    console.log(`\nLoad average (1, 5, 15 min) before and after each gateway: ${loads.join(' → ')}; ${groups.toLocaleString('en')} groups measured in ${Math.round((performance.now() - sizeStarted) / 1000)} s.`)
+  }
+  console.log('\nTargets of issue 18:')
+  for (const [what, met] of checks) console.log(`  ${met ? 'met    ' : 'NOT MET'}  ${what}`)
+  console.log(`\nFootprint measured in ${Math.round((performance.now() - started) / 1000)} s.`)
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  try {
+    await footprint()
+  } finally {
+    agent.destroy()
+  }
+}
