@@ -32,7 +32,7 @@ const SCRAPERS = 3
 // Every fourth scrape of each scraper reads the JSON API instead of the exposition.
 const JSON_EVERY = 4
 const TEXT_ACCEPT = 'text/plain;version=0.0.4;q=1,*/*;q=0.1'
-const TEXT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+const TEXT_TYPE = 'text/plain; version=0.0.4; charset=utf-8; escaping=underscores'
 const JSON_TYPE = 'application/json'
 const MAX_LISTED = 25
 // push_time_seconds comes from the gateway's clock (performance.timeOrigin + now), not Date.now().

@@ -57,7 +57,7 @@ t.test('a bad command line prints an error naming the flag and exits 1', async t
   const cases: Array<[string[], string]> = [
     [['--web.nope'], "pushgateway-middleware: error: unknown long flag '--web.nope', try --help\n"],
     [['--log.level=trace'], "pushgateway-middleware: error: invalid value \"trace\" for flag '--log.level': expected one of debug, info, warn, error, try --help\n"],
-    [['--push.enable-utf8-names'], "pushgateway-middleware: error: flag '--push.enable-utf8-names' of the Go Pushgateway is not supported by pushgateway-middleware, try --help\n"]
+    [['--push.enable-utf8-names=yes'], "pushgateway-middleware: error: invalid value \"yes\" for flag '--push.enable-utf8-names': expected true or false, try --help\n"]
   ]
   for (const [argv, message] of cases) {
     const bad = io()
