@@ -3,12 +3,13 @@ import { MemoryStore } from '../../../src/store/memory/memory-store.js'
 import { FamilyIndex } from '../../../src/store/memory/family-index.js'
 import { NameClaims } from '../../../src/store/memory/name-claims.js'
 import { parseText } from '../../../src/exposition/parse-text.js'
+import { prepareFamilies } from '../../../src/groups/sanitize.js'
 
 const PREFIX = 'pushed metrics are invalid or inconsistent with existing metrics: '
 
 // Pushes a text body with quoted UTF-8 names allowed.
 async function push (store: MemoryStore, labels: Record<string, string>, text: string, replace = true): Promise<void> {
-  await store.push({ labels, families: parseText(text, undefined, 'utf8'), replace, timeNs: 1_000_000_000n })
+  await store.push({ labels, families: await prepareFamilies(parseText(text, undefined, 'utf8'), labels), replace, timeNs: 1_000_000_000n })
 }
 
 function utf8Store (): MemoryStore {
