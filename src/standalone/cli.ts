@@ -2,7 +2,7 @@
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { EventEmitter } from 'node:events'
-import { FlagError, parseArgs, usage } from './flags.js'
+import { FlagError, manPage, parseArgs, usage } from './flags.js'
 import { createLogger } from '../log.js'
 import { startServer } from './server.js'
 import { VERSION } from '../version.js'
@@ -32,8 +32,8 @@ export async function runCli (argv: readonly string[], io: CliIo): Promise<numbe
     io.stderr(`pushgateway-middleware: error: ${(err as FlagError).message}, try --help\n`)
     return 1
   }
-  if (parsed.command === 'help') {
-    io.stdout(usage())
+  if (parsed.command === 'help' || parsed.command === 'man') {
+    io.stdout(parsed.command === 'help' ? usage() : manPage())
     return 0
   }
   if (parsed.command === 'version') {
@@ -41,6 +41,7 @@ export async function runCli (argv: readonly string[], io: CliIo): Promise<numbe
     return 0
   }
   const logger = createLogger({ level: parsed.flags.logLevel, format: parsed.flags.logFormat, write: io.stderr })
+  if (parsed.flags.localAssets !== '') logger.warn({ path: parsed.flags.localAssets }, '--web.local-assets is not read: the status page is built in')
   let server
   try {
     server = await startServer(parsed.flags, logger)

@@ -44,6 +44,8 @@ export interface ServerFlags {
   systemdSocket: boolean
   /** `--web.config.file`: an exporter-toolkit web config file enabling TLS, basic auth and headers; `''` for none. Default `''`. */
   webConfigFile: string
+  /** `--web.local-assets`: the Go binary's directory of UI templates and assets; taken and not read (the status page is built in). Default `''`. */
+  localAssets: string
   /** `--log.level`. Default `'info'`. */
   logLevel: LogLevel
   /** `--log.format`. Default `'logfmt'`. */
@@ -51,7 +53,7 @@ export interface ServerFlags {
 }
 
 /** What the command line asks for: run the server with these flags, or print the help or the version. */
-export type ParsedArgs = { command: 'run', flags: ServerFlags } | { command: 'help' } | { command: 'version' }
+export type ParsedArgs = { command: 'run', flags: ServerFlags } | { command: 'help' } | { command: 'man' } | { command: 'version' }
 
 /** A command line the server cannot run with; the message names the flag, as kingpin's do. */
 export class FlagError extends Error {
@@ -90,6 +92,7 @@ const SPECS: readonly FlagSpec[] = [
   { name: 'limits.body-size', kind: 'count', fallback: String(DEFAULT_BODY_LIMIT), help: 'Largest request body in bytes, after decompression.', apply: (f, v) => { f.bodyLimit = Number(v) } },
   ...limitSpecs(),
   { name: 'web.systemd-socket', kind: 'bool', fallback: 'false', help: 'Use systemd socket activation listeners instead of port listeners (Linux only).', apply: (f, v) => { f.systemdSocket = BOOLS[v] === true } },
+  { name: 'web.local-assets', kind: 'string', fallback: '', help: 'Path to static assets/templates directory. Taken for compatibility and not read: the status page is built in.', apply: (f, v) => { f.localAssets = v } },
   { name: 'web.config.file', kind: 'string', fallback: '', help: 'Path to configuration file that can enable TLS or authentication. See: https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md', apply: (f, v) => { f.webConfigFile = v } },
   { name: 'web.read-timeout', kind: 'duration', fallback: formatGoDuration(BigInt(DEFAULT_READ_TIMEOUT) * 1_000_000n), help: 'Time allowed to receive a request body (0s: no limit).', apply: (f, v) => { f.readTimeoutNs = parseGoDuration(v) } },
   { name: 'log.level', kind: 'enum', values: LOG_LEVELS, fallback: 'info', help: 'Only log messages with the given severity or above. One of: [debug, info, warn, error]', apply: (f, v) => { f.logLevel = v as LogLevel } },
@@ -162,6 +165,7 @@ export function defaultFlags (): ServerFlags {
     readTimeoutNs: BigInt(DEFAULT_READ_TIMEOUT) * 1_000_000n,
     systemdSocket: false,
     webConfigFile: '',
+    localAssets: '',
     logLevel: 'info',
     logFormat: 'logfmt'
   }
@@ -169,7 +173,8 @@ export function defaultFlags (): ServerFlags {
 
 /**
  * Parses the Go binary's command line, kingpin style: `--flag=value` or `--flag value`, booleans
- * as `--flag`, `--no-flag` or `--flag=true|false`; `-h`/`--help` and `--version` win. Throws a
+ * as `--flag`, `--no-flag` or `--flag=true|false`; `-h`/`--help` (`--help-long`), `--help-man` and
+ * `--version` win. Throws a
  * `FlagError` naming the flag for unknown flags, bad values and repeated flags.
  */
 export function parseArgs (argv: readonly string[]): ParsedArgs {
@@ -177,7 +182,8 @@ export function parseArgs (argv: readonly string[]): ParsedArgs {
   const seen = new Set<string>()
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string
-    if (arg === '-h' || arg === '--help') return { command: 'help' }
+    if (arg === '-h' || arg === '--help' || arg === '--help-long') return { command: 'help' }
+    if (arg === '--help-man') return { command: 'man' }
     if (arg === '--version') return { command: 'version' }
     if (!arg.startsWith('-') || arg === '-') throw new FlagError(`unexpected ${arg}`)
     if (!arg.startsWith('--')) throw new FlagError(`unknown short flag '${arg.slice(0, 2)}'`)
@@ -294,6 +300,7 @@ export function statusFlags (flags: ServerFlags): Record<string, string> {
     'web.read-timeout': formatGoDuration(flags.readTimeoutNs),
     'push.enable-utf8-names': String(flags.enableUtf8Names),
     'web.config.file': flags.webConfigFile,
+    'web.local-assets': flags.localAssets,
     'web.enable-admin-api': String(flags.enableAdminApi),
     'web.enable-lifecycle': String(flags.enableLifecycle),
     'web.external-url': flags.externalUrl,
@@ -314,6 +321,19 @@ export function usage (): string {
     text += `      ${flag}\n          ${spec.help} Default: ${goQuote(spec.fallback)}.\n`
   }
   return text
+}
+
+/** The `--help-man` text: a man page in roff, every flag with its default, as kingpin prints one. */
+export function manPage (): string {
+  const roff = (text: string): string => text.replaceAll('\\', '\\e').replaceAll('-', '\\-')
+  const entries: Array<[string, string]> = [['-h, --help', 'Show this help.'], ['--version', 'Show application version.']]
+  for (const spec of SPECS) {
+    const flag = spec.kind === 'bool' ? `--[no-]${spec.name}` : `--${spec.name}=${goQuote(spec.fallback)}`
+    entries.push([flag, `${spec.help} Default: ${goQuote(spec.fallback)}.`])
+  }
+  return '.TH pushgateway-middleware 1 "" "pushgateway-middleware"\n.SH "NAME"\npushgateway-middleware\n' +
+    '.SH "SYNOPSIS"\n.TP\n\\fBpushgateway\\-middleware [<flags>]\\fR\n.SH "DESCRIPTION"\nThe Pushgateway, in Node.js (a drop\\-in for the Go binary).\n.SH "OPTIONS"\n' +
+    entries.map(([flag, help]) => `.TP\n\\fB${roff(flag)}\\fR\n${roff(help)}\n`).join('')
 }
 
 const NS_PER_UNIT: Readonly<Record<string, bigint>> = {

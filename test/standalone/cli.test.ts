@@ -51,6 +51,9 @@ t.test('--help and --version print to stdout and exit 0', async t => {
   t.equal(await runCli(['--version'], v.io), 0)
   t.match(v.out.join(''), new RegExp(`^pushgateway-middleware, version ${VERSION.replaceAll('.', '\\.')}\n  node version: +v\\d+`))
   t.same(v.err, [])
+  const man = io()
+  t.equal(await runCli(['--help-man'], man.io), 0)
+  t.match(man.out.join(''), /^\.TH pushgateway-middleware 1 /, '--help-man prints the man page')
 })
 
 t.test('a bad command line prints an error naming the flag and exits 1', async t => {
@@ -86,14 +89,15 @@ t.test('runs until SIGTERM; the push in flight finishes', async t => {
   t.equal(run.io.signals.listenerCount('SIGTERM') + run.io.signals.listenerCount('SIGINT'), 0, 'signal handlers removed')
 })
 
-t.test('SIGINT too; a second signal is left to Node\'s default', async t => {
+t.test('SIGINT too; a second signal is left to Node\'s default; --web.local-assets is taken with a warning', async t => {
   const run = io()
-  const exit = runCli(['--web.listen-address=127.0.0.1:0'], run.io)
+  const exit = runCli(['--web.listen-address=127.0.0.1:0', '--web.local-assets=/usr/share/prometheus/pushgateway'], run.io)
   await until(() => run.err.join('').includes('Listening on'), 'it listens')
   run.io.signals.emit('SIGINT', 'SIGINT')
   t.equal(run.io.signals.listenerCount('SIGTERM') + run.io.signals.listenerCount('SIGINT'), 0, 'handlers removed at the first signal')
   t.equal(await exit, 0)
   t.match(run.err.join(''), 'msg="received SIGINT/SIGTERM; exiting gracefully..." signal=SIGINT\n')
+  t.match(run.err.join(''), 'level=warn msg="--web.local-assets is not read: the status page is built in" path=/usr/share/prometheus/pushgateway\n')
 })
 
 t.test('a last snapshot that cannot be written: exit 1, and the log says why', async t => {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import {
-  FlagError, computeRoutePrefix, defaultFlags, formatGoDuration, parseArgs, parseGoDuration, routePrefixOf, statusFlags, usage,
+  FlagError, computeRoutePrefix, defaultFlags, formatGoDuration, manPage, parseArgs, parseGoDuration, routePrefixOf, statusFlags, usage,
   type ServerFlags
 } from '../../src/standalone/flags.js'
 
@@ -46,6 +46,7 @@ t.test('defaults are the Go binary\'s', async t => {
     readTimeoutNs: 60_000_000_000n,
     systemdSocket: false,
     webConfigFile: '',
+    localAssets: '',
     logLevel: 'info',
     logFormat: 'logfmt'
   }
@@ -130,6 +131,21 @@ t.test('help and version win', async t => {
   t.same(parseArgs(['--log.level=debug', '-h']), { command: 'help' })
   t.same(parseArgs(['--help', '--nope']), { command: 'help' })
   t.same(parseArgs(['--version']), { command: 'version' })
+  t.same(parseArgs(['--help-long']), { command: 'help' }, 'kingpin\'s long help is the help')
+  t.same(parseArgs(['--help-man']), { command: 'man' })
+})
+
+t.test('the man page lists every flag with its default, in roff', async t => {
+  const text = manPage()
+  t.match(text, /^\.TH pushgateway-middleware 1 /)
+  for (const line of ['\\fB\\-h, \\-\\-help\\fR', '\\fB\\-\\-web.listen\\-address=":9091"\\fR', '\\fB\\-\\-[no\\-]web.enable\\-admin\\-api\\fR', 'Default: "false".', '\\fB\\-\\-web.local\\-assets=""\\fR']) t.ok(text.includes(line), line)
+  t.equal(text.split('\n.TP\n').length, 3 + usage().split('\n      --').length - 1, 'one entry per flag of the usage')
+})
+
+t.test('--web.local-assets is taken and reported', async t => {
+  const flags = run(['--web.local-assets=/usr/share/prometheus/pushgateway'])
+  t.equal(flags.localAssets, '/usr/share/prometheus/pushgateway')
+  t.equal(statusFlags(flags)['web.local-assets'], '/usr/share/prometheus/pushgateway')
 })
 
 t.test('the usage lists every flag with its default', async t => {
@@ -145,7 +161,7 @@ t.test('the usage lists every flag with its default', async t => {
     '--limits.label-value-length="65536"', '--limits.labels-per-series="128"', '--limits.writers-per-group="10000"', '--aggregate.gauge-rule="last"', '--web.read-timeout="1m0s"',
     '--web.config.file=""', 'Path to configuration file that can enable TLS or authentication. See: https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md',
     '--[no-]web.systemd-socket', 'Use systemd socket activation listeners instead of port listeners (Linux only).',
-    '--[no-]push.enable-utf8-names', 'Allow UTF-8 characters in metric and label names.'
+    '--[no-]push.enable-utf8-names', 'Allow UTF-8 characters in metric and label names.', '--web.local-assets=""'
   ]) t.ok(text.includes(line), line)
   t.notOk(text.includes('Not supported'), 'every flag of the Go binary is supported')
 })
@@ -266,6 +282,7 @@ t.test('status flags are formatted as Go prints them', async t => {
     'push.disable-consistency-check': 'false',
     'push.enable-utf8-names': 'false',
     'web.config.file': '',
+    'web.local-assets': '',
     'web.enable-admin-api': 'false',
     'web.enable-lifecycle': 'false',
     'web.external-url': '',
