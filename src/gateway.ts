@@ -2,7 +2,7 @@ import type { MetricFamily } from './exposition/types.js'
 import type { MetricStore, RenderFormat } from './store/store.js'
 import type { GroupingKey } from './groups/grouping-key.js'
 import type { RequestBody } from './http/body.js'
-import type { EscapingScheme, NameValidation } from './exposition/names.js'
+import type { EscapingScheme } from './exposition/names.js'
 import { InvalidOptionError } from './errors.js'
 import { parseMetrics } from './exposition/parse.js'
 import { MemoryStore } from './store/memory/memory-store.js'
@@ -93,7 +93,7 @@ export class Pushgateway {
     const resolved = resolveOptions(options)
     this.#options = resolved
     this.registry = resolved.registry
-    const memoryStore = resolved.store === undefined ? new MemoryStore({ reserved: name => this.#reservedFamily(name), nameValidation: this.#validation() }) : undefined
+    const memoryStore = resolved.store === undefined ? new MemoryStore({ reserved: name => this.#reservedFamily(name), nameValidation: resolved.nameValidation }) : undefined
     this.store = memoryStore ?? resolved.store as MetricStore
     this.#metrics = new GatewayMetrics(this.registry, this.store, () => this.#service.expire())
     this.#service = new GroupService(this.store, resolved, {
@@ -145,7 +145,7 @@ export class Pushgateway {
    * inconsistent push, the group's failure time. The `authorize` hook is not asked.
    */
   async push (key: GroupingKey, body: RequestBody, options: PushOptions = {}): Promise<void> {
-    const labels = groupingLabels(key, this.#validation())
+    const labels = groupingLabels(key, this.#options.nameValidation)
     await this.#service.expire()
     await this.#service.push(labels, body, options, this.#service.pusher(labels, options.replace ?? true))
   }
@@ -157,7 +157,7 @@ export class Pushgateway {
    * aggregation is turned off, and otherwise as `push()`. The `authorize` hook is not asked.
    */
   async aggregate (key: GroupingKey, body: RequestBody, options: AggregateOptions = {}): Promise<void> {
-    const labels = groupingLabels(key, this.#validation())
+    const labels = groupingLabels(key, this.#options.nameValidation)
     const apply = this.#service.aggregator(labels, options.writer)
     await this.#service.expire()
     await this.#service.push(labels, body, options, apply)
@@ -165,7 +165,7 @@ export class Pushgateway {
 
   /** Deletes the group with exactly this grouping key; deleting a missing group is not an error. */
   async delete (key: GroupingKey): Promise<void> {
-    const labels = groupingLabels(key, this.#validation())
+    const labels = groupingLabels(key, this.#options.nameValidation)
     await this.#service.expire()
     await this.#service.delete(labels)
   }
@@ -180,7 +180,7 @@ export class Pushgateway {
     await this.#service.expire()
     const format = options.format ?? 'text'
     const extra = options.registry === true ? await this.#registryFamilies() : []
-    const body = await this.store.render(format, extra, this.#options.utf8Names ? options.escaping ?? 'underscores' : 'allow-utf-8')
+    const body = await this.store.render(format, extra, this.#options.nameValidation === 'utf8' ? options.escaping ?? 'underscores' : 'allow-utf-8')
     return format === 'openmetrics' ? body + '# EOF\n' : body
   }
 
@@ -218,10 +218,6 @@ export class Pushgateway {
   /** Handles one HTTP request of the Pushgateway surface, relative to the mount point; other paths get a 404. */
   async handle (request: GatewayRequest): Promise<GatewayResponse> {
     return this.#surface.handle(request)
-  }
-
-  #validation (): NameValidation {
-    return this.#options.utf8Names ? 'utf8' : 'legacy'
   }
 
   #reservedFamily (name: string): { type: MetricFamily['type'] } | undefined {

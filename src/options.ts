@@ -1,5 +1,6 @@
 import { register as globalRegistry, type PromRegistry } from './prom-client.js'
 import type { MetricStore } from './store/store.js'
+import type { NameValidation } from './exposition/names.js'
 import { InvalidOptionError } from './errors.js'
 import { DEFAULT_BODY_LIMIT, DEFAULT_READ_TIMEOUT } from './http/body.js'
 import { resolveExpiry, type ExpiryOptions, type TtlOf } from './groups/expiry.js'
@@ -70,7 +71,8 @@ export interface ResolvedOptions {
   /** The store given as an option; `undefined` for the built-in one. */
   readonly store: MetricStore | undefined
   readonly consistencyCheck: boolean
-  readonly utf8Names: boolean
+  /** The `utf8Names` option as the name checks take it: `'utf8'` when on, `'legacy'` when off. */
+  readonly nameValidation: NameValidation
   readonly bodyLimit: number
   readonly limits: ResolvedLimits
   readonly readTimeout: number
@@ -177,7 +179,7 @@ export function resolveOptions (options: PushgatewayOptions): ResolvedOptions {
     registry,
     store: options.store,
     consistencyCheck,
-    utf8Names,
+    nameValidation: utf8Names ? 'utf8' : 'legacy',
     bodyLimit,
     limits,
     readTimeout,

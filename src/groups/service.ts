@@ -44,7 +44,6 @@ export class GroupService {
   readonly #expiry = new ExpiryQueue<Readonly<Record<string, string>>>()
   readonly #inFlight: InFlightBytes
   readonly #budget: ParseBudget
-  readonly #validation: NameValidation
 
   constructor (store: MetricStore, options: ResolvedOptions, events: GroupServiceEvents) {
     this.#store = store
@@ -52,7 +51,6 @@ export class GroupService {
     this.#events = events
     this.#inFlight = new InFlightBytes(options.limits.bodyBytesInFlight)
     this.#budget = parseBudget(options.limits)
-    this.#validation = options.utf8Names ? 'utf8' : 'legacy'
   }
 
   /** Whether aggregate pushes are taken (the `aggregation` option is not `false`). */
@@ -89,13 +87,13 @@ export class GroupService {
     try {
       let families: MetricFamily[]
       try {
-        families = await parseMetricsSliced(buf, format.contentType, this.#budget, this.#validation)
+        families = await parseMetricsSliced(buf, format.contentType, this.#budget, options.nameValidation)
       } catch (err) {
         // A protobuf metric that contradicts its family's type fails like an inconsistent push.
         if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, false)
         throw err
       }
-      checkStorable(families, options.limits, this.#validation)
+      checkStorable(families, options.limits, options.nameValidation)
       checkPushLimits(families, labels, options.limits)
       const prepared = await prepareFamilies(families, labels)
       try {

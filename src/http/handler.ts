@@ -156,7 +156,7 @@ export class HttpSurface {
     const handler = method === 'DELETE' ? 'delete' : aggregate && method === 'POST' ? 'aggregate' : 'push'
     let response: GatewayResponse
     try {
-      const validation = this.#options.utf8Names ? 'utf8' : 'legacy'
+      const validation = this.#options.nameValidation
       const parsed = aggregate ? parseGroupingPath(path.slice(AGGREGATE_PREFIX.length), [WRITER_LABEL], validation) : parseGroupingPath(path.slice('/metrics'.length), [], validation)
       const { labels: others, writer } = aggregate ? writerOf(parsed.labels, header(request, WRITER_HEADER)) : { labels: parsed.labels, writer: undefined }
       const key = { job: parsed.job, labels: others }
@@ -204,7 +204,7 @@ export class HttpSurface {
     }
     const { format, escaping } = negotiate(header(request, 'accept'), { openMetrics: this.#options.openMetrics })
     // Without UTF-8 names every name is legacy-valid, which every scheme keeps: one cached render serves all.
-    const names = this.#options.utf8Names ? escaping : 'allow-utf-8'
+    const names = this.#options.nameValidation === 'utf8' ? escaping : 'allow-utf-8'
     const extra = this.#options.exposeRegistry ? await this.#registryFamilies() : []
     let body: string | Buffer
     let contentType: string
