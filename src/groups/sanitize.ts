@@ -42,7 +42,8 @@ export function labelsKey (labels: readonly LabelPair[]): string {
 // Metrics sanitized between two turns of the event loop.
 const PREPARE_SLICE = 4096
 
-const TIMESTAMP_FAMILIES: ReadonlySet<string> = new Set([PUSH_TIME, PUSH_FAILURE_TIME])
+/** The two families the gateway keeps for each group, never taken from a push. */
+export const TIMESTAMP_FAMILIES: ReadonlySet<string> = new Set([PUSH_TIME, PUSH_FAILURE_TIME])
 
 /**
  * The families a write hands to a store: the pushed ones but the two timestamp families (the

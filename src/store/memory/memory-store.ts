@@ -9,10 +9,8 @@ import type { EscapingScheme, NameValidation } from '../../exposition/names.js'
 import { findInconsistency, formatLabels, groupId, sameLabelSets, seriesKey, timestampProblem, type ConsistencyLookup } from '../../groups/consistency.js'
 import {
   PUSH_FAILURE_TIME, PUSH_FAILURE_TIME_HELP, PUSH_TIME, PUSH_TIME_HELP,
-  exportedGroupLabels, groupLabelPairs
+  TIMESTAMP_FAMILIES, exportedGroupLabels, groupLabelPairs
 } from '../../groups/sanitize.js'
-
-const TIMESTAMP_FAMILIES = new Set([PUSH_TIME, PUSH_FAILURE_TIME])
 
 interface Group {
   id: string
