@@ -74,9 +74,17 @@ export function findInconsistency (write: CheckedWrite, existing: { families: Re
     const problem = familyProblem(id, existing?.families.get(family.name), family, families, typeAfter, seen, lookup)
     if (problem !== undefined) return problem
   }
-  if (existing !== undefined) return undefined
-  if (lookup.ownerOf(seriesKey(PUSH_TIME, write.exported)) !== undefined) return duplicateSeries(PUSH_TIME, write.exported)
-  return lookup.labelClash(id, write.exported)
+  return existing === undefined ? newGroupProblem(write, lookup) : undefined
+}
+
+/**
+ * Why a group that does not exist yet could not be created with these exported labels: another
+ * group exports its timestamp series already, or its label names would show like another group's
+ * after escaping; undefined when it can be.
+ */
+export function newGroupProblem ({ id, exported }: { id: string, exported: readonly LabelPair[] }, lookup: ConsistencyLookup): string | undefined {
+  if (lookup.ownerOf(seriesKey(PUSH_TIME, exported)) !== undefined) return duplicateSeries(PUSH_TIME, exported)
+  return lookup.labelClash(id, exported)
 }
 
 function familyProblem (id: string, previous: StoredFamily | undefined, family: MetricFamily, written: readonly MetricFamily[], typeAfter: (name: string) => MetricType | undefined, seen: Set<string>, lookup: ConsistencyLookup): string | undefined {

@@ -6,7 +6,7 @@ import { addFamilies, increaseSince } from '../../groups/aggregate.js'
 import { FamilyIndex } from './family-index.js'
 import { NameClaims } from './name-claims.js'
 import type { EscapingScheme, NameValidation } from '../../exposition/names.js'
-import { findInconsistency, formatLabels, groupId, sameLabelSets, seriesKey, timestampProblem, type ConsistencyLookup } from '../../groups/consistency.js'
+import { findInconsistency, formatLabels, groupId, newGroupProblem, sameLabelSets, timestampProblem, type ConsistencyLookup } from '../../groups/consistency.js'
 import {
   PUSH_FAILURE_TIME, PUSH_FAILURE_TIME_HELP, PUSH_TIME, PUSH_TIME_HELP,
   TIMESTAMP_FAMILIES, exportedGroupLabels, groupLabelPairs
@@ -72,7 +72,8 @@ export class MemoryStore implements MetricStore {
       ownerOf: key => this.#index.ownerOf(key),
       // Only UTF-8 names can be written alike: without them the escaping check has nothing to do.
       escapingClash: (id, family, written, typeAfter) => this.#validation === 'utf8' ? this.#index.escapingClash(id, family, this.#namesOf(written), typeAfter) : undefined,
-      labelClash: (id, exported) => this.#groupLabelClash(id, exported)
+      // A new group's labels against those of the groups there: every group exports its timestamp series.
+      labelClash: (id, exported) => this.#index.labelClash(id, PUSH_TIME, exported.map(label => label.name))
     }
   }
 
@@ -83,11 +84,6 @@ export class MemoryStore implements MetricStore {
       for (const family of written) this.#writtenNames.add(family.name)
     }
     return this.#writtenNames
-  }
-
-  // A new group's labels against those of the groups there: every group exports its timestamp series.
-  #groupLabelClash (id: string, exported: readonly LabelPair[]): string | undefined {
-    return this.#index.labelClash(id, PUSH_TIME, exported.map(label => label.name))
   }
 
   // The contract's methods do their work before their first await (they have none): a change is
@@ -324,7 +320,7 @@ export class MemoryStore implements MetricStore {
   #recordFailure (id: string, existing: Group | undefined, labels: Readonly<Record<string, string>>, exported: LabelPair[], timeNs: bigint): void {
     // A new group whose timestamp series another group already exports would make every later
     // scrape and push fail (the reference's poisoning bug): record nothing then.
-    if (existing === undefined && (this.#index.ownerOf(seriesKey(PUSH_TIME, exported)) !== undefined || this.#groupLabelClash(id, exported) !== undefined)) return
+    if (existing === undefined && newGroupProblem({ id, exported }, this.#lookup) !== undefined) return
     const group = existing ?? this.#createGroup(id, labels, exported)
     this.#setTimestamp(group, PUSH_FAILURE_TIME, timeNs, timeNs)
     if (!group.families.has(PUSH_TIME)) this.#setTimestamp(group, PUSH_TIME, 0n, timeNs)
