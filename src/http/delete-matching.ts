@@ -15,11 +15,11 @@ export function selectorsOf (url: string, form = ''): LabelMatcher[][] {
   return texts.map(parseSelector)
 }
 
-/** The labels (`job` included) of the groups that any of the selectors selects. */
-export function selectedGroups (groups: Iterable<{ labels: Readonly<Record<string, string>> }>, selectors: readonly (readonly LabelMatcher[])[]): Array<Readonly<Record<string, string>>> {
-  const selected: Array<Readonly<Record<string, string>>> = []
+/** The groups whose labels (`job` included) any of the selectors selects, in their order. */
+export function selectedGroups<G extends { labels: Readonly<Record<string, string>> }> (groups: Iterable<G>, selectors: readonly (readonly LabelMatcher[])[]): G[] {
+  const selected: G[] = []
   for (const group of groups) {
-    if (matchesAnySelector(group.labels, selectors)) selected.push(group.labels)
+    if (matchesAnySelector(group.labels, selectors)) selected.push(group)
   }
   return selected
 }

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib'
 import type { MetricFamily } from '../exposition/types.js'
-import type { MetricStore } from '../store/store.js'
+import type { GroupView, MetricStore } from '../store/store.js'
 import type { ResolvedOptions } from '../options.js'
 import type { GroupingKey } from '../groups/grouping-key.js'
 import { AuthorizationError, InconsistentPushError, LimitExceededError, PushgatewayError, ReadTimeoutError } from '../errors.js'
@@ -20,7 +20,6 @@ import { VERSION } from '../version.js'
 import { groupingKeyOf, type Apply, type BodyFormat, type GroupService } from '../groups/service.js'
 import { isForm, selectedGroups, selectorsOf } from './delete-matching.js'
 import { isStatusPagePath, servesStatusPage, statusPageHandler, statusPageResponse } from './status-page.js'
-import { matchesAnySelector } from '../groups/matchers.js'
 
 const PUSH_ALLOW = 'DELETE, OPTIONS, POST, PUT'
 const GET_ALLOW = 'GET, OPTIONS'
@@ -270,25 +269,25 @@ export class HttpSurface {
     // With match[] (which the reference ignores), only the groups a selector selects: the status page's details.
     if (!new URLSearchParams(url.slice(url.indexOf('?') + 1)).has('match[]')) return metricsApiBody(groups)
     const selectors = selectorsOf(url)
-    return metricsApiBody([...groups].filter(group => matchesAnySelector(group.labels, selectors)))
+    return metricsApiBody(selectedGroups(groups, selectors))
   }
 
   // Deletes every group a match[] selector selects, or none when `authorize` refuses any of them.
   async #deleteMatching (request: GatewayRequest): Promise<GatewayResponse> {
-    let selected: Array<Readonly<Record<string, string>>>
+    let selected: GroupView[]
     try {
       // A long list of selectors (the status page deletes what its filter shows) comes as a form body.
       const form = isForm(header(request, 'content-type'))
         ? (await readBody(request.body, header(request, 'content-encoding'), this.#options.bodyLimit, this.#options.readTimeout)).toString()
         : undefined
       selected = selectedGroups(await this.#store.groups(), selectorsOf(request.url, form))
-      for (const labels of selected) await this.#allow('delete', request, groupingKeyOf(labels))
+      for (const { labels } of selected) await this.#allow('delete', request, groupingKeyOf(labels))
     } catch (err) {
       const response = errorResponse(err)
       this.#count(response.status, 'api/v1/metrics', 'DELETE')
       return { ...response, headers: { ...API_HEADERS, ...response.headers } }
     }
-    for (const labels of selected) await this.#service.delete(labels)
+    for (const { labels } of selected) await this.#service.delete(labels)
     this.#count(200, 'api/v1/metrics', 'DELETE')
     const body = JSON.stringify({ status: 'success', data: { deleted: selected.length } })
     return { status: 200, headers: { ...API_HEADERS, 'content-type': 'application/json' }, body }

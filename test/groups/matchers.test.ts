@@ -44,7 +44,7 @@ t.test('several selectors are a union; groups include their job', async (t) => {
   t.ok(matchesAnySelector({ job: 'b', instance: 'i' }, sels))
   t.notOk(matchesAnySelector({ job: 'b' }, sels))
   const groups = [{ labels: { job: 'a' } }, { labels: { job: 'b', instance: 'i' } }, { labels: { job: 'b' } }, { labels: { job: 'c', instance: 'j' } }]
-  t.same(selectedGroups(groups, sels), [{ job: 'a' }, { job: 'b', instance: 'i' }], 'the groups either selector selects, job included')
+  t.same(selectedGroups(groups, sels), [{ labels: { job: 'a' } }, { labels: { job: 'b', instance: 'i' } }], 'the groups either selector selects, job included')
 })
 
 t.test('refusals name the problem', async (t) => {
