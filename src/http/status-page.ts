@@ -27,14 +27,20 @@ function asset (text: string, type: string): Asset {
   return { type, body, gzipped: gzipSync(body, { level: 9 }), etag: `"${version}"`, version }
 }
 
-const ASSETS = new Map<string, Asset>([
-  ['/static/status.js', asset(STATUS_SCRIPT, 'text/javascript; charset=utf-8')],
-  ['/static/status.css', asset(STATUS_STYLE, 'text/css; charset=utf-8')],
-  ['/static/favicon.svg', asset(STATUS_ICON, 'image/svg+xml')]
-])
+// Hashed and compressed on first use, not when the core is imported: most hosts never serve the page.
+let builtAssets: ReadonlyMap<string, Asset> | undefined
+
+function assets (): ReadonlyMap<string, Asset> {
+  builtAssets ??= new Map([
+    ['/static/status.js', asset(STATUS_SCRIPT, 'text/javascript; charset=utf-8')],
+    ['/static/status.css', asset(STATUS_STYLE, 'text/css; charset=utf-8')],
+    ['/static/favicon.svg', asset(STATUS_ICON, 'image/svg+xml')]
+  ])
+  return builtAssets
+}
 
 function versioned (path: string): string {
-  return `${path}?v=${(ASSETS.get(path) as Asset).version}`
+  return `${path}?v=${(assets().get(path) as Asset).version}`
 }
 
 /**
@@ -86,7 +92,7 @@ export function statusPageResponse (path: string, request: StatusPageRequest): G
       body
     }
   }
-  const found = ASSETS.get(path)
+  const found = assets().get(path)
   if (found === undefined) return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }, body: '404 page not found\n' }
   const query = request.url.indexOf('?')
   const version = query === -1 ? null : new URLSearchParams(request.url.slice(query + 1)).get('v')
@@ -107,6 +113,6 @@ export function statusPageResponse (path: string, request: StatusPageRequest): G
 /** The size of the script and the stylesheet, plain and gzipped, in bytes. */
 export function statusPageAssetSizes (): Record<string, { bytes: number, gzipped: number }> {
   const sizes: Record<string, { bytes: number, gzipped: number }> = {}
-  for (const [path, { body, gzipped }] of ASSETS) sizes[path] = { bytes: body.length, gzipped: gzipped.length }
+  for (const [path, { body, gzipped }] of assets()) sizes[path] = { bytes: body.length, gzipped: gzipped.length }
   return sizes
 }
