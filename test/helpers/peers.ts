@@ -51,6 +51,9 @@ export const SYSTEMD_SOCKET_ACTIVATE: Peer = { what: 'systemd-socket-activate', 
 /** The openssl command line tool. */
 export const OPENSSL: Peer = { what: 'openssl', debianPackage: 'openssl', path: 'openssl' }
 
+/** The Redis server the Redis store's tests run against. */
+export const REDIS_SERVER: Peer = { what: 'redis-server', debianPackage: 'redis-server', path: 'redis-server' }
+
 /** Debian's headless-capable Chromium, which playwright-core drives for the status page tests. */
 export const CHROMIUM: Peer = { what: 'Chromium', debianPackage: 'chromium', path: '/usr/bin/chromium' }
 

@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Test } from 'tap'
+import { createClient } from 'redis'
+import { freePort } from './reference.js'
+import { REDIS_SERVER, requirePeers } from './peers.js'
+import { stopProcess } from './processes.js'
+
+/** A node-redis client as the tests use it. */
+export type TestRedisClient = ReturnType<typeof createClient>
+
+/** A `redis-server` a test started, on a loopback port, with its data in a directory of its own. */
+export interface RedisServer {
+  /** `redis://127.0.0.1:<port>`. */
+  url: string
+  /** Its port. */
+  port: number
+  /** A new connected client, closed at the end of the test. */
+  client: () => Promise<TestRedisClient>
+  /** Starts it again (same port, same data directory) after `stop` or `kill`, and waits until it answers. */
+  start: () => Promise<void>
+  /** Stops it with SIGTERM and waits for it to exit. */
+  stop: () => Promise<void>
+  /** Sends it a signal (`SIGKILL`, `SIGSTOP`, `SIGCONT`) without waiting. */
+  signal: (signal: NodeJS.Signals) => void
+  /** What it logged, for failure messages. */
+  log: () => string
+}
+
+/**
+ * Starts `redis-server` for a test on a free loopback port, with append-only persistence
+ * (`appendfsync always`) in a temporary directory, plus `args`; stops it and removes the directory
+ * when the test ends. Returns undefined, having skipped (or failed, under CI) the test, when
+ * `redis-server` is missing.
+ */
+export async function startRedis (t: Test, args: string[] = []): Promise<RedisServer | undefined> {
+  const paths = requirePeers(t, REDIS_SERVER)
+  if (paths === undefined) return undefined
+  const binary = paths[0] as string
+  const dir = mkdtempSync(join(tmpdir(), 'pgw-redis-'))
+  const clients: TestRedisClient[] = []
+  let port = await freePort()
+  let child: ChildProcess | undefined
+  let log = ''
+
+  const start = async (): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      log = ''
+      const started = spawn(binary, [
+        '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
+        '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no', ...args
+      ], { stdio: ['ignore', 'pipe', 'pipe'] })
+      child = started
+      const ready = await new Promise<boolean>(resolve => {
+        const timer = setTimeout(() => { resolve(false) }, 30_000)
+        const seen = (text: string): void => {
+          log += text
+          if (log.includes('Ready to accept connections')) { clearTimeout(timer); resolve(true) }
+        }
+        started.stdout.setEncoding('utf8').on('data', seen)
+        started.stderr.setEncoding('utf8').on('data', seen)
+        started.once('exit', () => { clearTimeout(timer); resolve(false) })
+      })
+      if (ready) return
+      await stopProcess(started)
+      // Another process may have taken the port between freePort() and the bind: only that is worth another try.
+      const clash = /address already in use/i.test(log)
+      if (!clash || attempt === 3) throw new Error(`redis-server did not start:\n${log}`)
+      port = await freePort()
+    }
+  }
+
+  await start()
+  const server: RedisServer = {
+    get url () { return `redis://127.0.0.1:${port}` },
+    get port () { return port },
+    client: async () => {
+      const client = createClient({ url: server.url })
+      client.on('error', () => {})
+      await client.connect()
+      clients.push(client)
+      return client
+    },
+    start,
+    stop: async () => { if (child !== undefined) await stopProcess(child) },
+    signal: signal => { child?.kill(signal) },
+    log: () => log
+  }
+  t.teardown(async () => {
+    for (const client of clients) client.destroy()
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGCONT')
+      await stopProcess(child)
+    }
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return server
+}
