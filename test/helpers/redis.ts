@@ -8,8 +8,12 @@ import { freePort } from './reference.js'
 import { REDIS_SERVER, requirePeers } from './peers.js'
 import { stopProcess } from './processes.js'
 
+function newClient (url: string) {
+  return createClient({ url })
+}
+
 /** A node-redis client as the tests use it. */
-export type TestRedisClient = ReturnType<typeof createClient>
+export type TestRedisClient = ReturnType<typeof newClient>
 
 /** A `redis-server` a test started, on a loopback port, with its data in a directory of its own. */
 export interface RedisServer {
@@ -77,7 +81,7 @@ export async function startRedis (t: Test, args: string[] = []): Promise<RedisSe
     get url () { return `redis://127.0.0.1:${port}` },
     get port () { return port },
     client: async () => {
-      const client = createClient({ url: server.url })
+      const client = newClient(server.url)
       client.on('error', () => {})
       await client.connect()
       clients.push(client)
