@@ -29,14 +29,14 @@ export interface RedisStoreOptions {
   prefix?: string | undefined
   /** Milliseconds a request waits for Redis before it is answered 503. Default 2,000. */
   timeout?: number | undefined
-  /** Entries in the log after which a replica saves a snapshot and trims what is older than a minute. Default 10,000. */
+  /** Entries in the log after which a replica saves a snapshot and trims what is older than 5 seconds. Default 10,000. */
   compactEvery?: number | undefined
 }
 
 /** Entries read from the log in one round trip, at most. */
 const READ_COUNT = 10_000
-/** Entries older than this are kept after a compaction, so that a replica a little behind catches up without the snapshot. */
-const KEEP_MS = 60_000
+/** Entries younger than this are kept after a compaction, so that a replica a little behind catches up without the snapshot. */
+const KEEP_MS = 5000
 
 /**
  * A store that replicas of a service share through Redis. Every change is an entry appended to
@@ -223,7 +223,13 @@ export class RedisStore implements MetricStore {
     this.#lastId = id
     this.#context.applied({ kind: 'wipe' })
     if (data === undefined) return
-    for (const view of decodeSnapshot(Buffer.from(data))) {
+    let views: GroupView[]
+    try {
+      views = decodeSnapshot(Buffer.from(data))
+    } catch (err) {
+      throw this.#unavailable(`the snapshot in Redis cannot be read (${(err as Error).message})`)
+    }
+    for (const view of views) {
       this.#groups.restore(view)
       this.#context.applied({ kind: view.pushTimeNs > 0n ? 'push' : 'failure', labels: view.labels, timeNs: lastWriteNs(view) })
     }

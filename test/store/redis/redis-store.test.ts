@@ -124,6 +124,12 @@ if (redis !== undefined) {
     t.equal(await client.sendCommand(['EVALSHA', COMPACT.sha, '2', `{${prefix}}:log`, `{${prefix}}:snapshot`, '0-1', 'x', 'another epoch', '0']), 0, 'a snapshot of a lost log is not saved')
   })
 
+  t.test('a snapshot that cannot be read is a 503 naming it', async t => {
+    const prefix = newPrefix()
+    await client.hSet(`{${prefix}}:snapshot`, { id: '1-0', floor: '1-0', data: 'not a snapshot' })
+    await t.rejects(redisStore({ client, prefix }).size(), { name: 'StoreUnavailableError', message: /the snapshot in Redis cannot be read \(line 1 is not a pushgateway-middleware snapshot header\)/ })
+  })
+
   t.test('one compaction at a time', async t => {
     const prefix = newPrefix()
     let release = (): void => {}
@@ -272,15 +278,25 @@ if (redis !== undefined) {
     t.match(await b.metrics(), 'm{instance="",job="ttl"} 1\n', 'b learns the group and its deadline')
     now += 999_000_000n
     await b.push({ job: 'ttl' }, 'm 2\n')
+    await b.push({ job: 'fails' }, 'x 1 1000\n').catch(() => {})
     now += 500_000_000n
+    await b.push({ job: 'ttl' }, 'x 1 1000\n').catch(() => {})
     t.match(await a.metrics(), 'm{instance="",job="ttl"} 2\n', 'a push through b keeps it past a\'s first deadline')
     await b.delete({ job: 'other' })
-    await b.push({ job: 'fails' }, 'x 1 1000\n').catch(() => {})
-    now += 1_000_000_000n
-    t.equal(await a.metrics(), '', 'gone once the deadline of the last push passed')
+    now += 600_000_000n
+    t.equal(await a.metrics(), '', 'gone once the deadline of the last successful push passed, a later failure notwithstanding')
     t.equal(await b.metrics(), '')
     const expired = async (g: Pushgateway): Promise<number> => (await g.registry.getSingleMetric('pushgateway_groups_expired_total')?.get())?.values[0]?.value ?? 0
     t.equal(await expired(a) + await expired(b), 2, 'each group counted once across the gateways')
+    await a.push({ job: 'deleted' }, 'm 1\n')
+    await a.push({ job: 'wiped' }, 'm 1\n')
+    t.match(await b.metrics(), 'job="deleted"', 'b learns both deadlines')
+    await a.delete({ job: 'deleted' })
+    t.notMatch(await b.metrics(), 'job="deleted"', 'b drops a group another gateway deleted, and its deadline')
     await a.wipe()
+    t.equal(await b.metrics(), '', 'and every group after a wipe')
+    now += 2_000_000_000n
+    t.equal(await b.metrics(), '')
+    t.equal(await expired(a) + await expired(b), 2, 'nothing deleted or wiped counts as expired')
   })
 }
