@@ -10,46 +10,12 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
-import autocannon from 'autocannon'
-import { CONNECTIONS, agent, body, fill, freePort, groupPath, memory, send, start, stop } from './harness.js'
+import { CONNECTIONS, SECONDS, agent, body, fill, freePort, memory, scrapeMs, start, stop, throughput } from './harness.js'
 import { footprint } from './footprint.js'
+import { redisBench } from './redis.js'
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 const REFERENCE = 'prometheus-pushgateway'
 const SERIES_PER_GROUP = 10
-
-/** Pushes per second: PUTs of `payload` to groups 0 … groups-1 in turn, for SECONDS. */
-async function throughput (server, groups, payload = body(1)) {
-  const url = new URL(server.base)
-  let next = 0
-  const result = await autocannon({
-    url: server.base,
-    connections: CONNECTIONS,
-    duration: SECONDS,
-    requests: [{
-      method: 'PUT',
-      body: payload,
-      setupRequest: req => ({ ...req, path: `${url.pathname === '/' ? '' : url.pathname}/metrics/job/bench/instance/i${next++ % groups}` })
-    }]
-  })
-  const failed = result.non2xx + result.errors + result.timeouts
-  if (failed > 0) console.error(`  ${server.name}: ${failed} of ${result.requests.total} pushes failed`)
-  return result.requests.total / SECONDS
-}
-
-/** Median of 20 scrapes of /metrics, in ms; `pushFirst` pushes to one group before each. */
-async function scrapeMs (server, pushFirst) {
-  const times = []
-  for (let i = 0; i < 20; i++) {
-    if (pushFirst) await send(groupPath(server, i), 'PUT', body(i + 2))
-    const started = performance.now()
-    const answer = await send(`${server.base}/metrics`, 'GET')
-    times.push(performance.now() - started)
-    if (answer.status !== 200) throw new Error(`${server.name}: scrape answered ${answer.status}`)
-  }
-  return times.sort((a, b) => a - b)[10]
-}
 
 /** The measurements common to every gateway, up to 1,000 groups. */
 async function smallStore (server, row) {
@@ -68,8 +34,8 @@ async function ours (name, command, args, port, prefix) {
     await smallStore(server, row)
     row.fill10000 = row.fill1000 + await fill(server, 1000, 10_000)
     row.push10000 = await throughput(server, 10_000)
-    row.scrapeMs = await scrapeMs(server, false)
-    row.scrapeAfterPushMs = await scrapeMs(server, true)
+    row.scrapeMs = await scrapeMs(server)
+    row.scrapeAfterPushMs = await scrapeMs(server, 1)
     const { peak } = memory(server.child.pid)
     row.bytesPerSeries = (peak - server.baseline) / (10_000 * SERIES_PER_GROUP)
   } finally {
@@ -98,8 +64,8 @@ async function reference (dir) {
   port = await freePort()
   server = await start('reference', REFERENCE, args(port), `http://127.0.0.1:${port}`)
   row.push10000 = await throughput(server, 10_000)
-  row.scrapeMs = await scrapeMs(server, false)
-  row.scrapeAfterPushMs = await scrapeMs(server, true)
+  row.scrapeMs = await scrapeMs(server)
+  row.scrapeAfterPushMs = await scrapeMs(server, 1)
   row.bytesPerSeries = (memory(server.child.pid).peak - baseline) / (10_000 * SERIES_PER_GROUP)
   await stop(server)
   return { row, off }
@@ -166,6 +132,7 @@ if (ref !== undefined && off !== undefined) {
 
 try {
   await footprint()
+  await redisBench()
 } finally {
   agent.destroy()
 }

@@ -6,8 +6,11 @@ import { readFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { createServer } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import autocannon from 'autocannon'
 
 export const CONNECTIONS = 16
+/** Seconds per throughput measurement (`BENCH_SECONDS`, default 5). */
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 export const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS })
 
 /** The push body: `series` series (`series - 2` counters and two gauges), values changing with `round`. */
@@ -117,4 +120,36 @@ export async function fill (server, from, to, { round = 0, series = 10 } = {}) {
   }
   await Promise.all(Array.from({ length: CONNECTIONS }, worker))
   return (performance.now() - started) / 1000
+}
+
+/** Pushes per second: PUTs of `payload` to groups 0 … groups-1 in turn, for SECONDS. */
+export async function throughput (server, groups, payload = body(1)) {
+  const url = new URL(server.base)
+  let next = 0
+  const result = await autocannon({
+    url: server.base,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: [{
+      method: 'PUT',
+      body: payload,
+      setupRequest: req => ({ ...req, path: `${url.pathname === '/' ? '' : url.pathname}/metrics/job/bench/instance/i${next++ % groups}` })
+    }]
+  })
+  const failed = result.non2xx + result.errors + result.timeouts
+  if (failed > 0) console.error(`  ${server.name}: ${failed} of ${result.requests.total} pushes failed`)
+  return result.requests.total / SECONDS
+}
+
+/** Median of 20 scrapes of /metrics, in ms; before each, `changed` groups (default none) are pushed new values. */
+export async function scrapeMs (server, changed = 0) {
+  const times = []
+  for (let i = 0; i < 20; i++) {
+    await Promise.all(Array.from({ length: changed }, (_, j) => send(groupPath(server, i * changed + j), 'PUT', body(i + 2))))
+    const started = performance.now()
+    const answer = await send(`${server.base}/metrics`, 'GET')
+    times.push(performance.now() - started)
+    if (answer.status !== 200) throw new Error(`${server.name}: scrape answered ${answer.status}`)
+  }
+  return times.sort((a, b) => a - b)[10]
 }

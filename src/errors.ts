@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'ERR_NOT_FOUND'
   | 'ERR_METHOD_NOT_ALLOWED'
   | 'ERR_FORBIDDEN'
+  | 'ERR_STORE_UNAVAILABLE'
 
 /**
  * The base class of every error of this package. It carries the HTTP status in `statusCode` and
@@ -26,6 +27,8 @@ export class PushgatewayError extends Error {
   readonly code: ErrorCode
   /** The HTTP status the error maps to. */
   readonly statusCode: number
+  /** Seconds after which a retry may succeed, sent as `Retry-After`; set for refusals that pass by themselves. Default: none. */
+  retryAfter: number | undefined = undefined
 
   /** The HTTP status, for Express and http-errors conventions. */
   get status (): number {
@@ -112,8 +115,6 @@ export class LimitExceededError extends PushgatewayError {
   readonly limit: string
   /** The configured value of the limit. */
   readonly value: number
-  /** Seconds after which a retry may succeed, sent as `Retry-After`; set for refusals that pass by themselves. Default: none. */
-  retryAfter: number | undefined = undefined
 
   /** Always true: the message names a limit and a number, even for the 503 of the bytes in flight. */
   override get expose (): boolean {
@@ -135,6 +136,25 @@ export class AuthorizationError extends PushgatewayError {
   constructor (statusCode: 401 | 403, message: string, challenge?: string) {
     super(statusCode === 401 ? 'ERR_UNAUTHORIZED' : 'ERR_FORBIDDEN', message, statusCode)
     this.challenge = challenge
+  }
+}
+
+/**
+ * The store could not be reached or did not answer in time (a shared store such as Redis): 503
+ * with `Retry-After: 1`. Nothing was changed by the request, or, when the store stopped answering
+ * after the change reached it, the change is whole.
+ */
+export class StoreUnavailableError extends PushgatewayError {
+  override name = 'StoreUnavailableError'
+
+  /** Always true: the message says what is unavailable, nothing more. */
+  override get expose (): boolean {
+    return true
+  }
+
+  constructor (message: string, options?: ErrorOptions) {
+    super('ERR_STORE_UNAVAILABLE', message, 503, options)
+    this.retryAfter = 1
   }
 }
 

@@ -103,6 +103,12 @@ export class Pushgateway {
         resolved.logger.debug({ count }, 'groups expired')
       }
     })
+    this.store.attach?.({
+      nameValidation: resolved.nameValidation,
+      reserved: name => this.#reservedFamily(name),
+      logger: resolved.logger,
+      applied: change => { this.#service.observe(change) }
+    })
     this.#surface = new HttpSurface({
       options: resolved,
       service: this.#service,

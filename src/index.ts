@@ -17,13 +17,15 @@ export { createLogger } from './log.js'
 export type { LogFields, LogFn, LogFormat, LogLevel, Logger, LoggerOptions } from './log.js'
 export { MemoryStore } from './store/memory/memory-store.js'
 export type { MemoryStoreOptions } from './store/memory/memory-store.js'
+export { RedisStore, redisStore } from './store/redis/redis-store.js'
+export type { RedisClient, RedisStoreOptions } from './store/redis/redis-store.js'
 export type {
-  AggregateWrite, GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamily, ReservedFamilyLookup, StoreSize, StoredFamily
+  AggregateWrite, AppliedChange, GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamily, ReservedFamilyLookup, StoreContext, StoreSize, StoredFamily
 } from './store/store.js'
 export type { StoreLimits } from './groups/limits.js'
 export {
   PushgatewayError, InvalidGroupingKeyError, ParseError, InconsistentPushError, AggregationError, BodyTooLargeError,
-  ReadTimeoutError, LimitExceededError, AuthorizationError, InvalidOptionError
+  ReadTimeoutError, LimitExceededError, AuthorizationError, StoreUnavailableError, InvalidOptionError
 } from './errors.js'
 export type { ErrorCode } from './errors.js'
 export type {

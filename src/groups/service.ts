@@ -1,5 +1,5 @@
 import type { MetricFamily } from '../exposition/types.js'
-import type { GroupView, MetricStore } from '../store/store.js'
+import type { AppliedChange, GroupView, MetricStore } from '../store/store.js'
 import type { ResolvedOptions } from '../options.js'
 import type { GroupingKey } from './grouping-key.js'
 import { InconsistentPushError, InvalidGroupingKeyError, PushgatewayError } from '../errors.js'
@@ -24,6 +24,12 @@ export interface BodyFormat {
 /** Hands prepared families (see `prepareFamilies`) to the store (a push or an aggregate push), received at `timeNs`. */
 export type Apply = (families: MetricFamily[], timeNs: bigint) => unknown
 
+/** A group with an expiry deadline, and when it was last written (what its deadline counts from). */
+interface ExpiringGroup {
+  labels: Readonly<Record<string, string>>
+  timeNs: bigint
+}
+
 /** What the group service tells its owner. */
 export interface GroupServiceEvents {
   /** The groups changed (a push, a failure, a delete, a wipe, an expiry). */
@@ -41,7 +47,7 @@ export class GroupService {
   readonly #store: MetricStore
   readonly #options: ResolvedOptions
   readonly #events: GroupServiceEvents
-  readonly #expiry = new ExpiryQueue<Readonly<Record<string, string>>>()
+  readonly #expiry = new ExpiryQueue<ExpiringGroup>()
   readonly #inFlight: InFlightBytes
   readonly #budget: ParseBudget
 
@@ -107,7 +113,7 @@ export class GroupService {
     }
     const id = groupId(labels)
     if (ttlNs === undefined) this.#expiry.cancel(id)
-    else this.#expiry.schedule(id, labels, ttlNs, timeNs)
+    else this.#expiry.schedule(id, { labels, timeNs }, ttlNs, timeNs)
     this.#events.changed()
   }
 
@@ -128,14 +134,51 @@ export class GroupService {
   /**
    * Deletes the groups whose TTL has passed. The built-in store deletes them before this returns,
    * so that a snapshot never holds an expired group; the promise settles when every store has.
+   * A store shared by several gateways (with `expire`) deletes a group only if no gateway wrote
+   * to it since, and only the gateway that deleted it counts it.
    */
   expire (): undefined | Promise<unknown> {
+    const store = this.#store
+    if (store.expire !== undefined) return this.#options.ttlOf === undefined ? undefined : this.#expireShared(store)
     if (this.#expiry.size === 0) return undefined
     const expired = this.#expiry.expired(this.#options.now())
     if (expired.length === 0) return undefined
-    this.#events.expired(expired.length)
+    this.#expired(expired.length)
+    return Promise.all(expired.map(({ labels }) => store.delete(labels)))
+  }
+
+  // First learns what the other gateways pushed (their groups' deadlines), then expires what is due.
+  async #expireShared (store: MetricStore): Promise<void> {
+    await store.refresh?.()
+    let count = 0
+    for (const { labels, timeNs } of this.#expiry.expired(this.#options.now())) {
+      if (await (store.expire as NonNullable<MetricStore['expire']>)(labels, timeNs)) count++
+    }
+    if (count > 0) this.#expired(count)
+  }
+
+  #expired (count: number): void {
+    this.#events.expired(count)
     this.#events.changed()
-    return Promise.all(expired.map(labels => this.#store.delete(labels)))
+  }
+
+  // Makes a group expire its TTL after `timeNs`, or never.
+  #schedule (labels: Readonly<Record<string, string>>, timeNs: bigint): void {
+    const ttlNs = this.#options.ttlOf?.(groupingKeyOf(labels))
+    if (ttlNs === undefined) this.#expiry.cancel(groupId(labels))
+    else this.#expiry.schedule(groupId(labels), { labels, timeNs }, ttlNs, timeNs)
+  }
+
+  /** Keeps the expiry deadlines of groups that another gateway sharing the store changed. */
+  observe (change: AppliedChange): void {
+    if (this.#options.ttlOf === undefined) return
+    if (change.kind === 'wipe') {
+      this.#expiry.clear()
+    } else if (change.kind === 'delete') {
+      this.#expiry.cancel(groupId(change.labels))
+    } else if (change.kind === 'push' || !this.#expiry.has(groupId(change.labels))) {
+      this.#schedule(change.labels, change.timeNs)
+    }
   }
 
   /**
@@ -158,8 +201,7 @@ export class GroupService {
     const byTime = views.map(view => ({ labels: view.labels, timeNs: view.pushTimeNs > 0n ? view.pushTimeNs : view.failureTimeNs }))
     byTime.sort((a, b) => Number(a.timeNs - b.timeNs))
     for (const { labels, timeNs } of byTime) {
-      const ttlNs = this.#options.ttlOf?.(groupingKeyOf(labels))
-      if (ttlNs !== undefined) this.#expiry.schedule(groupId(labels), labels, ttlNs, timeNs)
+      this.#schedule(labels, timeNs)
     }
     return refused
   }
@@ -168,8 +210,7 @@ export class GroupService {
     if (!recorded) await this.#store.recordFailure(labels, timeNs, this.#options.limits)
     const id = groupId(labels)
     // A group that only ever failed expires like one pushed then.
-    const ttlNs = this.#expiry.has(id) ? undefined : this.#options.ttlOf?.(groupingKeyOf(labels))
-    if (ttlNs !== undefined) this.#expiry.schedule(id, labels, ttlNs, timeNs)
+    if (!this.#expiry.has(id)) this.#schedule(labels, timeNs)
     this.#events.changed()
   }
 }

@@ -3,7 +3,7 @@ import type { MetricFamily } from '../exposition/types.js'
 import type { GroupView, MetricStore } from '../store/store.js'
 import type { ResolvedOptions } from '../options.js'
 import type { GroupingKey } from '../groups/grouping-key.js'
-import { AuthorizationError, InconsistentPushError, LimitExceededError, PushgatewayError, ReadTimeoutError } from '../errors.js'
+import { AuthorizationError, InconsistentPushError, PushgatewayError, ReadTimeoutError, StoreUnavailableError } from '../errors.js'
 import { readBody, type RequestBody } from './body.js'
 import { PROTOBUF_CONTENT_TYPE, encodeDelimited } from '../exposition/protobuf.js'
 import { OPENMETRICS_CONTENT_TYPE } from '../exposition/write-openmetrics.js'
@@ -106,20 +106,34 @@ export class HttpSurface {
 
   /** Handles one HTTP request of the Pushgateway surface, relative to the mount point; other paths get a 404. */
   async handle (request: GatewayRequest): Promise<GatewayResponse> {
-    await this.#service.expire()
     const path = pathOf(request.url)
     const method = request.method.toUpperCase()
+    // Answered without the store's groups: a shared store that is down fails readiness, not health.
+    if ((path === '/-/healthy' || path === '/-/ready') && path !== this.#options.telemetryPath) return this.#probe(method, path)
+    try {
+      return await this.#route(method, path, request)
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err
+      return errorAnswer(err)
+    }
+  }
+
+  async #probe (method: string, path: string): Promise<GatewayResponse> {
+    if (method !== 'GET') return methodNotAllowed(method, GET_ALLOW)
+    const ready = path === '/-/healthy' || (await this.#store.ready?.()) !== false
+    this.#count(ready ? 200 : 503, path.slice(3), method)
+    const headers = { 'content-type': 'text/plain; charset=utf-8' }
+    return ready ? { status: 200, headers, body: 'OK' } : { status: 503, headers: { ...headers, 'retry-after': '1' }, body: 'the store is unavailable\n' }
+  }
+
+  async #route (method: string, path: string, request: GatewayRequest): Promise<GatewayResponse> {
+    await this.#service.expire()
     if (isPushPath(path, this.#service.aggregates)) return this.#handlePushPath(method, path, request)
     if (path === this.#options.telemetryPath) {
       if (method === 'GET') return this.#scrape(request)
       return methodNotAllowed(method, GET_ALLOW)
     }
     if (path.startsWith('/api/v1/')) return this.#handleApi(method, path, request)
-    if (path === '/-/healthy' || path === '/-/ready') {
-      if (method !== 'GET') return methodNotAllowed(method, GET_ALLOW)
-      this.#count(200, path.slice(3), method)
-      return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'OK' }
-    }
     if (path === '/-/quit') return this.#quit(method, request)
     if (isStatusPagePath(path) && servesStatusPage(this.#options.ui, request.mount)) return this.#statusPage(method, path, request)
     return notFound()
@@ -398,7 +412,7 @@ export function errorAnswer (err: PushgatewayError): GatewayResponse {
   if (err instanceof AuthorizationError && err.challenge !== undefined) response.headers['www-authenticate'] = err.challenge
   // The rest of a late upload is not worth reading: closing the connection ends it.
   if (err instanceof ReadTimeoutError) response.headers['connection'] = 'close'
-  if (err instanceof LimitExceededError && err.retryAfter !== undefined) response.headers['retry-after'] = String(err.retryAfter)
+  if (err.retryAfter !== undefined) response.headers['retry-after'] = String(err.retryAfter)
   response.error = err
   return response
 }

@@ -2,6 +2,8 @@ import type { LabelPair, MetricFamily, MetricType } from '../exposition/types.js
 import type { EscapingScheme } from '../exposition/names.js'
 import type { StoreLimits } from '../groups/limits.js'
 import type { GaugeRule } from '../groups/aggregate.js'
+import type { NameValidation } from '../exposition/names.js'
+import type { Logger } from '../log.js'
 
 /** A family as a group stores it: labels sanitized and sorted, with the time of the write. */
 export interface StoredFamily {
@@ -99,7 +101,40 @@ export interface MetricStore {
   render (format: RenderFormat, extra: readonly MetricFamily[], escaping?: EscapingScheme): Promise<string>
   /** Counts of stored groups and series. */
   size (): Promise<StoreSize>
+  /**
+   * Called once by the gateway that uses the store, before any other method, with what the
+   * gateway knows that the store needs. Optional: the built-in store is given it when created.
+   */
+  attach? (context: StoreContext): void
+  /** Whether the store can serve requests now (`/-/ready`). Optional: a store without it is always ready. */
+  ready? (): Promise<boolean>
+  /**
+   * Deletes the group with these labels if nothing was written to it after `lastWriteNs` (its
+   * TTL passed); answers whether this call deleted it. Optional: a store that is not shared by
+   * several gateways is asked to `delete` instead.
+   */
+  expire? (labels: Readonly<Record<string, string>>, lastWriteNs: bigint): Promise<boolean>
+  /** Learns the changes other gateways sharing the store made (see `StoreContext.applied`). Optional, with `expire`. */
+  refresh? (): Promise<void>
 }
+
+/** What a gateway tells the store it uses (see `MetricStore.attach`). */
+export interface StoreContext {
+  /** Which metric and label names are valid. */
+  nameValidation: NameValidation
+  /** Families a push may not redefine with another type (the gateway's own). */
+  reserved: ReservedFamilyLookup
+  /** Where the store logs. */
+  logger: Logger
+  /** Called for every change that another gateway sharing the store made, once this gateway's view holds it. */
+  applied: (change: AppliedChange) => void
+}
+
+/** A change made through another gateway sharing the store, as this gateway learns of it. */
+export type AppliedChange =
+  | { kind: 'push' | 'failure', labels: Readonly<Record<string, string>>, timeNs: bigint }
+  | { kind: 'delete', labels: Readonly<Record<string, string>> }
+  | { kind: 'wipe' }
 
 /** Counts of what a store holds. */
 export interface StoreSize {

@@ -239,7 +239,7 @@ export function testStoreContract (t: Test, create: () => Promise<MetricStore>):
       await pushText(store, { job: 'a' }, '# TYPE m summary\nm_sum{x="1"} 3\nm_count{x="1"} 2\n', { at: 2 })
       t.match(await text(store), /^# TYPE m summary\nm_sum\{instance="",job="a",x="1"\} 3\nm_count\{instance="",job="a",x="1"\} 2\n/)
       t.equal((await group(store, { job: 'a' }))?.families.get('m')?.timeNs, 2_000_000_000n)
-      await pushPrepared(store, { labels: { job: 'a' }, families: [{ name: 'm', unit: 'seconds', type: 'gauge', metrics: [{ labels: [{ name: 'x', value: '1' }], value: 4, createdTimestampMs: 5 }] }], replace: true, timeNs: 3n })
+      await pushPrepared(store, { labels: { job: 'a' }, families: [{ name: 'm', unit: 'seconds', type: 'counter', metrics: [{ labels: [{ name: 'x', value: '1' }], value: 4, createdTimestampMs: 5 }] }], replace: true, timeNs: 3n })
       const after = (await group(store, { job: 'a' }))?.families.get('m')
       t.same(after?.family.metrics[0], { labels: [{ name: 'instance', value: '' }, { name: 'job', value: 'a' }, { name: 'x', value: '1' }], value: 4, createdTimestampMs: 5 })
       t.equal(after?.family.unit, 'seconds')

@@ -206,6 +206,11 @@ export class MemoryStore implements MetricStore {
     }
   }
 
+  /** The group with exactly these labels, if there is one. */
+  group (labels: Readonly<Record<string, string>>): GroupView | undefined {
+    return this.#groups.get(groupId(labels))
+  }
+
   async groups (): Promise<Iterable<GroupView>> {
     return this.snapshot()
   }

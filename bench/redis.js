@@ -1,0 +1,104 @@
+// The Redis store (issue 15), side by side with the reference in one run: Pushgateway 1.11.0
+// (1.5.1 when Debian 13's build is missing) with its consistency check off, and our standalone
+// server on a redis-server started here (appendonly yes, appendfsync everysec), with one and with
+// two workers (--web.workers). At 10,000 groups of 10 series: pushes/s (autocannon, 16
+// connections, PUTs into existing groups), the median scrape with nothing changed and after 1 %
+// of the groups (100) were pushed. Prints a table with ratios to the reference and the target.
+// Asserts nothing. Needs redis-server (Debian package redis-server).
+//
+//   npm run bench:redis            (builds first; also the last part of npm run bench)
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { CONNECTIONS, SECONDS, agent, fill, freePort, loadAverage, scrapeMs, start, stop, throughput } from './harness.js'
+
+const GROUPS = 10_000
+const REFERENCES = [
+  ['.cache/debian-trixie/prometheus-pushgateway/usr/bin/prometheus-pushgateway', '1.11.0'],
+  ['/usr/bin/prometheus-pushgateway', '1.5.1']
+]
+
+async function startRedis (dir) {
+  const port = await freePort()
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', chunk => {
+      out += chunk
+      if (out.includes('Ready to accept connections')) resolve()
+    })
+    child.once('exit', () => reject(new Error(`redis-server exited: ${out}`)))
+  })
+  return { child, url: `redis://127.0.0.1:${port}` }
+}
+
+async function measure (name, command, args, base) {
+  const server = await start(name, command, args, base)
+  try {
+    const row = { name }
+    row.fill = await fill(server, 0, GROUPS)
+    row.pushes = await throughput(server, GROUPS)
+    row.scrapeMs = await scrapeMs(server)
+    row.scrapeChangedMs = await scrapeMs(server, GROUPS / 100)
+    return row
+  } finally {
+    await stop(server)
+  }
+}
+
+/** Runs the Redis store benchmark and prints its table; skips with a line when redis-server is missing. */
+export async function redisBench () {
+  if (spawnSync('redis-server', ['--version']).status !== 0) {
+    console.log('\nredis-server is not installed (Debian package redis-server): no Redis store benchmark.')
+    return
+  }
+  const [binary, version] = REFERENCES.find(([path]) => existsSync(path)) ?? []
+  const dir = mkdtempSync(join(tmpdir(), 'pushgateway-bench-redis-'))
+  const rows = []
+  const loads = [loadAverage()]
+  let redis
+  try {
+    if (binary !== undefined) {
+      const port = await freePort()
+      rows.push(await measure(`reference ${version}, check off`, binary, [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file=', '--push.disable-consistency-check'], `http://127.0.0.1:${port}`))
+      loads.push(loadAverage())
+    }
+    for (const workers of [1, 2]) {
+      redis = await startRedis(dir)
+      const port = await freePort()
+      const args = ['dist/standalone/cli.js', `--web.listen-address=127.0.0.1:${port}`, '--log.level=error', `--store.redis-url=${redis.url}`, `--web.workers=${workers}`]
+      rows.push(await measure(`Redis store, ${workers} worker${workers > 1 ? 's' : ''}`, process.execPath, args, `http://127.0.0.1:${port}`))
+      redis.child.kill('SIGTERM')
+      await new Promise(resolve => redis.child.once('exit', resolve))
+      redis = undefined
+      loads.push(loadAverage())
+    }
+  } finally {
+    redis?.child.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  }
+  const ref = binary === undefined ? undefined : rows[0]
+  const format = value => value >= 100 ? Math.round(value).toLocaleString('en') : value.toFixed(value >= 10 ? 1 : 2)
+  const cell = (row, key) => format(row[key]) + (ref === undefined || row === ref ? '' : ` (${format(row[key] / ref[key])}x)`)
+  console.log(`\nRedis store (issue 15): Node ${process.version}, ${GROUPS.toLocaleString('en')} groups x 10 series, ${CONNECTIONS} connections for ${SECONDS} s, loopback, redis-server and the load generator on the same cores (appendfsync everysec). Ratios: ours / reference.\n`)
+  console.log(`| | ${rows.map(r => r.name).join(' | ')} |`)
+  console.log(`|---|${rows.map(() => '---:').join('|')}|`)
+  for (const [label, key] of [['fill 10,000 groups (s)', 'fill'], ['pushes/s at 10,000 groups', 'pushes'], ['scrape, nothing changed, median of 20 (ms)', 'scrapeMs'], ['scrape after 1 % of groups changed, median of 20 (ms)', 'scrapeChangedMs']]) {
+    console.log(`| ${label} | ${rows.map(row => cell(row, key)).join(' | ')} |`)
+  }
+  console.log(`\nLoad average (1, 5, 15 min) before and after each gateway: ${loads.join(' → ')}`)
+  if (ref !== undefined) {
+    const two = rows[rows.length - 1]
+    console.log(`\nTarget of issue 15:\n  ${two.pushes >= ref.pushes ? 'met    ' : 'NOT MET'}  two workers on the Redis store >= the reference's pushes/s with its check off`)
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  try {
+    await redisBench()
+  } finally {
+    agent.destroy()
+  }
+}

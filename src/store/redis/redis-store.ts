@@ -1,0 +1,318 @@
+import { randomUUID } from 'node:crypto'
+import type { MetricFamily } from '../../exposition/types.js'
+import type { EscapingScheme } from '../../exposition/names.js'
+import type { GaugeRule } from '../../groups/aggregate.js'
+import type { StoreLimits } from '../../groups/limits.js'
+import type { AggregateWrite, AppliedChange, GroupView, MetricStore, PushWrite, RenderFormat, StoreContext, StoreSize } from '../store.js'
+import { InconsistentPushError, InvalidOptionError, StoreUnavailableError } from '../../errors.js'
+import { refuseUnknownOptions } from '../../known-options.js'
+import { createLogger } from '../../log.js'
+import { reservedTypeClash } from '../../groups/consistency.js'
+import { MemoryStore } from '../memory/memory-store.js'
+import { decodeSnapshot, encodeSnapshot } from '../memory/snapshot.js'
+import { applyEntry, decodeEntry, encodeEntry, lastWriteNs, type LogEntry, type Outcome } from './log-entry.js'
+import { COMPACT, READ, type Script } from './scripts.js'
+
+/** The part of a Redis client the store uses: node-redis's `createClient()` gives one. */
+export interface RedisClient {
+  /** Sends one command and answers its reply; rejects with Redis's error reply or when the connection fails. */
+  sendCommand: (args: readonly string[]) => Promise<unknown>
+  /** Whether the client is connected now; when false the store answers 503 at once instead of waiting. Default: taken as connected. */
+  readonly isReady?: boolean
+}
+
+/** Options of `redisStore()`. */
+export interface RedisStoreOptions {
+  /** The connected client (node-redis), which the application creates, configures (TLS, auth, Sentinel) and closes. Required. */
+  client: RedisClient
+  /** The start of every key; replicas that share groups use the same prefix. Keys are `{prefix}:log` and `{prefix}:snapshot`, one hash slot. Default `'pushgateway'`. */
+  prefix?: string | undefined
+  /** Milliseconds a request waits for Redis before it is answered 503. Default 2,000. */
+  timeout?: number | undefined
+  /** Entries in the log after which a replica saves a snapshot and trims what is older than a minute. Default 10,000. */
+  compactEvery?: number | undefined
+}
+
+/** Entries read from the log in one round trip, at most. */
+const READ_COUNT = 10_000
+/** Entries older than this are kept after a compaction, so that a replica a little behind catches up without the snapshot. */
+const KEEP_MS = 60_000
+
+/**
+ * A store that replicas of a service share through Redis. Every change is an entry appended to
+ * one Redis stream; every replica applies the stream in order to its own copy of the groups (a
+ * `MemoryStore`), so they all hold the same groups, and the consistency check, the limits and
+ * aggregation hold across them. A write is answered once its entry is applied, with what applying
+ * it did; a read first applies what other replicas appended (one round trip when nothing did).
+ * A snapshot every `compactEvery` entries keeps the stream short.
+ */
+export class RedisStore implements MetricStore {
+  readonly #client: RedisClient
+  readonly #log: string
+  readonly #snapshot: string
+  readonly #timeout: number
+  readonly #compactEvery: number
+  readonly #replica = randomUUID()
+  #context: StoreContext
+  #groups: MemoryStore
+  #lastId = '0-0'
+  #epoch: string | undefined
+  #snapshotId = ''
+  #sinceSnapshot = 0
+  #compacting = false
+  #seq = 0
+  // This replica's writes whose entries are not applied yet, by sequence number.
+  readonly #own = new Map<number, { entry: LogEntry, settle: (outcome: Outcome) => void }>()
+  #reading: Promise<void> | undefined
+  #queued: Promise<void> | undefined
+  #down = false
+
+  constructor (options: RedisStoreOptions) {
+    if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options)
+    refuseUnknownOptions(options, ['client', 'prefix', 'timeout', 'compactEvery'])
+    const { client, prefix = 'pushgateway', timeout = 2000, compactEvery = 10_000 } = options
+    if (client === null || typeof client !== 'object' || typeof client.sendCommand !== 'function') throw new InvalidOptionError('client', 'a Redis client with sendCommand (node-redis)', client)
+    if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix)) throw new InvalidOptionError('prefix', 'a non-empty string without braces', prefix)
+    if (!Number.isSafeInteger(timeout) || timeout <= 0) throw new InvalidOptionError('timeout', 'a positive integer number of milliseconds', timeout)
+    if (!Number.isSafeInteger(compactEvery) || compactEvery <= 0) throw new InvalidOptionError('compactEvery', 'a positive integer number of entries', compactEvery)
+    this.#client = client
+    // One hash tag: the scripts touch both keys, which Redis Cluster allows only in one slot.
+    this.#log = `{${prefix}}:log`
+    this.#snapshot = `{${prefix}}:snapshot`
+    this.#timeout = timeout
+    this.#compactEvery = compactEvery
+    this.#context = { nameValidation: 'legacy', reserved: () => undefined, logger: createLogger(), applied: () => {} }
+    this.#groups = new MemoryStore()
+  }
+
+  attach (context: StoreContext): void {
+    this.#context = context
+    this.#groups = new MemoryStore({ nameValidation: context.nameValidation })
+  }
+
+  async ready (): Promise<boolean> {
+    if (this.#client.isReady === false) return false
+    try {
+      await this.#pull()
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  async push (write: PushWrite): Promise<void> {
+    await this.#refuseReserved(write.labels, write.families, write.timeNs, write.limits)
+    await this.#write({ kind: 'push', labels: write.labels, families: write.families, replace: write.replace, timeNs: write.timeNs, limits: write.limits })
+  }
+
+  async aggregate (write: AggregateWrite): Promise<void> {
+    await this.#refuseReserved(write.labels, write.families, write.timeNs, write.limits)
+    // The rules travel with the entry: a replica applying it does not know this one's options.
+    const gaugeRules = write.families.map((family): [string, GaugeRule] => [family.name, write.gaugeRule(family.name)])
+    await this.#write({ kind: 'aggregate', labels: write.labels, families: write.families, timeNs: write.timeNs, gaugeRules, writer: write.writer, limits: write.limits })
+  }
+
+  async recordFailure (labels: Readonly<Record<string, string>>, timeNs: bigint, limits?: StoreLimits): Promise<void> {
+    await this.#write({ kind: 'failure', labels, timeNs, limits })
+  }
+
+  async delete (labels: Readonly<Record<string, string>>): Promise<void> {
+    await this.#write({ kind: 'delete', labels })
+  }
+
+  async wipe (): Promise<void> {
+    await this.#write({ kind: 'wipe' })
+  }
+
+  async expire (labels: Readonly<Record<string, string>>, lastWrite: bigint): Promise<boolean> {
+    return (await this.#write({ kind: 'expire', labels, timeNs: lastWrite })) !== undefined
+  }
+
+  async refresh (): Promise<void> {
+    await this.#pull()
+  }
+
+  async groups (): Promise<Iterable<GroupView>> {
+    await this.#pull()
+    return [...this.#groups.snapshot()]
+  }
+
+  async families (): Promise<MetricFamily[]> {
+    await this.#pull()
+    return await this.#groups.families()
+  }
+
+  async render (format: RenderFormat, extra: readonly MetricFamily[], escaping?: EscapingScheme): Promise<string> {
+    await this.#pull()
+    return await this.#groups.render(format, extra, escaping)
+  }
+
+  async size (): Promise<StoreSize> {
+    await this.#pull()
+    return await this.#groups.size()
+  }
+
+  // The gateway's own families are this replica's: another replica's may differ, so the log
+  // never holds a push that clashes with them; the refusal is recorded as a failure.
+  async #refuseReserved (labels: Readonly<Record<string, string>>, families: readonly MetricFamily[], timeNs: bigint, limits: StoreLimits | undefined): Promise<void> {
+    for (const family of families) {
+      const reserved = family.metrics.length > 0 ? this.#context.reserved(family.name) : undefined
+      if (reserved === undefined || reserved.type === family.type) continue
+      await this.#write({ kind: 'failure', labels, timeNs, limits })
+      throw new InconsistentPushError(reservedTypeClash(family.name, family.type, reserved.type))
+    }
+  }
+
+  // Appends an entry, then reads the log up to it: answers the change applying it made, or
+  // rejects as the memory store would have.
+  async #write (entry: LogEntry): Promise<AppliedChange | undefined> {
+    const seq = ++this.#seq
+    const applied = new Promise<Outcome>(resolve => { this.#own.set(seq, { entry, settle: resolve }) })
+    try {
+      await this.#command(['XADD', this.#log, '*', 'e', encodeEntry(entry), 'r', this.#replica, 's', String(seq)])
+      // A read that starts now finds the entry, unless the log was lost in between.
+      await this.#pull()
+      if (this.#own.has(seq)) throw this.#unavailable('the Redis log was lost before the write was read back')
+    } finally {
+      this.#own.delete(seq)
+    }
+    const { change, error } = await applied
+    if (error !== undefined) throw error
+    return change
+  }
+
+  // Reads and applies what is new in the log. Calls that come while a read is under way share
+  // the next read, which starts when that one ends: it sees everything appended before the call.
+  async #pull (): Promise<void> {
+    this.#queued ??= this.#readAfterCurrent()
+    return await this.#queued
+  }
+
+  async #readAfterCurrent (): Promise<void> {
+    await this.#reading?.then(() => {}, () => {})
+    const reading = this.#readAll()
+    this.#reading = reading
+    this.#queued = undefined
+    await reading
+  }
+
+  async #readAll (): Promise<void> {
+    for (;;) {
+      const [epoch, snapshotId, data, entries] = await this.#eval(READ, [this.#lastId, String(READ_COUNT), this.#epoch ?? this.#replica]) as [string, string, string | null, Array<[string, string[]]>]
+      if (this.#epoch !== undefined && epoch !== this.#epoch) {
+        // Redis lost the log (flushed, or restarted without its append-only file): start over from what it holds.
+        this.#context.logger.error({ prefix: this.#log }, 'the Redis log was lost; this replica starts over from what Redis holds')
+        this.#epoch = epoch
+        this.#load('0-0', undefined)
+        continue
+      }
+      this.#epoch = epoch
+      if (snapshotId !== this.#snapshotId) {
+        this.#snapshotId = snapshotId
+        this.#sinceSnapshot = 0
+      }
+      if (data !== null) this.#load(snapshotId, data)
+      for (const [id, fields] of entries) await this.#apply(id, fields)
+      if (entries.length < READ_COUNT) return
+    }
+  }
+
+  // Replaces this replica's groups with a snapshot's (or none), as of the entry `id`.
+  #load (id: string, data: string | undefined): void {
+    this.#groups = new MemoryStore({ nameValidation: this.#context.nameValidation })
+    this.#lastId = id
+    this.#context.applied({ kind: 'wipe' })
+    if (data === undefined) return
+    for (const view of decodeSnapshot(Buffer.from(data))) {
+      this.#groups.restore(view)
+      this.#context.applied({ kind: view.pushTimeNs > 0n ? 'push' : 'failure', labels: view.labels, timeNs: lastWriteNs(view) })
+    }
+  }
+
+  async #apply (id: string, fields: string[]): Promise<void> {
+    const field = (name: string): string | undefined => {
+      for (let i = 0; i < fields.length - 1; i += 2) if (fields[i] === name) return fields[i + 1]
+      return undefined
+    }
+    const own = field('r') === this.#replica ? this.#own.get(Number(field('s'))) : undefined
+    this.#lastId = id
+    this.#sinceSnapshot++
+    let entry: LogEntry
+    try {
+      entry = own?.entry ?? decodeEntry(field('e') ?? '')
+    } catch (err) {
+      // Every replica skips it alike: the groups stay the same everywhere.
+      this.#context.logger.error({ id, err: (err as Error).message }, 'skipped an entry of the Redis log that is not one of ours')
+      return
+    }
+    const outcome = await applyEntry(this.#groups, entry)
+    if (own !== undefined) {
+      this.#own.delete(Number(field('s')))
+      own.settle(outcome)
+      if (this.#sinceSnapshot >= this.#compactEvery) this.#compact()
+    } else if (outcome.change !== undefined) {
+      this.#context.applied(outcome.change)
+    }
+  }
+
+  #compact (): void {
+    if (this.#compacting) return
+    this.#compacting = true
+    this.#sinceSnapshot = 0
+    const id = this.#lastId
+    const data = encodeSnapshot(this.#groups.snapshot(), new Date()).toString('utf8')
+    this.#eval(COMPACT, [id, data, this.#epoch as string, String(KEEP_MS)]).then(
+      () => { this.#compacting = false },
+      (err: unknown) => {
+        this.#compacting = false
+        this.#context.logger.warn({ err: (err as Error).message }, 'could not compact the Redis log; it grows until a later compaction succeeds')
+      })
+  }
+
+  async #eval (script: Script, args: string[]): Promise<unknown> {
+    try {
+      return await this.#command(['EVALSHA', script.sha, '2', this.#log, this.#snapshot, ...args])
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError && /^NOSCRIPT/.test((err.cause as Error | undefined)?.message ?? ''))) throw err
+      return await this.#command(['EVAL', script.text, '2', this.#log, this.#snapshot, ...args])
+    }
+  }
+
+  // One command, answered within the timeout; a connection that is down, a timeout and an error
+  // reply all reject with a `StoreUnavailableError`.
+  async #command (args: string[]): Promise<unknown> {
+    if (this.#client.isReady === false) throw this.#unavailable('Redis is not connected')
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { reject(this.#unavailable(`Redis did not answer within ${this.#timeout} ms`)) }, this.#timeout)
+    })
+    let reply: unknown
+    try {
+      reply = await Promise.race([this.#client.sendCommand(args), timedOut])
+    } catch (err) {
+      if (err instanceof StoreUnavailableError) throw err
+      throw this.#unavailable(`Redis answered ${(err as Error).message}`, err)
+    } finally {
+      clearTimeout(timer)
+    }
+    if (this.#down) {
+      this.#down = false
+      this.#context.logger.info({ prefix: this.#log }, 'the Redis store answers again')
+    }
+    return reply
+  }
+
+  #unavailable (reason: string, cause?: unknown): StoreUnavailableError {
+    // Once per outage: a replica under load would otherwise log every request.
+    if (!this.#down && !/^Redis answered NOSCRIPT/.test(reason)) {
+      this.#down = true
+      this.#context.logger.error({ prefix: this.#log, reason }, 'the Redis store is unavailable')
+    }
+    return new StoreUnavailableError(`the store is unavailable: ${reason}`, cause === undefined ? undefined : { cause })
+  }
+}
+
+/** A store shared through Redis by every replica given the same `prefix` (see `RedisStore`). */
+export function redisStore (options: RedisStoreOptions): RedisStore {
+  return new RedisStore(options)
+}
