@@ -47,8 +47,8 @@ async function loadRedis (): Promise<RedisModule> {
  * Creates a node-redis client for `url` and starts connecting without waiting for it (a server
  * started while Redis is down starts all the same; its store answers 503 until Redis is back).
  * Commands fail at once while the client is disconnected; it reconnects after 50 ms, doubling up
- * to 2 s, forever. An outage is logged once at error level (not at each attempt), the connection
- * at info. `timeoutMs` bounds each attempt to connect. `load` loads the `redis` package (default:
+ * to 2 s, forever. An outage is logged once with its cause, at warn level (not at each attempt;
+ * the store logs what it means for requests), the connection at info. `timeoutMs` bounds each attempt to connect. `load` loads the `redis` package (default:
  * `import('redis')`); rejects with an error saying to install it when it cannot be loaded.
  */
 export async function connectRedis (url: string, timeoutMs: number, log: Logger, load: () => Promise<RedisModule> = loadRedis): Promise<NodeRedisClient> {
@@ -69,7 +69,7 @@ export async function connectRedis (url: string, timeoutMs: number, log: Logger,
     if (down) return
     down = true
     // A connection refused on a host with several addresses is an AggregateError without a message.
-    log.error({ url: shown, err: err.message === '' ? String((err as NodeJS.ErrnoException).code) : err.message }, 'Redis unreachable: requests that need it are answered 503 until it is back')
+    log.warn({ url: shown, err: err.message === '' ? String((err as NodeJS.ErrnoException).code) : err.message }, 'cannot reach Redis; reconnecting')
   })
   client.on('ready', () => {
     log.info({ url: shown }, 'connected to Redis')
