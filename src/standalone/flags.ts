@@ -46,6 +46,14 @@ export interface ServerFlags {
   webConfigFile: string
   /** `--web.local-assets`: the Go binary's directory of UI templates and assets; taken and not read (the status page is built in). Default `''`. */
   localAssets: string
+  /** `--store.redis-url`: keep the groups in the Redis at this `redis://` or `rediss://` URL, shared by every process that uses it, instead of in memory; `''` for memory. Default `''`. */
+  redisUrl: string
+  /** `--store.redis-prefix`: the prefix of the Redis store's keys. Default `'pushgateway'`. */
+  redisPrefix: string
+  /** `--store.redis-timeout`: how long a request waits for Redis before it is answered 503, in nanoseconds. Default 2 seconds. */
+  redisTimeoutNs: bigint
+  /** `--web.workers`: how many processes serve the listen addresses together (`node:cluster`); more than 1 needs `redisUrl`. Default `1`. */
+  workers: number
   /** `--log.level`. Default `'info'`. */
   logLevel: LogLevel
   /** `--log.format`. Default `'logfmt'`. */
@@ -62,12 +70,14 @@ export class FlagError extends Error {
 
 interface FlagSpec {
   name: string
-  kind: 'string' | 'bool' | 'duration' | 'enum' | 'url' | 'count' | 'ttl' | 'rule'
+  kind: 'string' | 'bool' | 'duration' | 'enum' | 'url' | 'count' | 'ttl' | 'rule' | 'redis-url'
   help: string
   fallback: string
   values?: readonly string[]
   /** Clears the default before the first of the repeated values is applied. */
   repeatable?: (flags: ServerFlags) => void
+  /** What is wrong with a value its kind accepts, or undefined. */
+  check?: (value: string) => string | undefined
   apply: (flags: ServerFlags, value: string) => void
 }
 
@@ -89,12 +99,16 @@ const SPECS: readonly FlagSpec[] = [
   { name: 'push.enable-utf8-names', kind: 'bool', fallback: 'false', help: 'Allow UTF-8 characters in metric and label names.', apply: (f, v) => { f.enableUtf8Names = BOOLS[v] === true } },
   { name: 'push.group-ttl', kind: 'ttl', fallback: '0s', repeatable: f => { f.groupTtlNs = 0n; f.jobTtlsNs = {} }, help: 'How long a group lives after its last successful push (0s: until deleted). <job>=<duration> sets it for one job. Repeatable.', apply: applyTtl },
   { name: 'aggregate.gauge-rule', kind: 'rule', fallback: 'last', repeatable: f => { f.gaugeRule = 'last'; f.gaugeRules = {} }, help: 'How aggregate pushes combine gauges: last, sum, min or max. <family>=<rule> sets it for one family. Repeatable.', apply: applyGaugeRule },
-  { name: 'limits.body-size', kind: 'count', fallback: String(DEFAULT_BODY_LIMIT), help: 'Largest request body in bytes, after decompression.', apply: (f, v) => { f.bodyLimit = Number(v) } },
+  { name: 'limits.body-size', kind: 'count', fallback: String(DEFAULT_BODY_LIMIT), help: 'Largest request body in bytes, after decompression.', check: v => Number(v) === 0 ? 'expected a positive number of bytes' : undefined, apply: (f, v) => { f.bodyLimit = Number(v) } },
   ...limitSpecs(),
   { name: 'web.systemd-socket', kind: 'bool', fallback: 'false', help: 'Use systemd socket activation listeners instead of port listeners (Linux only).', apply: (f, v) => { f.systemdSocket = BOOLS[v] === true } },
   { name: 'web.local-assets', kind: 'string', fallback: '', help: 'Path to static assets/templates directory. Taken for compatibility and not read: the status page is built in.', apply: (f, v) => { f.localAssets = v } },
   { name: 'web.config.file', kind: 'string', fallback: '', help: 'Path to configuration file that can enable TLS or authentication. See: https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md', apply: (f, v) => { f.webConfigFile = v } },
   { name: 'web.read-timeout', kind: 'duration', fallback: formatGoDuration(BigInt(DEFAULT_READ_TIMEOUT) * 1_000_000n), help: 'Time allowed to receive a request body (0s: no limit).', apply: (f, v) => { f.readTimeoutNs = parseGoDuration(v) } },
+  { name: 'store.redis-url', kind: 'redis-url', fallback: '', help: 'Keep the groups in this Redis (redis://host:port/db or rediss://…), shared by every Pushgateway that uses it, instead of in memory. Redis keeps them across restarts (turn on its append-only file).', apply: (f, v) => { f.redisUrl = v } },
+  { name: 'store.redis-prefix', kind: 'string', fallback: 'pushgateway', help: 'Prefix of the keys in Redis, for several Pushgateways sharing one Redis.', check: v => v === '' || /[{}]/.test(v) ? 'expected a non-empty prefix without { or }' : undefined, apply: (f, v) => { f.redisPrefix = v } },
+  { name: 'store.redis-timeout', kind: 'duration', fallback: '2s', help: 'How long a request waits for Redis before it is answered 503.', check: redisTimeoutProblem, apply: (f, v) => { f.redisTimeoutNs = parseGoDuration(v) } },
+  { name: 'web.workers', kind: 'count', fallback: '1', help: 'Number of processes serving the listen addresses together. More than 1 needs --store.redis-url.', check: v => Number(v) === 0 ? 'expected 1 or more' : undefined, apply: (f, v) => { f.workers = Number(v) } },
   { name: 'log.level', kind: 'enum', values: LOG_LEVELS, fallback: 'info', help: 'Only log messages with the given severity or above. One of: [debug, info, warn, error]', apply: (f, v) => { f.logLevel = v as LogLevel } },
   { name: 'log.format', kind: 'enum', values: LOG_FORMATS, fallback: 'logfmt', help: 'Output format of log messages. One of: [logfmt, json]', apply: (f, v) => { f.logFormat = v as LogFormat } }
 ]
@@ -166,6 +180,10 @@ export function defaultFlags (): ServerFlags {
     systemdSocket: false,
     webConfigFile: '',
     localAssets: '',
+    redisUrl: '',
+    redisPrefix: 'pushgateway',
+    redisTimeoutNs: 2_000_000_000n,
+    workers: 1,
     logLevel: 'info',
     logFormat: 'logfmt'
   }
@@ -175,7 +193,8 @@ export function defaultFlags (): ServerFlags {
  * Parses the Go binary's command line, kingpin style: `--flag=value` or `--flag value`, booleans
  * as `--flag`, `--no-flag` or `--flag=true|false`; `-h`/`--help` (`--help-long`), `--help-man` and
  * `--version` win. Throws a
- * `FlagError` naming the flag for unknown flags, bad values and repeated flags.
+ * `FlagError` naming the flag for unknown flags, bad values and repeated flags, and naming both
+ * flags for flags that cannot go together.
  */
 export function parseArgs (argv: readonly string[]): ParsedArgs {
   const flags = defaultFlags()
@@ -208,7 +227,21 @@ export function parseArgs (argv: readonly string[]): ParsedArgs {
     seen.add(name)
     spec.apply(flags, value)
   }
+  checkCombination(flags)
   return { command: 'run', flags }
+}
+
+function checkCombination (flags: ServerFlags): void {
+  if (flags.persistenceFile !== '' && flags.redisUrl !== '') {
+    throw new FlagError("flag '--persistence.file' cannot be used with '--store.redis-url': Redis keeps the groups itself (turn on its append-only file)")
+  }
+  if (flags.workers > 1 && flags.redisUrl === '') {
+    throw new FlagError(`flag '--web.workers=${flags.workers}' needs '--store.redis-url': each worker would keep groups of its own`)
+  }
+  if (flags.workers > 1 && flags.systemdSocket) {
+    // systemd hands its sockets to the process it started, not to the workers that process forks.
+    throw new FlagError(`flag '--web.workers=${flags.workers}' cannot be used with '--web.systemd-socket'`)
+  }
 }
 
 function isBoolFlag (name: string): boolean {
@@ -220,13 +253,35 @@ function checkValue (spec: FlagSpec, value: string): void {
   if (spec.kind === 'bool' && BOOLS[value] === undefined) problem = 'expected true or false'
   if (spec.values !== undefined && !spec.values.includes(value)) problem = `expected one of ${spec.values.join(', ')}`
   if (spec.kind === 'url') problem = urlProblem(value)
+  if (spec.kind === 'redis-url') problem = redisUrlProblem(value)
   if (spec.kind === 'duration') problem = durationProblem(value, false)
   if (spec.kind === 'ttl') problem = ttlProblem(value)
   if (spec.kind === 'rule') problem = ruleProblem(value)
   if (spec.kind === 'count' && !/^[0-9]{1,15}$/.test(value)) problem = 'expected a whole number'
-  if (spec.name === 'limits.body-size' && problem === undefined && Number(value) === 0) problem = 'expected a positive number of bytes'
+  if (problem === undefined) problem = spec.check?.(value)
   if (problem !== undefined) throw new FlagError(`invalid value ${goQuote(value)} for flag '--${spec.name}': ${problem}`)
 }
+
+function redisUrlProblem (value: string): string | undefined {
+  if (value === '') return undefined
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return REDIS_URL_EXPECTED
+  }
+  if ((url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '' || !/^(\/[0-9]*)?$/.test(url.pathname) || url.search !== '' || url.hash !== '') return REDIS_URL_EXPECTED
+  return undefined
+}
+const REDIS_URL_EXPECTED = 'expected redis://host:port/db or rediss://host:port/db'
+
+// The store times requests out with setTimeout, which takes whole milliseconds up to 2^31 - 1.
+function redisTimeoutProblem (value: string): string | undefined {
+  const ns = parseGoDuration(value)
+  if (ns < 1_000_000n) return 'expected a duration of 1ms or more'
+  return ns > MAX_TIMER_NS ? `expected a duration of ${formatGoDuration(MAX_TIMER_NS)} or less` : undefined
+}
+const MAX_TIMER_NS = 2_147_483_647n * 1_000_000n
 
 function urlProblem (value: string): string | undefined {
   try {
@@ -284,7 +339,8 @@ export function routePrefixOf (flags: Pick<ServerFlags, 'routePrefix' | 'externa
 
 /**
  * The flags as the Go binary's `/api/v1/status` reports them, formatted as Go prints them
- * (`5m0s`, `true`, addresses joined with `,`, the computed route prefix).
+ * (`5m0s`, `true`, addresses joined with `,`, the computed route prefix), and ours; the Redis
+ * URL without its password (`redactedUrl`).
  */
 export function statusFlags (flags: ServerFlags): Record<string, string> {
   return {
@@ -307,8 +363,24 @@ export function statusFlags (flags: ServerFlags): Record<string, string> {
     'web.listen-address': flags.listenAddresses.join(','),
     'web.route-prefix': routePrefixOf(flags),
     'web.systemd-socket': String(flags.systemdSocket),
-    'web.telemetry-path': flags.telemetryPath
+    'web.telemetry-path': flags.telemetryPath,
+    'store.redis-url': redactedUrl(flags.redisUrl),
+    'store.redis-prefix': flags.redisPrefix,
+    'store.redis-timeout': formatGoDuration(flags.redisTimeoutNs),
+    'web.workers': String(flags.workers)
   }
+}
+
+/**
+ * A URL with its password, if any, replaced by `xxxxx`, as Go's `url.URL.Redacted()` writes it:
+ * the form in which a Redis URL is shown and logged. `''` stays `''`.
+ */
+export function redactedUrl (url: string): string {
+  if (url === '') return ''
+  const parsed = new URL(url)
+  if (parsed.password === '') return url
+  parsed.password = 'xxxxx'
+  return parsed.href
 }
 
 /** The `--help` text, kingpin style: every flag with its default. */

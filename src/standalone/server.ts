@@ -12,6 +12,8 @@ import { computeRoutePrefix, defaultFlags, routePrefixOf, statusFlags, type Serv
 import { createLogger, type Logger } from '../log.js'
 import { VERSION } from '../version.js'
 import { BasicAuth, WebConfigFile, fileStamp, type WebConfig, type WebTlsConfig } from './web-config.js'
+import { redisStore } from '../store/redis/redis-store.js'
+import { connectRedis, type NodeRedisClient } from './redis-client.js'
 
 /** A running standalone server. */
 export interface RunningServer {
@@ -57,6 +59,9 @@ const BAD_ESCAPE = /%(?![0-9a-fA-F]{2})/
  * file is read at start (rejecting with a `WebConfigError` naming the field when it is invalid) and
  * again when it changed, once per new connection: basic auth and headers apply per connection, TLS
  * settings and certificates per handshake; whether the server speaks TLS at all is decided at start.
+ * With `redisUrl`, the groups are kept in that Redis (`redisStore`) through a node-redis client
+ * that the server creates without waiting for it to connect (see `connectRedis`) and destroys
+ * once it has closed.
  */
 export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Logger, now?: () => bigint): Promise<RunningServer> {
   const settings: ServerFlags = { ...defaultFlags(), ...flags }
@@ -89,6 +94,9 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
       } catch (err) {
         resolveClosed(err as Error)
         throw err
+      } finally {
+        // Every request is answered by now: nothing waits for Redis any more.
+        redis?.destroy()
       }
     })()
     return closing
@@ -98,9 +106,11 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
     close().catch(() => {}) // reported through `closed`
   }
 
+  const redisTimeout = Number(settings.redisTimeoutNs / 1_000_000n)
+  const redis: NodeRedisClient | undefined = settings.redisUrl === '' ? undefined : await connectRedis(settings.redisUrl, redisTimeout, log)
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
-  const gateway = new Pushgateway({
+  const options: PushgatewayOptions = {
     registry,
     telemetryPath: cleanPath(settings.telemetryPath),
     adminApi: settings.enableAdminApi,
@@ -118,7 +128,14 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
     aggregation: { gaugeRule: settings.gaugeRule, gaugeRules: settings.gaugeRules },
     ...(settings.persistenceFile === '' ? {} : { persistence: { file: settings.persistenceFile, interval: Number(settings.persistenceIntervalNs / 1_000_000n) } }),
     ...(settings.enableLifecycle ? { onQuit: quit } : {})
-  })
+  }
+  let gateway: Pushgateway
+  try {
+    gateway = new Pushgateway(redis === undefined ? options : { ...options, store: redisStore({ client: redis, prefix: settings.redisPrefix, timeout: redisTimeout }) })
+  } catch (err) {
+    redis?.destroy()
+    throw err
+  }
 
   // The web config in force on each connection, fixed when the connection was accepted.
   const configs = new WeakMap<Socket, WebConfig>()

@@ -6,6 +6,7 @@ import { request } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { runCli } from '../../src/standalone/cli.js'
 import { VERSION } from '../../src/version.js'
+import { STOP_MESSAGE, type PoolWorker } from '../../src/standalone/workers.js'
 import { eventually } from '../helpers/clock.js'
 
 const CLI = fileURLToPath(new URL('../../src/standalone/cli.ts', import.meta.url))
@@ -60,7 +61,9 @@ t.test('a bad command line prints an error naming the flag and exits 1', async t
   const cases: Array<[string[], string]> = [
     [['--web.nope'], "pushgateway-middleware: error: unknown long flag '--web.nope', try --help\n"],
     [['--log.level=trace'], "pushgateway-middleware: error: invalid value \"trace\" for flag '--log.level': expected one of debug, info, warn, error, try --help\n"],
-    [['--push.enable-utf8-names=yes'], "pushgateway-middleware: error: invalid value \"yes\" for flag '--push.enable-utf8-names': expected true or false, try --help\n"]
+    [['--push.enable-utf8-names=yes'], "pushgateway-middleware: error: invalid value \"yes\" for flag '--push.enable-utf8-names': expected true or false, try --help\n"],
+    [['--store.redis-url=redis://127.0.0.1:6379', '--persistence.file=pg.data'], "pushgateway-middleware: error: flag '--persistence.file' cannot be used with '--store.redis-url': Redis keeps the groups itself (turn on its append-only file), try --help\n"],
+    [['--web.workers=2'], "pushgateway-middleware: error: flag '--web.workers=2' needs '--store.redis-url': each worker would keep groups of its own, try --help\n"]
   ]
   for (const [argv, message] of cases) {
     const bad = io()
@@ -121,6 +124,69 @@ t.test('/-/quit with --web.enable-lifecycle exits 0', async t => {
   t.equal(await exit, 0)
   t.equal(run.io.signals.listenerCount('SIGTERM') + run.io.signals.listenerCount('SIGINT'), 0, 'signal handlers removed')
   t.match(run.err.join(''), 'level=warn msg="received termination request via web service, exiting gracefully..."\n')
+})
+
+t.test('--web.workers above 1: the primary forks, passes SIGTERM on as a message, exits with the workers', async t => {
+  const run = io()
+  const workers: Array<EventEmitter & { id: number, sent: string[], send: (message: string) => boolean }> = []
+  const fork = (): PoolWorker => {
+    const worker = Object.assign(new EventEmitter(), { id: workers.length + 1, sent: [] as string[], send (message: string) { this.sent.push(message); return true } })
+    workers.push(worker)
+    return worker
+  }
+  const exit = runCli(['--web.workers=2', '--store.redis-url=redis://127.0.0.1:1', '--web.local-assets=/assets'], { ...run.io, fork })
+  t.equal(workers.length, 2)
+  run.io.signals.emit('SIGTERM', 'SIGTERM')
+  t.same(workers.map(worker => worker.sent), [[STOP_MESSAGE], [STOP_MESSAGE]])
+  for (const worker of workers) worker.emit('exit', 0, null)
+  t.equal(await exit, 0)
+  t.match(run.err.join(''), 'level=info msg="starting workers" workers=2\n')
+  t.match(run.err.join(''), 'level=warn msg="--web.local-assets is not read: the status page is built in" path=/assets\n', 'warned once, by the primary')
+  t.notMatch(run.err.join(''), 'Listening on', 'the primary does not listen')
+})
+
+t.test('a worker logs its id, stops when its primary asks, and ignores a signal that comes too', async t => {
+  const run = io()
+  const messages = new EventEmitter()
+  const exit = runCli(['--web.listen-address=127.0.0.1:0', '--web.local-assets=/assets'], { ...run.io, worker: { id: 2, messages } })
+  await until(() => run.err.join('').includes('Listening on'), 'it listens')
+  t.match(run.err.join(''), /level=info msg="Listening on" worker=2 address=127\.0\.0\.1:\d+\n/)
+  t.notMatch(run.err.join(''), 'local-assets', 'the primary warns, not each worker')
+  messages.emit('message', 'something else')
+  messages.emit('message', STOP_MESSAGE)
+  run.io.signals.emit('SIGINT', 'SIGINT')
+  t.equal(run.io.signals.listenerCount('SIGINT'), 1, 'a worker keeps ignoring signals until it exits')
+  t.equal(await exit, 0)
+  t.match(run.err.join(''), 'level=info msg="asked by the primary to stop; exiting gracefully..." worker=2\n')
+  t.notMatch(run.err.join(''), 'received SIGINT/SIGTERM')
+  t.equal(run.io.signals.listenerCount('SIGTERM') + run.io.signals.listenerCount('SIGINT') + messages.listenerCount('message'), 0, 'handlers removed')
+})
+
+t.test('a worker: a signal first, then the primary\'s message; a stop asked before it listens', async t => {
+  const signalled = io()
+  const messages = new EventEmitter()
+  const exit = runCli(['--web.listen-address=127.0.0.1:0'], { ...signalled.io, worker: { id: 1, messages } })
+  await until(() => signalled.err.join('').includes('Listening on'), 'it listens')
+  signalled.io.signals.emit('SIGTERM', 'SIGTERM')
+  signalled.io.signals.emit('SIGTERM', 'SIGTERM')
+  messages.emit('message', STOP_MESSAGE)
+  t.equal(await exit, 0)
+  t.equal(signalled.err.join('').split('exiting gracefully').length, 2, 'one stop logged')
+
+  const early = io()
+  const earlyMessages = new EventEmitter()
+  const earlyExit = runCli(['--web.listen-address=127.0.0.1:0'], { ...early.io, worker: { id: 3, messages: earlyMessages } })
+  earlyMessages.emit('message', STOP_MESSAGE)
+  t.equal(await earlyExit, 0, 'it starts, then stops')
+  t.match(early.err.join(''), /msg="asked by the primary to stop; exiting gracefully\.\.\." worker=3\n.*msg="HTTP server stopped" worker=3\n/s)
+})
+
+t.test('a worker that cannot start exits 1 and leaves no handlers behind', async t => {
+  const run = io()
+  const messages = new EventEmitter()
+  t.equal(await runCli(['--web.listen-address=bad'], { ...run.io, worker: { id: 1, messages } }), 1)
+  t.match(run.err.join(''), 'level=error msg="could not start" worker=1 err=')
+  t.equal(run.io.signals.listenerCount('SIGTERM') + run.io.signals.listenerCount('SIGINT') + messages.listenerCount('message'), 0)
 })
 
 // The binary itself, run from source with the test's own loader (process.execArgv), so its coverage counts.

@@ -1,6 +1,6 @@
 import t from 'tap'
 import {
-  FlagError, computeRoutePrefix, defaultFlags, formatGoDuration, manPage, parseArgs, parseGoDuration, routePrefixOf, statusFlags, usage,
+  FlagError, computeRoutePrefix, defaultFlags, formatGoDuration, manPage, parseArgs, parseGoDuration, redactedUrl, routePrefixOf, statusFlags, usage,
   type ServerFlags
 } from '../../src/standalone/flags.js'
 
@@ -47,6 +47,10 @@ t.test('defaults are the Go binary\'s', async t => {
     systemdSocket: false,
     webConfigFile: '',
     localAssets: '',
+    redisUrl: '',
+    redisPrefix: 'pushgateway',
+    redisTimeoutNs: 2_000_000_000n,
+    workers: 1,
     logLevel: 'info',
     logFormat: 'logfmt'
   }
@@ -84,11 +88,22 @@ t.test('every flag, with = and with a separate argument', async t => {
     ['limits.labels-per-series', '0', { limits: { ...defaultFlags().limits, labelsPerSeries: Infinity } }],
     ['web.read-timeout', '5s', { readTimeoutNs: 5_000_000_000n }],
     ['web.read-timeout', '0s', { readTimeoutNs: 0n }],
-    ['web.config.file', 'web.yml', { webConfigFile: 'web.yml' }]
+    ['web.config.file', 'web.yml', { webConfigFile: 'web.yml' }],
+    ['store.redis-url', 'redis://127.0.0.1:6379/2', { redisUrl: 'redis://127.0.0.1:6379/2' }],
+    ['store.redis-url', 'rediss://user:secret@redis.example.com', { redisUrl: 'rediss://user:secret@redis.example.com' }],
+    ['store.redis-url', 'redis://[::1]:6380/', { redisUrl: 'redis://[::1]:6380/' }],
+    ['store.redis-url', '', { redisUrl: '' }],
+    ['store.redis-prefix', 'pgw-eu', { redisPrefix: 'pgw-eu' }],
+    ['store.redis-timeout', '500ms', { redisTimeoutNs: 500_000_000n }],
+    ['store.redis-timeout', '1m', { redisTimeoutNs: 60_000_000_000n }],
+    ['web.workers', '1', { workers: 1 }],
+    ['web.workers', '4', { workers: 4, redisUrl: 'redis://r' }]
   ]
   for (const [name, value, expected] of cases) {
-    t.same(run([`--${name}=${value}`]), { ...defaultFlags(), ...expected }, `--${name}=${value}`)
-    t.same(run([`--${name}`, value]), { ...defaultFlags(), ...expected }, `--${name} ${value}`)
+    // Workers need a Redis store, which the case gives too.
+    const more = expected.workers === 4 ? ['--store.redis-url=redis://r'] : []
+    t.same(run([`--${name}=${value}`, ...more]), { ...defaultFlags(), ...expected }, `--${name}=${value}`)
+    t.same(run([`--${name}`, value, ...more]), { ...defaultFlags(), ...expected }, `--${name} ${value}`)
   }
   t.equal(run(['--web.telemetry-path=']).telemetryPath, '', 'an empty value')
   t.same([run(['--web.systemd-socket']).systemdSocket, run(['--no-web.systemd-socket']).systemdSocket], [true, false])
@@ -161,7 +176,10 @@ t.test('the usage lists every flag with its default', async t => {
     '--limits.label-value-length="65536"', '--limits.labels-per-series="128"', '--limits.writers-per-group="10000"', '--aggregate.gauge-rule="last"', '--web.read-timeout="1m0s"',
     '--web.config.file=""', 'Path to configuration file that can enable TLS or authentication. See: https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md',
     '--[no-]web.systemd-socket', 'Use systemd socket activation listeners instead of port listeners (Linux only).',
-    '--[no-]push.enable-utf8-names', 'Allow UTF-8 characters in metric and label names.', '--web.local-assets=""'
+    '--[no-]push.enable-utf8-names', 'Allow UTF-8 characters in metric and label names.', '--web.local-assets=""',
+    '--store.redis-url=""', '--store.redis-prefix="pushgateway"', '--store.redis-timeout="2s"', '--web.workers="1"',
+    'How long a request waits for Redis before it is answered 503. Default: "2s".',
+    'Number of processes serving the listen addresses together. More than 1 needs --store.redis-url. Default: "1".'
   ]) t.ok(text.includes(line), line)
   t.notOk(text.includes('Not supported'), 'every flag of the Go binary is supported')
 })
@@ -198,7 +216,27 @@ t.test('bad command lines name the flag', async t => {
     [['--limits.body-size=16MiB'], 'invalid value "16MiB" for flag \'--limits.body-size\': expected a whole number'],
     [['--limits.groups=1', '--limits.groups=2'], "flag '--limits.groups' cannot be repeated"],
     [['--web.read-timeout=-1s'], 'invalid value "-1s" for flag \'--web.read-timeout\': expected a duration of 0s or more'],
-    [['--persistence.interval=-5m'], 'invalid value "-5m" for flag \'--persistence.interval\': expected a duration of 0s or more']
+    [['--persistence.interval=-5m'], 'invalid value "-5m" for flag \'--persistence.interval\': expected a duration of 0s or more'],
+    [['--store.redis-url=localhost:6379'], 'invalid value "localhost:6379" for flag \'--store.redis-url\': expected redis://host:port/db or rediss://host:port/db'],
+    [['--store.redis-url=http://localhost:6379'], 'invalid value "http://localhost:6379" for flag \'--store.redis-url\': expected redis://host:port/db or rediss://host:port/db'],
+    [['--store.redis-url=redis://'], 'invalid value "redis://" for flag \'--store.redis-url\': expected redis://host:port/db or rediss://host:port/db'],
+    [['--store.redis-url=redis://h/db1'], 'invalid value "redis://h/db1" for flag \'--store.redis-url\': expected redis://host:port/db or rediss://host:port/db'],
+    [['--store.redis-url=redis://h/1?x=y'], 'invalid value "redis://h/1?x=y" for flag \'--store.redis-url\': expected redis://host:port/db or rediss://host:port/db'],
+    [['--store.redis-url=redis://h#1'], 'invalid value "redis://h#1" for flag \'--store.redis-url\': expected redis://host:port/db or rediss://host:port/db'],
+    [['--store.redis-url=redis://h:99999'], 'invalid value "redis://h:99999" for flag \'--store.redis-url\': expected redis://host:port/db or rediss://host:port/db'],
+    [['--store.redis-prefix='], 'invalid value "" for flag \'--store.redis-prefix\': expected a non-empty prefix without { or }'],
+    [['--store.redis-prefix={pgw}'], 'invalid value "{pgw}" for flag \'--store.redis-prefix\': expected a non-empty prefix without { or }'],
+    [['--store.redis-timeout=2'], 'invalid value "2" for flag \'--store.redis-timeout\': time: missing unit in duration "2"'],
+    [['--store.redis-timeout=0s'], 'invalid value "0s" for flag \'--store.redis-timeout\': expected a duration of 1ms or more'],
+    [['--store.redis-timeout=999us'], 'invalid value "999us" for flag \'--store.redis-timeout\': expected a duration of 1ms or more'],
+    [['--store.redis-timeout=-1s'], 'invalid value "-1s" for flag \'--store.redis-timeout\': expected a duration of 0s or more'],
+    [['--store.redis-timeout=600h'], 'invalid value "600h" for flag \'--store.redis-timeout\': expected a duration of 596h31m23.647s or less'],
+    [['--web.workers=0'], 'invalid value "0" for flag \'--web.workers\': expected 1 or more'],
+    [['--web.workers=two'], 'invalid value "two" for flag \'--web.workers\': expected a whole number'],
+    [['--store.redis-url=redis://r', '--persistence.file=pg.data'], "flag '--persistence.file' cannot be used with '--store.redis-url': Redis keeps the groups itself (turn on its append-only file)"],
+    [['--web.workers=2'], "flag '--web.workers=2' needs '--store.redis-url': each worker would keep groups of its own"],
+    [['--web.workers', '3', '--store.redis-url='], "flag '--web.workers=3' needs '--store.redis-url': each worker would keep groups of its own"],
+    [['--web.workers=2', '--store.redis-url=redis://r', '--web.systemd-socket'], "flag '--web.workers=2' cannot be used with '--web.systemd-socket'"]
   ]
   for (const [argv, message] of cases) t.throws(() => parseArgs(argv), new FlagError(message), argv.join(' '))
   t.throws(() => parseArgs(['--nope']), { name: 'FlagError' })
@@ -307,7 +345,11 @@ t.test('status flags are formatted as Go prints them', async t => {
     'limits.help-length': '65536',
     'limits.buckets-per-histogram': '4096',
     'limits.body-bytes-in-flight': '134217728',
-    'web.read-timeout': '1m0s'
+    'web.read-timeout': '1m0s',
+    'store.redis-url': '',
+    'store.redis-prefix': 'pushgateway',
+    'store.redis-timeout': '2s',
+    'web.workers': '1'
   }, 'the Go binary\'s defaults (spec 7.2) and ours')
   t.match(statusFlags(run([
     '--web.external-url=http://x/pgw/', '--web.listen-address=:1', '--web.listen-address=:2', '--persistence.interval=90s',
@@ -328,4 +370,17 @@ t.test('status flags are formatted as Go prints them', async t => {
     'web.route-prefix': '/pgw',
     'web.telemetry-path': '/prom'
   })
+})
+
+t.test('the Redis flags in the status, the URL without its password', async t => {
+  t.match(statusFlags(run(['--store.redis-url=rediss://pgw:s3cr%40t@redis.example.com:6380/1', '--store.redis-prefix=eu', '--store.redis-timeout=1500ms', '--web.workers=3'])), {
+    'store.redis-url': 'rediss://pgw:xxxxx@redis.example.com:6380/1',
+    'store.redis-prefix': 'eu',
+    'store.redis-timeout': '1.5s',
+    'web.workers': '3'
+  })
+  t.equal(redactedUrl('redis://127.0.0.1:6379'), 'redis://127.0.0.1:6379', 'nothing to hide')
+  t.equal(redactedUrl('redis://user@h'), 'redis://user@h', 'a user name is shown')
+  t.equal(redactedUrl('redis://:pw@h/0'), 'redis://:xxxxx@h/0')
+  t.equal(redactedUrl(''), '')
 })

@@ -5,6 +5,8 @@ import { join } from 'node:path'
 import { parseListenAddress, startServer, type RunningServer } from '../../src/standalone/server.js'
 import { defaultFlags, statusFlags, type ServerFlags } from '../../src/standalone/flags.js'
 import { createLogger } from '../../src/log.js'
+import { startRedis, type TestRedisClient } from '../helpers/redis.js'
+import { eventually } from '../helpers/clock.js'
 
 interface Answer {
   status: number
@@ -305,4 +307,41 @@ t.test('serves the status page at / and under the route prefix, like the Go bina
   }
   t.equal((await send(prefixed.base, 'GET', '/pgw/static/status.css')).status, 200)
   t.equal((await send(prefixed.base, 'GET', '/')).status, 404)
+})
+
+// The connections a Redis server has, besides the one asking.
+async function otherClients (client: TestRedisClient): Promise<number> {
+  const list = await client.sendCommand(['CLIENT', 'LIST']) as string
+  return list.split('\n').filter(line => line !== '').length - 1
+}
+
+t.test('--store.redis-url: two servers share the groups in Redis; each closes its client when it closes', async t => {
+  const redis = await startRedis(t)
+  if (redis === undefined) return
+  const probe = await redis.client()
+  const flags = { redisUrl: redis.url, redisPrefix: 'pgw-test', redisTimeoutNs: 1_000_000_000n }
+  const one = await start(t, flags)
+  const two = await start(t, flags)
+  await eventually(async () => (await send(one.base, 'GET', '/-/ready')).status === 200 && (await send(two.base, 'GET', '/-/ready')).status === 200, 'both are ready')
+  t.equal((await send(one.base, 'PUT', '/metrics/job/shared', 'm 1\n')).status, 200)
+  t.match((await send(two.base, 'GET', '/metrics')).body, 'm{instance="",job="shared"} 1\n', 'pushed through one, scraped from the other')
+  t.match(await probe.sendCommand(['EXISTS', '{pgw-test}:log']), 1, 'under the prefix')
+  const status = JSON.parse((await send(one.base, 'GET', '/api/v1/status')).body) as { data: { flags: Record<string, string> } }
+  t.match(status.data.flags, { 'store.redis-url': redis.url, 'store.redis-prefix': 'pgw-test', 'store.redis-timeout': '1s', 'persistence.file': '' })
+  t.match(one.lines.join(''), /level=info msg="connected to Redis" url=redis:\/\/127\.0\.0\.1:\d+\n/)
+  t.equal(await otherClients(probe), 2)
+  await one.server.close()
+  await eventually(async () => await otherClients(probe) === 1, 'the closed server\'s client is gone')
+  await two.server.close()
+  await eventually(async () => await otherClients(probe) === 0, 'both clients are gone')
+})
+
+t.test('a server that cannot be built after its Redis client was made destroys the client', async t => {
+  const redis = await startRedis(t)
+  if (redis === undefined) return
+  const probe = await redis.client()
+  // parseArgs refuses this pair; startServer called directly leaves it to the core, which refuses it too.
+  await t.rejects(startServer({ listenAddresses: ['127.0.0.1:0'], redisUrl: redis.url, persistenceFile: join(t.testdir(), 'pg.data') }, createLogger({ write: () => {} })),
+    { code: 'ERR_INVALID_OPTION', option: 'persistence' })
+  await eventually(async () => await otherClients(probe) === 0, 'no client left connected')
 })
