@@ -1,8 +1,7 @@
 // Replicas sharing a real redis-server, under faults: a replica killed mid-load, Redis stopped
 // and restarted mid-load, Redis frozen (SIGSTOP), and two replicas racing conflicting types.
 import t, { type Test } from 'tap'
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { sendText } from '../helpers/http.js'
@@ -11,8 +10,8 @@ import { startRedis, type RedisServer } from '../helpers/redis.js'
 import { freePort } from '../helpers/reference.js'
 import { apiGroups, pathOn, runPool, startReplicas, storeBody, type Replica } from '../helpers/replicas.js'
 
-const CLI = fileURLToPath(new URL('../../dist/standalone/cli.js', import.meta.url))
-const FIXTURE = fileURLToPath(new URL('../fixtures/redis-replica.js', import.meta.url))
+// The binary, run from source with the test's own loader (process.execArgv).
+const CLI = fileURLToPath(new URL('../../src/standalone/cli.ts', import.meta.url))
 // Long enough for a loaded machine; every wait ends as soon as what it waits for happens.
 const WAIT_MS = 30_000
 
@@ -106,31 +105,19 @@ function checkGroups (t: Test, body: string, job: string, outcomes: readonly Out
   t.same(missing, [], `every acknowledged push is there (${outcomes.filter(acknowledged).length} acknowledged, ${present.size} groups stored)`)
 }
 
-/** Whether `dist/standalone/cli.js` takes `--store.redis-url` (the flag lands on another branch). */
-function cliTakesRedisUrl (): boolean {
-  if (!existsSync(CLI)) return false
-  const help = spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' })
-  return `${help.stdout}${help.stderr}`.includes('--store.redis-url')
-}
-
-/** A replica in a process of its own: the standalone CLI when it takes a Redis URL, otherwise the fixture built on `dist/`. */
+/** A replica in a process of its own: the standalone binary on `redis`. */
 async function startReplicaProcess (t: Test, redis: RedisServer): Promise<{ child: ChildProcess, base: string, log: () => string } | undefined> {
-  const cli = cliTakesRedisUrl()
-  if (!cli && !existsSync(fileURLToPath(new URL('../../dist/index.js', import.meta.url)))) {
-    t.fail('dist/ is not built: run `npm run build` first')
-    return undefined
-  }
   for (let attempt = 1; ; attempt++) {
     const port = await freePort()
-    const args = cli ? [CLI, `--store.redis-url=${redis.url}`, `--web.listen-address=127.0.0.1:${port}`] : [FIXTURE, redis.url, String(port)]
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const args = [`--store.redis-url=${redis.url}`, `--web.listen-address=127.0.0.1:${port}`]
+    const child = fork(CLI, args, { execArgv: process.execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
     let log = ''
-    child.stdout.setEncoding('utf8').on('data', (text: string) => { log += text })
-    child.stderr.setEncoding('utf8').on('data', (text: string) => { log += text })
+    child.stdout?.setEncoding('utf8').on('data', (text: string) => { log += text })
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => { log += text })
     const base = `http://127.0.0.1:${port}`
-    if (await untilReady(child, base)) {
+    // It compiles the sources at start: a deadline for a loaded machine.
+    if (await untilReady(child, base, 90_000)) {
       t.teardown(async () => { await stopProcess(child) })
-      t.comment(`the killed replica is ${cli ? 'the standalone CLI' : 'test/fixtures/redis-replica.js'} (pid ${String(child.pid)})`)
       return { child, base, log: () => log }
     }
     await stopProcess(child)

@@ -9,7 +9,7 @@ import { createClient } from 'redis'
 import { pushgateway } from '../../src/express.js'
 import { fastifyPushgateway } from '../../src/fastify.js'
 import { startServer } from '../../src/standalone/server.js'
-import { defaultFlags, type ServerFlags } from '../../src/standalone/flags.js'
+import type { ServerFlags } from '../../src/standalone/flags.js'
 import { createLogger } from '../../src/log.js'
 import { redisStore } from '../../src/store/redis/redis-store.js'
 import type { PushgatewayOptions } from '../../src/gateway.js'
@@ -58,26 +58,17 @@ export interface ReplicaSettings {
   options?: PushgatewayOptions
 }
 
-// `--store.redis-url` and its `ServerFlags` (`redisUrl`, `redisPrefix`, `redisTimeoutNs`) come
-// with the standalone's Redis support; until then the standalone cannot be a replica.
-const STANDALONE_TAKES_REDIS = 'redisUrl' in defaultFlags()
-
 /**
  * Starts one replica of each kind given (by default Express, Fastify and the standalone server),
  * each with a Redis client and a redis store of its own on `redis` (the standalone server makes its
  * own from its Redis flags), the admin API on, and none of its own metrics in `/metrics` where that
  * can be turned off; each answers 200 on `/-/ready` when this resolves, and all are closed when
- * the test ends. A standalone replica is skipped, visibly, while the standalone server takes no
- * Redis URL.
+ * the test ends.
  */
 export async function startReplicas (t: Test, redis: RedisServer, kinds: readonly FrontEndKind[] = FRONT_ENDS, settings: ReplicaSettings = {}): Promise<Replica[]> {
   const replicas: Replica[] = []
   t.teardown(async () => { await Promise.all(replicas.map(async replica => replica.close())) })
   for (const kind of kinds) {
-    if (kind === 'standalone' && !STANDALONE_TAKES_REDIS) {
-      t.pass('the standalone server as a replica', { skip: 'it takes no Redis URL on this branch yet' })
-      continue
-    }
     const replica = await startReplica(kind, redis, settings)
     replicas.push(replica)
     await untilReady(replica)
@@ -101,14 +92,14 @@ async function startReplica (kind: FrontEndKind, redis: RedisServer, settings: R
   const logger = createLogger({ level: 'warn', write: line => { lines.push(line) } })
   const log = (): string => lines.join('')
   if (kind === 'standalone') {
-    const flags: Record<string, unknown> = {
+    const flags: Partial<ServerFlags> = {
       listenAddresses: ['127.0.0.1:0'],
       enableAdminApi: true,
       redisUrl: redis.url,
       ...(settings.prefix === undefined ? {} : { redisPrefix: settings.prefix }),
       ...(settings.timeout === undefined ? {} : { redisTimeoutNs: BigInt(settings.timeout) * 1_000_000n })
     }
-    const server = await startServer(flags as Partial<ServerFlags>, logger)
+    const server = await startServer(flags, logger)
     // Its registry's families (the Node process metrics and the gateway's own), served beside the groups.
     const own = new Set(server.gateway.registry.getMetricsAsArray().map(metric => metric.name))
     return { kind, base: `http://${server.addresses[0] as string}`, own, log, close: once(async () => { await server.close() }) }
