@@ -4,6 +4,7 @@
  * Hand-written on one byte cursor, because it is the hot path of every Go client push.
  */
 import { InconsistentPushError, ParseError } from '../errors.js'
+import { nextTurn } from '../clock.js'
 import { goQuote } from './go-quote.js'
 import { METRIC_TYPES, emptyHistogram } from './types.js'
 import type { ParseBudget, SlicedParser } from './parse.js'
@@ -934,6 +935,27 @@ let outView: DataView = new DataView(out.buffer, out.byteOffset, out.byteLength)
 let at = 0
 
 /** Encodes families as varint-length-delimited MetricFamily messages. */
+// Metrics encoded between two turns of the event loop by encodeDelimitedSliced.
+const ENCODE_BATCH = 16_384
+
+/**
+ * Encodes like `encodeDelimited`, a family at a time, awaiting `pause` (default: the next turn of
+ * the event loop) whenever `ENCODE_BATCH` metrics were encoded since the last one, so that a large
+ * scrape lets other requests in.
+ */
+export async function encodeDelimitedSliced (families: readonly MetricFamily[], pause: () => Promise<void> = nextTurn): Promise<Buffer> {
+  const parts: Buffer[] = []
+  let budget = ENCODE_BATCH
+  for (const family of families) {
+    parts.push(encodeDelimited([family]))
+    budget -= family.metrics.length
+    if (budget > 0) continue
+    await pause()
+    budget = ENCODE_BATCH
+  }
+  return Buffer.concat(parts)
+}
+
 export function encodeDelimited (families: readonly MetricFamily[]): Buffer {
   at = 0
   try {

@@ -1,8 +1,9 @@
 import type { LabelPair, Metric, MetricType } from '../exposition/types.js'
-import type { GroupView, StoredFamily } from '../store/store.js'
+import type { GroupView } from '../store/store.js'
 import { formatGoFloat } from '../exposition/format-float.js'
 import { isFloatHistogram, isNativeHistogram, nativeBuckets } from '../exposition/native-histogram.js'
-import { formatGoTime, goJson, goStruct } from './go-json.js'
+import { formatGoTime, goJson, goRaw, goStruct } from './go-json.js'
+import { nextTurn } from '../clock.js'
 import type { TtlOf } from '../groups/expiry.js'
 import { groupingKeyOf } from '../groups/service.js'
 
@@ -24,18 +25,59 @@ const API_TYPES: Record<MetricType, string> = {
   gaugehistogram: 'GAUGE_HISTOGRAM'
 }
 
-/** The `/api/v1/metrics` body: one object per group, with the reference's shape and formatting. */
-export function metricsApiBody (groups: Iterable<GroupView>): string {
+// Metrics serialized between two turns of the event loop by metricsApiBody.
+const API_BATCH = 4096
+// Attempts at a group written to while it was serialized; the last one does not pause.
+const API_ATTEMPTS = 3
+
+/**
+ * The `/api/v1/metrics` body: one object per group, with the reference's shape and formatting.
+ * It awaits `pause` (default: the next turn of the event loop) after every `API_BATCH` metrics,
+ * so that a large store's body is built while other requests run; a group written to meanwhile
+ * is serialized again, so each shows as one write left it.
+ */
+export async function metricsApiBody (groups: Iterable<GroupView>, pause: () => Promise<void> = nextTurn): Promise<string> {
   const data: unknown[] = []
+  const budget = { left: API_BATCH }
   for (const group of groups) {
-    // No prototype: a family may be named `__proto__` (or `constructor`) and is a key like any other.
-    const entry: Record<string, unknown> = Object.create(null) as Record<string, unknown>
-    entry['labels'] = group.labels
-    entry['last_push_successful'] = group.failureTimeNs <= group.pushTimeNs
-    for (const [name, stored] of group.families) entry[name] = familyJson(stored)
-    data.push(entry)
+    for (let attempt = 1; ; attempt++) {
+      const { pushTimeNs, failureTimeNs } = group
+      const entry = await groupJson(group, attempt < API_ATTEMPTS ? pause : undefined, budget)
+      // Every write to a group sets one of its two times.
+      if (attempt < API_ATTEMPTS && (group.pushTimeNs !== pushTimeNs || group.failureTimeNs !== failureTimeNs)) continue
+      data.push(entry)
+      break
+    }
   }
   return goJson(goStruct({ status: 'success', data }))
+}
+
+// One group's entry; with `pause`, awaited whenever `budget.left` metrics were serialized.
+async function groupJson (group: GroupView, pause: (() => Promise<void>) | undefined, budget: { left: number }): Promise<unknown> {
+  // No prototype: a family may be named `__proto__` (or `constructor`) and is a key like any other.
+  const entry: Record<string, unknown> = Object.create(null) as Record<string, unknown>
+  entry['labels'] = group.labels
+  entry['last_push_successful'] = group.failureTimeNs <= group.pushTimeNs
+  for (const [name, { family, timeNs }] of group.families) {
+    // The metrics are serialized a batch at a time; the rest of the body is put together at the end.
+    const batches: string[] = []
+    for (let start = 0; start < family.metrics.length; start += API_BATCH) {
+      const batch = family.metrics.slice(start, start + API_BATCH)
+      batches.push(goJson(batch.map(metric => metricJson(family.type, metric))).slice(1, -1))
+      budget.left -= batch.length
+      if (budget.left > 0 || pause === undefined) continue
+      await pause()
+      budget.left = API_BATCH
+    }
+    entry[name] = goStruct({
+      time_stamp: formatGoTime(timeNs, localOffsetMinutes(timeNs)),
+      type: API_TYPES[family.type],
+      // Go omits an empty help (omitempty).
+      help: family.help === '' ? undefined : family.help,
+      metrics: goRaw('[' + batches.join(',') + ']')
+    })
+  }
+  return entry
 }
 
 /**
@@ -84,16 +126,6 @@ export function statusApiBody (info: { version: string, flags: Readonly<Record<s
       start_time: formatGoTime(info.startTimeNs, localOffsetMinutes(info.startTimeNs))
     })
   }))
-}
-
-function familyJson ({ family, timeNs }: StoredFamily): unknown {
-  return goStruct({
-    time_stamp: formatGoTime(timeNs, localOffsetMinutes(timeNs)),
-    type: API_TYPES[family.type],
-    // Go omits an empty help (omitempty).
-    help: family.help === '' ? undefined : family.help,
-    metrics: family.metrics.map(metric => metricJson(family.type, metric))
-  })
 }
 
 function metricJson (type: MetricType, metric: Metric): Record<string, unknown> {

@@ -13,6 +13,20 @@ export class GoStruct {
   }
 }
 
+/** JSON text that `goJson` writes as it is, for a part serialized beforehand (see `goRaw`). */
+export class GoRaw {
+  /** The JSON text. */
+  readonly json: string
+  constructor (json: string) {
+    this.json = json
+  }
+}
+
+/** Wraps JSON text (from `goJson`) so that `goJson` writes it as it is, where a value goes. */
+export function goRaw (json: string): GoRaw {
+  return new GoRaw(json)
+}
+
 /** Wraps `fields` so that `goJson` writes them in insertion order, like a Go struct, instead of sorting them. */
 export function goStruct (fields: Readonly<Record<string, unknown>>): GoStruct {
   return new GoStruct(fields)
@@ -22,7 +36,7 @@ export function goStruct (fields: Readonly<Record<string, unknown>>): GoStruct {
  * Serializes like Go's `encoding/json` `Marshal`: plain-object keys sorted in UTF-8 byte order (use
  * `goStruct` for struct order), no whitespace, `<` `>` `&` as `\u003c` `\u003e` `\u0026`, U+2028/U+2029
  * escaped, lone surrogates (JavaScript's invalid UTF-8) as `\ufffd`, `-0` kept. Supports null, booleans,
- * finite numbers, strings, arrays, plain objects (`undefined`-valued keys omitted) and `GoStruct`; throws
+ * finite numbers, strings, arrays, plain objects (`undefined`-valued keys omitted), `GoStruct` and `GoRaw`; throws
  * a `TypeError` for anything else, including NaN and infinities (Go refuses them too).
  */
 export function goJson (value: unknown): string {
@@ -67,6 +81,8 @@ function writeValue (value: unknown): void {
         out += 'null'
       } else if (Array.isArray(value)) {
         writeArray(value)
+      } else if (value instanceof GoRaw) {
+        out += value.json
       } else if (value instanceof GoStruct) {
         writeObject(value.fields, Object.keys(value.fields))
       } else {

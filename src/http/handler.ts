@@ -1,11 +1,12 @@
-import { gzipSync } from 'node:zlib'
+import { gzip } from 'node:zlib'
+import { promisify } from 'node:util'
 import type { MetricFamily } from '../exposition/types.js'
 import type { GroupView, MetricStore } from '../store/store.js'
 import type { ResolvedOptions } from '../options.js'
 import type { GroupingKey } from '../groups/grouping-key.js'
 import { AuthorizationError, InconsistentPushError, PushgatewayError, ReadTimeoutError, StoreUnavailableError } from '../errors.js'
 import { readBody, type RequestBody } from './body.js'
-import { PROTOBUF_CONTENT_TYPE, encodeDelimited } from '../exposition/protobuf.js'
+import { PROTOBUF_CONTENT_TYPE, encodeDelimitedSliced } from '../exposition/protobuf.js'
 import { OPENMETRICS_CONTENT_TYPE } from '../exposition/write-openmetrics.js'
 import { TEXT_CONTENT_TYPE } from '../exposition/write-text.js'
 import { acceptsGzip, negotiate, withEscaping } from '../exposition/negotiate.js'
@@ -20,6 +21,9 @@ import { VERSION } from '../version.js'
 import { groupingKeyOf, type Apply, type BodyFormat, type GroupService } from '../groups/service.js'
 import { isForm, selectedGroups, selectorsOf } from './delete-matching.js'
 import { isStatusPagePath, servesStatusPage, statusPageHandler, statusPageResponse } from './status-page.js'
+
+// Off the event loop (zlib's thread pool): a large scrape or list compresses while other requests run.
+const gzipAsync = promisify(gzip)
 
 const PUSH_ALLOW = 'DELETE, OPTIONS, POST, PUT'
 const GET_ALLOW = 'GET, OPTIONS'
@@ -222,7 +226,7 @@ export class HttpSurface {
     let body: string | Buffer
     let contentType: string
     if (format === 'protobuf') {
-      body = encodeDelimited(mergeFamilies(await this.#store.families(), extra).map(family => escapeFamily(family, names)))
+      body = await encodeDelimitedSliced(mergeFamilies(await this.#store.families(), extra).map(family => escapeFamily(family, names)))
       contentType = PROTOBUF_CONTENT_TYPE
     } else {
       body = await this.#store.render(format, extra, names)
@@ -231,7 +235,7 @@ export class HttpSurface {
     }
     const headers: Record<string, string> = { 'content-type': withEscaping(contentType, escaping) }
     if (acceptsGzip(header(request, 'accept-encoding'))) {
-      body = gzipSync(body)
+      body = await gzipAsync(body)
       headers['content-encoding'] = 'gzip'
     }
     return { status: 200, headers, body }
@@ -259,7 +263,7 @@ export class HttpSurface {
       const headers: Record<string, string> = { ...API_HEADERS, 'content-type': 'application/json' }
       // The summaries of many groups are worth compressing; the reference's own bodies stay as they are.
       if (path === '/api/v1/groups' && acceptsGzip(header(request, 'accept-encoding'))) {
-        body = gzipSync(body)
+        body = await gzipAsync(body)
         headers['content-encoding'] = 'gzip'
       }
       return { status: 200, headers, body }

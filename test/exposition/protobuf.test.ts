@@ -3,6 +3,7 @@ import {
   PROTOBUF_CONTENT_TYPE,
   decodeDelimited,
   encodeDelimited,
+  encodeDelimitedSliced,
   isDelimitedProtobuf
 } from '../../src/exposition/protobuf.js'
 import { InconsistentPushError, ParseError } from '../../src/errors.js'
@@ -699,4 +700,14 @@ t.test('encodeDelimited', async t => {
     }]))
     t.strictSame(family?.metrics, [{ labels: [], value: 3 }])
   })
+})
+
+t.test('encodeDelimitedSliced encodes as encodeDelimited, letting other work in every 16,384 metrics', async t => {
+  const family = (name: string, count: number): MetricFamily => ({ name, type: 'gauge', metrics: Array.from({ length: count }, (_, i) => ({ labels: [{ name: 'i', value: String(i) }], value: i })) })
+  const families = [family('a', 10_000), family('b', 10_000), family('c', 1), family('d', 20_000)]
+  let pauses = 0
+  const sliced = await encodeDelimitedSliced(families, async () => { pauses++ })
+  t.same(sliced, encodeDelimited(families))
+  t.equal(pauses, 2, 'after b (20,000 metrics), then after d (20,001 more)')
+  t.same(await encodeDelimitedSliced([]), Buffer.alloc(0))
 })

@@ -16,7 +16,7 @@ function histogram (fields: Partial<Histogram>): Histogram {
 }
 
 t.test('metricsApiBody', async t => {
-  t.equal(metricsApiBody([]), '{"status":"success","data":[]}')
+  t.equal(await metricsApiBody([]), '{"status":"success","data":[]}')
   const labels = [{ name: 'instance', value: '' }, { name: 'job', value: 'Björn' }]
   const group: GroupView = {
     labels: { job: 'Björn' },
@@ -32,7 +32,7 @@ t.test('metricsApiBody', async t => {
       ['g', stored({ name: 'g', type: 'gauge', metrics: [{ labels, value: -0 }] })]
     ])
   }
-  const body = metricsApiBody([group])
+  const body = await metricsApiBody([group])
   const data = JSON.parse(body).data[0]
   t.equal(data.last_push_successful, false, 'failure after success')
   t.same(data.c, { time_stamp: '2020-03-09T19:24:08.025744841Z', type: 'COUNTER', metrics: [{ labels: { instance: '', job: 'Björn' }, value: '1e+21' }] }, 'an empty help is left out')
@@ -42,7 +42,43 @@ t.test('metricsApiBody', async t => {
   t.same(data.gh, { time_stamp: '2020-03-09T19:24:08.025744841Z', type: 'GAUGE_HISTOGRAM', metrics: [{ labels: { instance: '', job: 'Björn' }, value: '0' }] })
   t.equal(data.u.metrics[0].value, '0')
   t.equal(data.g.metrics[0].value, '-0')
-  t.equal(metricsApiBody([{ ...group, failureTimeNs: 2n }]).includes('"last_push_successful":true'), true)
+  t.equal((await metricsApiBody([{ ...group, failureTimeNs: 2n }])).includes('"last_push_successful":true'), true)
+})
+
+t.test('metricsApiBody lets other work in every 4096 metrics, and shows each group as one write left it', async t => {
+  const labels = (i: number): Array<{ name: string, value: string }> => [{ name: 'i', value: String(i) }, { name: 'job', value: 'big' }]
+  const family = (name: string, count: number, value: number): MetricFamily => ({ name, type: 'gauge', metrics: Array.from({ length: count }, (_, i) => ({ labels: labels(i), value })) })
+  const big: GroupView & { pushTimeNs: bigint } = { labels: { job: 'big' }, pushTimeNs: 1n, failureTimeNs: 0n, families: new Map([['a', stored(family('a', 5000, 1))], ['b', stored(family('b', 4000, 1))]]) }
+  const expected = JSON.stringify({ status: 'success', data: [{ a: { metrics: family('a', 5000, 1).metrics.map(m => ({ labels: { i: m.labels[0]?.value, job: 'big' }, value: '1' })), time_stamp: '2020-03-09T19:24:08.025744841Z', type: 'GAUGE' } }] })
+  let pauses = 0
+  const body = await metricsApiBody([big], async () => { pauses++ })
+  t.equal(pauses, 2, 'after 4096 metrics, then after 4096 more (9000 in all)')
+  const parsed = JSON.parse(body)
+  t.equal(parsed.data[0].a.metrics.length, 5000)
+  t.equal(parsed.data[0].b.metrics.length, 4000)
+  t.same(parsed.data[0].a, JSON.parse(expected).data[0].a, 'a family split into batches is whole, in order')
+  t.ok(body.includes('{"labels":{"i":"4095","job":"big"},"value":"1"},{"labels":{"i":"4096","job":"big"}'), 'batches are joined with a comma')
+
+  // A write to the group during a pause: its entry is serialized again.
+  let writes = 0
+  const writing = async (): Promise<void> => {
+    if (writes === 1) return
+    writes++
+    big.families = new Map([['a', stored(family('a', 5000, 2))], ['b', stored(family('b', 4000, 2))]])
+    big.pushTimeNs = 2n
+  }
+  const again = JSON.parse(await metricsApiBody([big], writing))
+  t.same([again.data[0].a.metrics[0].value, again.data[0].b.metrics[3999].value], ['2', '2'], 'all from the second write')
+
+  // Written during every pause: the last attempt serializes without pausing.
+  let calls = 0
+  const always = async (): Promise<void> => {
+    calls++
+    big.pushTimeNs++
+  }
+  const last = JSON.parse(await metricsApiBody([big], always))
+  t.equal(last.data[0].b.metrics.length, 4000)
+  t.equal(calls, 4, 'two attempts with pauses, then one without')
 })
 
 t.test('native histograms list their populated buckets, with integer or float counts', async t => {
@@ -53,10 +89,10 @@ t.test('native histograms list their populated buckets, with integer or float co
     failureTimeNs: 0n,
     families: new Map([['n', stored({ name: 'n', type: 'histogram', metrics: [{ labels, histogram: histogram(h) }] })]])
   })
-  const metric = (h: Partial<Histogram>): unknown => JSON.parse(metricsApiBody([native(h)])).data[0].n.metrics[0]
-  t.same(metric({ sampleCount: 1000000, sampleSum: 2, positiveSpans: [{ offset: 0, length: 1 }], positiveDeltas: [1000000] }),
+  const metric = async (h: Partial<Histogram>): Promise<unknown> => JSON.parse(await metricsApiBody([native(h)])).data[0].n.metrics[0]
+  t.same(await metric({ sampleCount: 1000000, sampleSum: 2, positiveSpans: [{ offset: 0, length: 1 }], positiveDeltas: [1000000] }),
     { buckets: [[0, '0.5', '1', '1000000']], count: '1000000', labels: { job: 'n' }, sum: '2' }, 'integer counts as integers, not as Go prints floats')
-  t.same(metric({ zeroCountFloat: 0.5, zeroThreshold: 0.25, sampleSum: 0, positiveSpans: [{ offset: 0, length: 1 }], positiveCounts: [0] }),
+  t.same(await metric({ zeroCountFloat: 0.5, zeroThreshold: 0.25, sampleSum: 0, positiveSpans: [{ offset: 0, length: 1 }], positiveCounts: [0] }),
     { buckets: [[3, '-0.25', '0.25', '0.5']], count: '0', labels: { job: 'n' }, sum: '0' }, 'a float zero count makes it a float histogram, without a float sample count')
 })
 
