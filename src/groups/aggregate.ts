@@ -1,6 +1,6 @@
 import { emptyHistogram, type Bucket, type BucketSpan, type Histogram, type LabelPair, type Metric, type MetricFamily, type MetricType, type Summary } from '../exposition/types.js'
 import { AggregationError } from '../errors.js'
-import { labelsKey } from './sanitize.js'
+import { labelsKey } from './series-keys.js'
 
 /** How the values of a gauge family are combined across aggregate pushes. */
 export type GaugeRule = 'last' | 'sum' | 'min' | 'max'

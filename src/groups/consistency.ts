@@ -1,7 +1,8 @@
 import type { LabelPair, Metric, MetricFamily, MetricType } from '../exposition/types.js'
 import type { StoredFamily } from '../store/store.js'
 import { isValidLabelName, isValidMetricName, type NameValidation } from '../exposition/names.js'
-import { PUSH_TIME, groupLabelPairs, labelsKey } from './sanitize.js'
+import { PUSH_TIME, groupLabelPairs } from './sanitize.js'
+import { labelsKey, seriesKey, seriesKeys } from './series-keys.js'
 
 // The consistency check's rules and refusals, independent of where groups are kept: what a push
 // alone shows (checkPushed), and the messages of what a store finds against the other groups.
@@ -101,19 +102,14 @@ function familyProblem (id: string, previous: StoredFamily | undefined, family: 
   // The same series as this group already holds under the name passed every series check then.
   if (previous !== undefined && sameLabelSets(previous.family.metrics, metrics)) return undefined
   const labelsAt = problems.labels?.index ?? metrics.length
+  const keys = seriesKeys(family)
   for (let i = 0; i < labelsAt; i++) {
-    const { labels } = metrics[i] as Metric
-    const key = seriesKey(name, labels)
+    const key = keys[i] as string
     const owner = lookup.ownerOf(key)
-    if (seen.has(key) || (owner !== undefined && owner !== id)) return duplicateSeries(name, labels)
+    if (seen.has(key) || (owner !== undefined && owner !== id)) return duplicateSeries(name, (metrics[i] as Metric).labels)
     seen.add(key)
   }
   return problems.labels?.message ?? lookup.escapingClash(id, family, written, typeAfter)
-}
-
-/** The key of one series: family name and sorted labels. */
-export function seriesKey (name: string, labels: readonly LabelPair[]): string {
-  return name.length + ':' + name + labelsKey(labels)
 }
 
 /** Whether two metric lists carry the same label sets in the same order. */

@@ -1,5 +1,6 @@
 import type { LabelPair, Metric, MetricFamily } from '../exposition/types.js'
 import { nextTurn } from '../clock.js'
+import { keepSeriesKeys, seriesKey } from './series-keys.js'
 
 /** Name of the gauge holding each group's last successful write time. */
 export const PUSH_TIME = 'push_time_seconds'
@@ -28,17 +29,6 @@ export function exportedGroupLabels (groupPairs: readonly LabelPair[]): LabelPai
   return sortLabels([...groupPairs, EMPTY_INSTANCE])
 }
 
-/**
- * A key identifying a sorted label set, unambiguous for any names and values: each string is
- * prefixed with its length, so no separator character has to be reserved (and ASCII keys stay
- * one byte per character in memory).
- */
-export function labelsKey (labels: readonly LabelPair[]): string {
-  let key = ''
-  for (const { name, value } of labels) key += name.length + ':' + name + value.length + ':' + value
-  return key
-}
-
 // Metrics sanitized between two turns of the event loop.
 const PREPARE_SLICE = 4096
 
@@ -50,7 +40,8 @@ export const TIMESTAMP_FAMILIES: ReadonlySet<string> = new Set([PUSH_TIME, PUSH_
  * gateway keeps those), with the grouping labels forced onto every metric (they override the
  * body's), `instance=""` where no instance is set, and the labels sorted by name, as the
  * reference does. New families and metrics; the values are shared with the input. A large push
- * is done a slice of metrics at a time, with a turn of the event loop (`pause`) in between.
+ * is done a slice of metrics at a time, with a turn of the event loop (`pause`) in between; the
+ * keys of the series are made then too (see `seriesKeys`).
  */
 export async function prepareFamilies (
   families: readonly MetricFamily[],
@@ -60,19 +51,30 @@ export async function prepareFamilies (
   const groupPairs = groupLabelPairs(groupLabels)
   const groupHasInstance = Object.hasOwn(groupLabels, 'instance')
   const prepared: MetricFamily[] = []
+  const hashed = new Set<string>()
   let budget = PREPARE_SLICE
   for (const family of families) {
     if (TIMESTAMP_FAMILIES.has(family.name)) continue
     const metrics: Metric[] = []
+    const keys: string[] = []
     for (const metric of family.metrics) {
       if (--budget < 0) {
+        hashed.clear()
         await pause()
         budget = PREPARE_SLICE - 1
       }
-      metrics.push(sanitizeMetric(metric, groupLabels, groupPairs, groupHasInstance))
+      const sanitized = sanitizeMetric(metric, groupLabels, groupPairs, groupHasInstance)
+      metrics.push(sanitized)
+      const key = seriesKey(family.name, sanitized.labels)
+      // Hashed here, a slice at a time: the store's check and index then look the key up at once.
+      hashed.add(key)
+      keys.push(key)
     }
-    prepared.push({ ...family, metrics })
+    const done: MetricFamily = { ...family, metrics }
+    keepSeriesKeys(done, keys)
+    prepared.push(done)
   }
+  hashed.clear()
   return prepared
 }
 

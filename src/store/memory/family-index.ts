@@ -3,7 +3,8 @@ import type { RenderFormat, StoredFamily } from '../store.js'
 import { compareLabelValues } from '../../exposition/metric-order.js'
 import { textHeader, textMetric } from '../../exposition/write-text.js'
 import { openMetricsHeader, openMetricsMetric } from '../../exposition/write-openmetrics.js'
-import { sameLabelSets, seriesKey } from '../../groups/consistency.js'
+import { sameLabelSets } from '../../groups/consistency.js'
+import { seriesKeys } from '../../groups/series-keys.js'
 import { nextTurn } from '../../clock.js'
 import { exposedName, isLegacyMetricName, type EscapingScheme } from '../../exposition/names.js'
 import { escapeFamily, escapeMetric } from '../../exposition/escape.js'
@@ -110,8 +111,8 @@ export class FamilyIndex {
       member.rendered = {}
       return
     }
-    if (member !== undefined) this.#forgetSeries(name, member.stored.family.metrics)
-    for (const metric of metrics) this.#owners.set(seriesKey(name, metric.labels), groupId)
+    if (member !== undefined) this.#forgetSeries(member.stored.family)
+    for (const key of seriesKeys(stored.family)) this.#owners.set(key, groupId)
     const labelNames = family.labelClaims === undefined ? undefined : distinctLabelNames(metrics)
     if (member === undefined) {
       const added: Member = { stored, rendered: {} }
@@ -132,7 +133,7 @@ export class FamilyIndex {
     const family = this.#families.get(name)
     const member = family?.members.get(groupId)
     if (family === undefined || member === undefined) return
-    this.#forgetSeries(name, member.stored.family.metrics)
+    this.#forgetSeries(member.stored.family)
     for (const label of member.labelNames ?? []) family.labelClaims?.remove(label)
     family.members.delete(groupId)
     family.sorted = undefined
@@ -286,8 +287,8 @@ export class FamilyIndex {
     return this.#sortedNames
   }
 
-  #forgetSeries (name: string, metrics: readonly Metric[]): void {
-    for (const metric of metrics) this.#owners.delete(seriesKey(name, metric.labels))
+  #forgetSeries (family: MetricFamily): void {
+    for (const key of seriesKeys(family)) this.#owners.delete(key)
   }
 
   #entries (family: IndexedFamily): Entry[] {

@@ -1,0 +1,40 @@
+import type { LabelPair, MetricFamily } from '../exposition/types.js'
+
+/**
+ * A key identifying a sorted label set, unambiguous for any names and values: each string is
+ * prefixed with its length, so no separator character has to be reserved (and ASCII keys stay
+ * one byte per character in memory).
+ */
+export function labelsKey (labels: readonly LabelPair[]): string {
+  let key = ''
+  for (const { name, value } of labels) key += name.length + ':' + name + value.length + ':' + value
+  return key
+}
+
+/** The key of one series: family name and sorted labels. */
+export function seriesKey (name: string, labels: readonly LabelPair[]): string {
+  return name.length + ':' + name + labelsKey(labels)
+}
+
+// The keys of a family's metrics, by family object: a push's are made while it is prepared, a
+// slice at a time, and the store's check, its index and a later removal use them as they are.
+const KEYS = new WeakMap<MetricFamily, readonly string[]>()
+
+/**
+ * The keys (see `seriesKey`) of the family's metrics, in their order: those `keepSeriesKeys`
+ * kept, or made now and kept with the family. A family's series must not change once it is
+ * stored (values may).
+ */
+export function seriesKeys (family: MetricFamily): readonly string[] {
+  let keys = KEYS.get(family)
+  if (keys === undefined) {
+    keys = family.metrics.map(metric => seriesKey(family.name, metric.labels))
+    KEYS.set(family, keys)
+  }
+  return keys
+}
+
+/** Keeps the keys of the family's metrics (see `seriesKeys`), made by the caller. */
+export function keepSeriesKeys (family: MetricFamily, keys: readonly string[]): void {
+  KEYS.set(family, keys)
+}
