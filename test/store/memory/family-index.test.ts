@@ -4,6 +4,7 @@ import { FamilyIndex } from '../../../src/store/memory/family-index.js'
 import { NameClaims } from '../../../src/store/memory/name-claims.js'
 import { parseText } from '../../../src/exposition/parse-text.js'
 import { prepareFamilies } from '../../../src/groups/sanitize.js'
+import type { StoredFamily } from '../../../src/store/store.js'
 
 const PREFIX = 'pushed metrics are invalid or inconsistent with existing metrics: '
 
@@ -138,4 +139,41 @@ t.test('NameClaims counts holders', async t => {
   claims.clear()
   t.equal(claims.changing, 0)
   t.equal(claims.shownAs('dots', 'x'), undefined)
+})
+
+t.test('after any sequence of changes the exposition order is the one a fresh sort gives', async t => {
+  // A small deterministic generator: the same sequence on every run.
+  let seed = 42
+  const random = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed % n
+  }
+  const family = (group: number, series: number[]): StoredFamily => ({
+    timeNs: 1n,
+    family: { name: 'm', type: 'gauge', metrics: series.map(s => ({ labels: [{ name: 'g', value: String(group % 3) }, { name: 's', value: String(s) }], value: group * 100 + s })) }
+  })
+  const index = new FamilyIndex()
+  const held = new Map<number, StoredFamily>()
+  const order = (of: FamilyIndex): string[] => (of.families()[0]?.metrics ?? []).map(m => `${m.labels.map(l => l.value).join(',')}=${String(m.value)}`)
+  let mismatches = 0
+  for (let step = 0; step < 400; step++) {
+    const group = random(90)
+    if (random(5) === 0) {
+      index.remove(String(group), 'm')
+      held.delete(group)
+    } else {
+      // Series may repeat across groups: the index orders them as the groups first pushed them.
+      const stored = family(group, Array.from({ length: 1 + random(6) }, () => random(20)))
+      index.set(String(group), stored)
+      // A group that holds the family keeps its place among the holders.
+      held.set(group, stored)
+    }
+    // Now and then, and never for a while: then more than a quarter of the holders change before a scrape.
+    if (random(4) !== 0 || (step > 200 && step < 300)) continue
+    const fresh = new FamilyIndex()
+    for (const [g, stored] of held) fresh.set(String(g), stored)
+    if (order(index).join(' ') !== order(fresh).join(' ')) mismatches++
+  }
+  t.equal(mismatches, 0)
+  t.ok(held.size > 10, `${held.size} groups hold the family at the end`)
 })
