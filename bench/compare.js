@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { CONNECTIONS, SECONDS, agent, body, fill, freePort, memory, scrapeMs, start, stop, throughput } from './harness.js'
 import { footprint } from './footprint.js'
 import { redisBench } from './redis.js'
+import { eventLoopBench } from './event-loop.js'
 
 const REFERENCE = 'prometheus-pushgateway'
 const SERIES_PER_GROUP = 10
@@ -133,6 +134,7 @@ if (ref !== undefined && off !== undefined) {
 try {
   await footprint()
   await redisBench()
+  await eventLoopBench()
 } finally {
   agent.destroy()
 }

@@ -40,8 +40,8 @@ export const TIMESTAMP_FAMILIES: ReadonlySet<string> = new Set([PUSH_TIME, PUSH_
  * gateway keeps those), with the grouping labels forced onto every metric (they override the
  * body's), `instance=""` where no instance is set, and the labels sorted by name, as the
  * reference does. New families and metrics; the values are shared with the input. A large push
- * is done a slice of metrics at a time, with a turn of the event loop (`pause`) in between; the
- * keys of the series are made then too (see `seriesKeys`).
+ * is done a slice of metrics at a time, with a turn of the event loop (`pause`) in between, and
+ * the keys of its series are made then too (see `seriesKeys`).
  */
 export async function prepareFamilies (
   families: readonly MetricFamily[],
@@ -51,7 +51,10 @@ export async function prepareFamilies (
   const groupPairs = groupLabelPairs(groupLabels)
   const groupHasInstance = Object.hasOwn(groupLabels, 'instance')
   const prepared: MetricFamily[] = []
-  const hashed = new Set<string>()
+  // A push of one slice or less leaves its keys to the store, which needs none to update series in place.
+  let total = 0
+  for (const family of families) total += family.metrics.length
+  const hashed = total > PREPARE_SLICE ? new Set<string>() : undefined
   let budget = PREPARE_SLICE
   for (const family of families) {
     if (TIMESTAMP_FAMILIES.has(family.name)) continue
@@ -59,22 +62,23 @@ export async function prepareFamilies (
     const keys: string[] = []
     for (const metric of family.metrics) {
       if (--budget < 0) {
-        hashed.clear()
+        hashed?.clear()
         await pause()
         budget = PREPARE_SLICE - 1
       }
       const sanitized = sanitizeMetric(metric, groupLabels, groupPairs, groupHasInstance)
       metrics.push(sanitized)
+      if (hashed === undefined) continue
       const key = seriesKey(family.name, sanitized.labels)
       // Hashed here, a slice at a time: the store's check and index then look the key up at once.
       hashed.add(key)
       keys.push(key)
     }
     const done: MetricFamily = { ...family, metrics }
-    keepSeriesKeys(done, keys)
+    if (hashed !== undefined) keepSeriesKeys(done, keys)
     prepared.push(done)
   }
-  hashed.clear()
+  hashed?.clear()
   return prepared
 }
 

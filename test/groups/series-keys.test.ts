@@ -30,3 +30,11 @@ t.test('prepareFamilies keeps the keys of the series it prepares, across slices'
   t.equal(keys.length, 5000)
   t.equal(keys[4999], seriesKey('m', [{ name: 'i', value: '4999' }, { name: 'instance', value: '' }, { name: 'job', value: 'j' }]), 'made from the prepared labels')
 })
+
+t.test('a push of one slice or less leaves its keys to be made when needed', async t => {
+  const [small] = await prepareFamilies([{ name: 'm', type: 'gauge', metrics: [{ labels: [], value: 1 }] }], { job: 'j' })
+  const family = small as MetricFamily
+  // Made when asked, from the labels the family has then: none were kept while it was prepared.
+  family.metrics = [{ labels: [], value: 1 }]
+  t.same(seriesKeys(family), ['1:m'])
+})
