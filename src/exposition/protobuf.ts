@@ -934,37 +934,62 @@ let out = Buffer.allocUnsafeSlow(SCRATCH_SIZE)
 let outView: DataView = new DataView(out.buffer, out.byteOffset, out.byteLength)
 let at = 0
 
-/** Encodes families as varint-length-delimited MetricFamily messages. */
 // Metrics encoded between two turns of the event loop by encodeDelimitedSliced.
 const ENCODE_BATCH = 16_384
 
 /**
- * Encodes like `encodeDelimited`, a family at a time, awaiting `pause` (default: the next turn of
- * the event loop) whenever `ENCODE_BATCH` metrics were encoded since the last one, so that a large
- * scrape lets other requests in.
+ * Encodes like `encodeDelimited`, the same bytes, awaiting `pause` (default: the next turn of
+ * the event loop) whenever `ENCODE_BATCH` metrics were encoded since the last one, within a
+ * family too, so that a large scrape lets other requests in.
  */
 export async function encodeDelimitedSliced (families: readonly MetricFamily[], pause: () => Promise<void> = nextTurn): Promise<Buffer> {
   const parts: Buffer[] = []
   let budget = ENCODE_BATCH
-  for (const family of families) {
-    parts.push(encodeDelimited([family]))
-    budget -= family.metrics.length
-    if (budget > 0) continue
+  const spend = async (metrics: number): Promise<void> => {
+    budget -= metrics
+    if (budget > 0) return
     await pause()
     budget = ENCODE_BATCH
+  }
+  for (const family of families) {
+    const count = family.metrics.length
+    if (count <= ENCODE_BATCH) {
+      parts.push(encodeDelimited([family]))
+      await spend(count)
+      continue
+    }
+    // A large family's message in pieces, its metrics a batch at a time; its length goes in front.
+    const pieces = [copyWritten(() => { writeFamilyHead(family) })]
+    for (let from = 0; from < count; from += ENCODE_BATCH) {
+      const to = Math.min(from + ENCODE_BATCH, count)
+      pieces.push(copyWritten(() => { writeMetricFields(family, from, to) }))
+      await spend(to - from)
+    }
+    pieces.push(copyWritten(() => { writeFamilyTail(family) }))
+    let length = 0
+    for (const piece of pieces) length += piece.length
+    parts.push(copyWritten(() => { writeVarint32(length) }), ...pieces)
   }
   return Buffer.concat(parts)
 }
 
+/** Encodes families as varint-length-delimited MetricFamily messages. */
 export function encodeDelimited (families: readonly MetricFamily[]): Buffer {
-  at = 0
-  try {
+  return copyWritten(() => {
     for (const family of families) {
       ensure(1)
       const mark = at++
       writeFamily(family)
       closeMessage(mark)
     }
+  })
+}
+
+// Runs `write` on the scratch buffer from its start and answers a copy of what it wrote.
+function copyWritten (write: () => void): Buffer {
+  at = 0
+  try {
+    write()
     const result = Buffer.allocUnsafe(at)
     out.copy(result, 0, 0, at)
     return result
@@ -1122,16 +1147,31 @@ function varintSize (value: number): number {
 }
 
 function writeFamily (family: MetricFamily): void {
-  const type = TYPE_INDEX[family.type]
+  writeFamilyHead(family)
+  writeMetricFields(family, 0, family.metrics.length)
+  writeFamilyTail(family)
+}
+
+// The fields of a MetricFamily before its metrics: name, help, type.
+function writeFamilyHead (family: MetricFamily): void {
   writeString(0x0a, family.name)
   if (family.help !== undefined) writeString(0x12, family.help)
   writeByte(0x18)
-  writeVarint32(type)
-  for (const metric of family.metrics) {
+  writeVarint32(TYPE_INDEX[family.type])
+}
+
+// The metric fields of a MetricFamily, for its metrics `from` to `to` (excluded).
+function writeMetricFields (family: MetricFamily, from: number, to: number): void {
+  const type = TYPE_INDEX[family.type]
+  for (let i = from; i < to; i++) {
     const mark = openMessage(0x22)
-    writeMetric(metric, type)
+    writeMetric(family.metrics[i] as Metric, type)
     closeMessage(mark)
   }
+}
+
+// The fields of a MetricFamily after its metrics: unit.
+function writeFamilyTail (family: MetricFamily): void {
   if (family.unit !== undefined) writeString(0x2a, family.unit)
 }
 

@@ -704,10 +704,24 @@ t.test('encodeDelimited', async t => {
 
 t.test('encodeDelimitedSliced encodes as encodeDelimited, letting other work in every 16,384 metrics', async t => {
   const family = (name: string, count: number): MetricFamily => ({ name, type: 'gauge', metrics: Array.from({ length: count }, (_, i) => ({ labels: [{ name: 'i', value: String(i) }], value: i })) })
-  const families = [family('a', 10_000), family('b', 10_000), family('c', 1), family('d', 20_000)]
+  const families = [family('a', 10_000), family('b', 10_000), family('c', 1), family('d', 16_384)]
   let pauses = 0
   const sliced = await encodeDelimitedSliced(families, async () => { pauses++ })
   t.same(sliced, encodeDelimited(families))
-  t.equal(pauses, 2, 'after b (20,000 metrics), then after d (20,001 more)')
+  t.equal(pauses, 2, 'after b (20,000 metrics), then after d (16,385 more)')
   t.same(await encodeDelimitedSliced([]), Buffer.alloc(0))
+})
+
+t.test('a family of more than 16,384 metrics is encoded in pieces, to the same bytes', async t => {
+  const metrics = Array.from({ length: 40_000 }, (_, i) => ({ labels: [{ name: 'i', value: String(i) }], value: i }))
+  const families: MetricFamily[] = [
+    { name: 'small', type: 'counter', metrics: [{ labels: [], value: 1 }] },
+    { name: 'big_bytes', help: 'A large family.', unit: 'bytes', type: 'gauge', metrics },
+    { name: 'big_plain', type: 'untyped', metrics: metrics.slice(0, 20_000) }
+  ]
+  let pauses = 0
+  const sliced = await encodeDelimitedSliced(families, async () => { pauses++ })
+  t.same(sliced, encodeDelimited(families))
+  t.same(decodeDelimited(sliced).map(f => [f.name, f.metrics.length, f.unit]), [['small', 1, undefined], ['big_bytes', 40_000, 'bytes'], ['big_plain', 20_000, undefined]])
+  t.equal(pauses, 3, 'after each of the first two batches of big_bytes, then after the first batch of big_plain')
 })
