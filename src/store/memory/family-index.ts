@@ -316,6 +316,9 @@ export class FamilyIndex {
     if (line === undefined) {
       const metric = member.stored.family.metrics[entry.index] as Metric
       line = RENDERERS[view.format].metric(exposedName(name, view.escaping), type, escapeMetric(metric, view.escaping))
+      // Reading a character flattens the line now, in a render's slice: a family put together from
+      // flat lines is written out (Buffer.from, gzip) in a third of the time, in one piece.
+      line.charCodeAt(0)
       lines[entry.index] = line
     }
     return line
@@ -324,8 +327,10 @@ export class FamilyIndex {
   #renderFamily (family: IndexedFamily, view: View): string {
     const cached = family.cache[view.key]
     if (cached !== undefined) return cached
-    let out = RENDERERS[view.format].header(exposedName(family.name, view.escaping), family.type, helpOf(family), unitOf(family))
-    for (const entry of this.#entries(family)) out += this.#line(entry, family.name, family.type, view)
+    const parts = [RENDERERS[view.format].header(exposedName(family.name, view.escaping), family.type, helpOf(family), unitOf(family))]
+    for (const entry of this.#entries(family)) parts.push(this.#line(entry, family.name, family.type, view))
+    // Joined into one flat string, which is copied out as it is, rather than a rope of every line.
+    const out = parts.join('')
     family.cache[view.key] = out
     return out
   }
