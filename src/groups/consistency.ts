@@ -31,8 +31,8 @@ export interface ConsistencyLookup {
   reserved: (name: string) => MetricType | undefined
   /** The type under which any group but `exceptGroup` holds the family with metrics. */
   typeElsewhere: (name: string, exceptGroup: string) => MetricType | undefined
-  /** The id of the group that exports the series (see `seriesKey`), if any. */
-  ownerOf: (key: string) => string | undefined
+  /** The group holding each series of the family `name` (see `seriesKey`), for a write by the group with the grouping labels `labels`; undefined when no other group could hold one of its series. */
+  ownersFor: (name: string, labels: Readonly<Record<string, string>>) => ReadonlyMap<string, string> | undefined
   /** A family or label name of the write that would show like another group's, or another of the write's (`written`), after escaping: the refusal, or undefined. */
   escapingClash: (id: string, family: MetricFamily, written: readonly MetricFamily[], typeAfter: (name: string) => MetricType | undefined) => string | undefined
   /** A new group's label names that would show like another group's after escaping: the refusal, or undefined. */
@@ -43,6 +43,8 @@ export interface ConsistencyLookup {
 export interface CheckedWrite {
   /** The id of the group written (see `groupId`). */
   id: string
+  /** Its grouping labels, `job` included. */
+  labels: Readonly<Record<string, string>>
   /** The labels every series of the group carries (the grouping labels and `instance`). */
   exported: readonly LabelPair[]
   /** The families the group will hold under their names, prepared (see `prepareFamilies`). */
@@ -72,7 +74,7 @@ export function findInconsistency (write: CheckedWrite, existing: { families: Re
   }
   const seen = new Set<string>()
   for (const family of families) {
-    const problem = familyProblem(id, existing?.families.get(family.name), family, families, typeAfter, seen, lookup)
+    const problem = familyProblem(write, existing?.families.get(family.name), family, typeAfter, seen, lookup)
     if (problem !== undefined) return problem
   }
   return existing === undefined ? newGroupProblem(write, lookup) : undefined
@@ -83,12 +85,13 @@ export function findInconsistency (write: CheckedWrite, existing: { families: Re
  * group exports its timestamp series already, or its label names would show like another group's
  * after escaping; undefined when it can be.
  */
-export function newGroupProblem ({ id, exported }: { id: string, exported: readonly LabelPair[] }, lookup: ConsistencyLookup): string | undefined {
-  if (lookup.ownerOf(seriesKey(PUSH_TIME, exported)) !== undefined) return duplicateSeries(PUSH_TIME, exported)
+export function newGroupProblem ({ id, labels, exported }: { id: string, labels: Readonly<Record<string, string>>, exported: readonly LabelPair[] }, lookup: ConsistencyLookup): string | undefined {
+  if (lookup.ownersFor(PUSH_TIME, labels)?.has(seriesKey(PUSH_TIME, exported)) === true) return duplicateSeries(PUSH_TIME, exported)
   return lookup.labelClash(id, exported)
 }
 
-function familyProblem (id: string, previous: StoredFamily | undefined, family: MetricFamily, written: readonly MetricFamily[], typeAfter: (name: string) => MetricType | undefined, seen: Set<string>, lookup: ConsistencyLookup): string | undefined {
+function familyProblem (write: CheckedWrite, previous: StoredFamily | undefined, family: MetricFamily, typeAfter: (name: string) => MetricType | undefined, seen: Set<string>, lookup: ConsistencyLookup): string | undefined {
+  const { id, labels: groupLabels, families: written } = write
   const { name, type, metrics } = family
   const problems = familyProblems(family, lookup.validation)
   if (problems.name !== undefined) return problems.name
@@ -103,9 +106,10 @@ function familyProblem (id: string, previous: StoredFamily | undefined, family: 
   if (previous !== undefined && sameLabelSets(previous.family.metrics, metrics)) return undefined
   const labelsAt = problems.labels?.index ?? metrics.length
   const keys = seriesKeys(family)
+  const owners = lookup.ownersFor(name, groupLabels)
   for (let i = 0; i < labelsAt; i++) {
     const key = keys[i] as string
-    const owner = lookup.ownerOf(key)
+    const owner = owners?.get(key)
     if (seen.has(key) || (owner !== undefined && owner !== id)) return duplicateSeries(name, (metrics[i] as Metric).labels)
     seen.add(key)
   }

@@ -3,7 +3,7 @@ import type { RenderFormat, StoredFamily } from '../store.js'
 import { compareLabelValues } from '../../exposition/metric-order.js'
 import { textHeader, textMetric } from '../../exposition/write-text.js'
 import { openMetricsHeader, openMetricsMetric } from '../../exposition/write-openmetrics.js'
-import { sameLabelSets } from '../../groups/consistency.js'
+import { groupId, sameLabelSets } from '../../groups/consistency.js'
 import { seriesKeys } from '../../groups/series-keys.js'
 import { nextTurn } from '../../clock.js'
 import { exposedName, isLegacyMetricName, type EscapingScheme } from '../../exposition/names.js'
@@ -18,6 +18,12 @@ type RenderKey = RenderFormat | `${RenderFormat}:${EscapingScheme}`
 
 /** One group's share of an indexed family, with its rendered lines cached per format and escaping. */
 interface Member {
+  /** The id of its group. */
+  group: string
+  /** Its group's job. */
+  job: string
+  /** Its group's instance when that is a grouping label, else undefined: its series may then have any. */
+  instance: string | undefined
   stored: StoredFamily
   rendered: Partial<Record<RenderKey, string[]>>
   /** The distinct label names of its metrics, when the index claims names. */
@@ -43,6 +49,20 @@ interface IndexedFamily {
   cache: Partial<Record<RenderKey, string>>
   /** The label names of its members, when the index claims names. */
   labelClaims: NameClaims | undefined
+  /** How many members each job has, to tell when another group could hold a series of a group. */
+  jobs: Map<string, JobMembers>
+  /** The group holding each series, by series key; made the first time a write needs it, then kept up to date. */
+  owners: Map<string, string> | undefined
+}
+
+/** The members of one job in a family. */
+interface JobMembers {
+  /** All of them. */
+  total: number
+  /** Those without an instance grouping label, whose series may have any instance. */
+  anyInstance: number
+  /** Those with an instance grouping label, by its value. */
+  byInstance: Map<string, number>
 }
 
 const RENDERERS: Record<RenderFormat, {
@@ -60,13 +80,12 @@ export interface FamilyIndexOptions {
 }
 
 /**
- * The index of every stored family by name and every stored series by identity. It answers the
- * consistency check in time proportional to the push, and renders the exposition from per-metric
- * text cached until the metric changes.
+ * The index of every stored family by name, and of its series by identity where two groups could
+ * hold the same one. It answers the consistency check in time proportional to the push, and
+ * renders the exposition from per-metric text cached until the metric changes.
  */
 export class FamilyIndex {
   readonly #families = new Map<string, IndexedFamily>()
-  readonly #owners = new Map<string, string>()
   #sortedNames: string[] | undefined
   readonly #claims: NameClaims | undefined
 
@@ -82,13 +101,30 @@ export class FamilyIndex {
     return family.type
   }
 
-  /** The id of the group that exports the series, if any. */
-  ownerOf (key: string): string | undefined {
-    return this.#owners.get(key)
+  /**
+   * The group holding each series of the family `name`, by series key (see `seriesKey`), for a
+   * write by the group with the grouping labels `labels`; undefined when no other group could
+   * hold any series of that group. A series carries its group's job, and its instance when that
+   * is a grouping label: only groups of the same job, and of the same instance or none, could.
+   */
+  ownersFor (name: string, labels: Readonly<Record<string, string>>): ReadonlyMap<string, string> | undefined {
+    const family = this.#families.get(name)
+    const members = family?.jobs.get(labels['job'] as string)
+    if (family === undefined || members === undefined) return undefined
+    const instance = labels['instance']
+    const own = family.members.has(groupId(labels)) ? 1 : 0
+    const others = instance === undefined ? members.total - own : members.anyInstance + (members.byInstance.get(instance) ?? 0) - own
+    if (others === 0) return undefined
+    if (family.owners === undefined) {
+      family.owners = new Map()
+      for (const member of family.members.values()) this.#claimSeries(family, member)
+    }
+    return family.owners
   }
 
   /** Stores a group's family, replacing what the group had under that name. */
-  set (groupId: string, stored: StoredFamily): void {
+  set (group: { id: string, labels: Readonly<Record<string, string>> }, stored: StoredFamily): void {
+    const groupId = group.id
     const { name, metrics } = stored.family
     if (metrics.length === 0) {
       this.remove(groupId, name)
@@ -96,7 +132,7 @@ export class FamilyIndex {
     }
     let family = this.#families.get(name)
     if (family === undefined) {
-      family = { name, type: stored.family.type, members: new Map(), sorted: undefined, cache: {}, labelClaims: this.#claims === undefined ? undefined : new NameClaims() }
+      family = { name, type: stored.family.type, members: new Map(), sorted: undefined, cache: {}, labelClaims: this.#claims === undefined ? undefined : new NameClaims(), jobs: new Map(), owners: undefined }
       this.#families.set(name, family)
       this.#sortedNames = undefined
       this.#claims?.add(name)
@@ -111,15 +147,17 @@ export class FamilyIndex {
       member.rendered = {}
       return
     }
-    if (member !== undefined) this.#forgetSeries(member.stored.family)
-    for (const key of seriesKeys(stored.family)) this.#owners.set(key, groupId)
+    if (member !== undefined) this.#forgetSeries(family, member)
     const labelNames = family.labelClaims === undefined ? undefined : distinctLabelNames(metrics)
     if (member === undefined) {
-      const added: Member = { stored, rendered: {} }
+      const added: Member = { group: groupId, job: group.labels['job'] as string, instance: group.labels['instance'], stored, rendered: {} }
       if (labelNames !== undefined) added.labelNames = labelNames
       family.members.set(groupId, added)
+      countMember(family, added, 1)
+      this.#claimSeries(family, added)
     } else {
       member.stored = stored
+      this.#claimSeries(family, member)
       member.rendered = {}
       for (const label of member.labelNames ?? []) family.labelClaims?.remove(label)
       if (labelNames !== undefined) member.labelNames = labelNames
@@ -133,7 +171,8 @@ export class FamilyIndex {
     const family = this.#families.get(name)
     const member = family?.members.get(groupId)
     if (family === undefined || member === undefined) return
-    this.#forgetSeries(member.stored.family)
+    this.#forgetSeries(family, member)
+    countMember(family, member, -1)
     for (const label of member.labelNames ?? []) family.labelClaims?.remove(label)
     family.members.delete(groupId)
     family.sorted = undefined
@@ -148,7 +187,6 @@ export class FamilyIndex {
   /** Removes everything. */
   clear (): void {
     this.#families.clear()
-    this.#owners.clear()
     this.#sortedNames = undefined
     this.#claims?.clear()
   }
@@ -287,8 +325,14 @@ export class FamilyIndex {
     return this.#sortedNames
   }
 
-  #forgetSeries (family: MetricFamily): void {
-    for (const key of seriesKeys(family)) this.#owners.delete(key)
+  #claimSeries (family: IndexedFamily, member: Member): void {
+    if (family.owners === undefined) return
+    for (const key of seriesKeys(member.stored.family)) family.owners.set(key, member.group)
+  }
+
+  #forgetSeries (family: IndexedFamily, member: Member): void {
+    if (family.owners === undefined) return
+    for (const key of seriesKeys(member.stored.family)) family.owners.delete(key)
   }
 
   #entries (family: IndexedFamily): Entry[] {
@@ -334,6 +378,24 @@ export class FamilyIndex {
     family.cache[view.key] = out
     return out
   }
+}
+
+// Counts a member in (`change` 1) or out (-1) of its family's members by job and instance.
+function countMember (family: IndexedFamily, member: Member, change: 1 | -1): void {
+  let members = family.jobs.get(member.job)
+  if (members === undefined) {
+    members = { total: 0, anyInstance: 0, byInstance: new Map() }
+    family.jobs.set(member.job, members)
+  }
+  members.total += change
+  if (member.instance === undefined) {
+    members.anyInstance += change
+  } else {
+    const count = (members.byInstance.get(member.instance) ?? 0) + change
+    if (count === 0) members.byInstance.delete(member.instance)
+    else members.byInstance.set(member.instance, count)
+  }
+  if (members.total === 0) family.jobs.delete(member.job)
 }
 
 // What one render writes: the format, the escaping of names, and the cache key of the two.

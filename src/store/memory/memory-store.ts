@@ -69,7 +69,7 @@ export class MemoryStore implements MetricStore {
       validation: this.#validation,
       reserved: name => this.#reserved(name)?.type,
       typeElsewhere: (name, id) => this.#index.typeElsewhere(name, id),
-      ownerOf: key => this.#index.ownerOf(key),
+      ownersFor: (name, labels) => this.#index.ownersFor(name, labels),
       // Only UTF-8 names can be written alike: without them the escaping check has nothing to do.
       escapingClash: (id, family, written, typeAfter) => this.#validation === 'utf8' ? this.#index.escapingClash(id, family, this.#namesOf(written), typeAfter) : undefined,
       // A new group's labels against those of the groups there: every group exports its timestamp series.
@@ -133,7 +133,7 @@ export class MemoryStore implements MetricStore {
     let writerChange = 0
     if (problem === undefined && combine !== undefined) ({ families, writerChange } = combine(families, existing))
     this.#checkLimits(existing, write.labels, families, replace, writerChange, write.limits ?? NO_STORE_LIMITS)
-    if (problem === undefined) problem = findInconsistency({ id, exported, families, replace }, existing, this.#lookup)
+    if (problem === undefined) problem = findInconsistency({ id, labels: write.labels, exported, families, replace }, existing, this.#lookup)
     if (problem !== undefined) {
       this.#recordFailure(id, existing, write.labels, exported, write.timeNs)
       throw new InconsistentPushError(problem)
@@ -189,7 +189,7 @@ export class MemoryStore implements MetricStore {
     if (this.#groups.has(id)) throw new InconsistentPushError(`the group ${formatLabels(groupLabelPairs(view.labels))} is there already`)
     const exported = exportedGroupLabels(groupLabelPairs(view.labels))
     const stored = [...view.families.values()].filter(s => !TIMESTAMP_FAMILIES.has(s.family.name))
-    const problem = findInconsistency({ id, exported, families: stored.map(s => s.family), replace: true }, undefined, this.#lookup)
+    const problem = findInconsistency({ id, labels: view.labels, exported, families: stored.map(s => s.family), replace: true }, undefined, this.#lookup)
     if (problem !== undefined) throw new InconsistentPushError(problem)
     const group = this.#createGroup(id, view.labels, exported)
     for (const { family, timeNs } of view.families.values()) {
@@ -266,7 +266,7 @@ export class MemoryStore implements MetricStore {
       stored = previous
     }
     group.families.set(stored.family.name, stored)
-    this.#index.set(group.id, stored)
+    this.#index.set(group, stored)
   }
 
   #removeFamily (group: Group, name: string): void {
@@ -325,7 +325,7 @@ export class MemoryStore implements MetricStore {
   #recordFailure (id: string, existing: Group | undefined, labels: Readonly<Record<string, string>>, exported: LabelPair[], timeNs: bigint): void {
     // A new group whose timestamp series another group already exports would make every later
     // scrape and push fail (the reference's poisoning bug): record nothing then.
-    if (existing === undefined && newGroupProblem({ id, exported }, this.#lookup) !== undefined) return
+    if (existing === undefined && newGroupProblem({ id, labels, exported }, this.#lookup) !== undefined) return
     const group = existing ?? this.#createGroup(id, labels, exported)
     this.#setTimestamp(group, PUSH_FAILURE_TIME, timeNs, timeNs)
     if (!group.families.has(PUSH_TIME)) this.#setTimestamp(group, PUSH_TIME, 0n, timeNs)

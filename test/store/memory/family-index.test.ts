@@ -164,16 +164,37 @@ t.test('after any sequence of changes the exposition order is the one a fresh so
     } else {
       // Series may repeat across groups: the index orders them as the groups first pushed them.
       const stored = family(group, Array.from({ length: 1 + random(6) }, () => random(20)))
-      index.set(String(group), stored)
+      index.set({ id: String(group), labels: { job: 'j', instance: String(group) } }, stored)
       // A group that holds the family keeps its place among the holders.
       held.set(group, stored)
     }
     // Now and then, and never for a while: then more than a quarter of the holders change before a scrape.
     if (random(4) !== 0 || (step > 200 && step < 300)) continue
     const fresh = new FamilyIndex()
-    for (const [g, stored] of held) fresh.set(String(g), stored)
+    for (const [g, stored] of held) fresh.set({ id: String(g), labels: { job: 'j', instance: String(g) } }, stored)
     if (order(index).join(' ') !== order(fresh).join(' ')) mismatches++
   }
   t.equal(mismatches, 0)
   t.ok(held.size > 10, `${held.size} groups hold the family at the end`)
+})
+
+t.test('a series is looked up only among groups that could hold it: same job, same instance or none', async t => {
+  const store = new MemoryStore()
+  const refused = /was collected before with the same name and label values/
+  await push(store, { job: 'a', instance: 'x' }, 'm{k="1"} 1\n')
+  await push(store, { job: 'a', instance: 'y' }, 'm{k="1"} 1\n')
+  await push(store, { job: 'b' }, 'm{instance="x",k="1"} 1\n')
+  t.pass('other instances and other jobs hold other series')
+  await t.rejects(push(store, { job: 'a' }, 'm{instance="x",k="1"} 1\n'), refused, 'a group without an instance may show one with an instance')
+  await t.rejects(push(store, { job: 'a', instance: 'z' }, 'm{k="1"} 1\n\n').then(async () => push(store, { job: 'a' }, 'm{instance="z",k="1"} 1\n')), refused, 'also one that was not compared before')
+  await push(store, { job: 'a' }, 'm{instance="w",k="1"} 1\n')
+  await t.rejects(push(store, { job: 'a', instance: 'w' }, 'm{k="1"} 1\n'), refused, 'and the other way round')
+  await store.delete({ job: 'a' })
+  await push(store, { job: 'a', instance: 'w' }, 'm{k="1"} 1\n')
+  t.pass('a deleted group holds nothing any more')
+  await t.rejects(push(store, { job: 'c', foo: '1' }, 'm 1\n').then(async () => push(store, { job: 'c' }, 'm{foo="1"} 1\n')), refused, 'other grouping labels are compared series by series')
+  await t.rejects(push(store, { job: 'a', instance: 'x' }, 'm{k="1"} 1\nm{k="1"} 2\n'), /collected metric "m" \{instance="x",job="a",k="1"\} was collected before/, 'within a push too')
+  await push(store, { job: 'a', instance: 'x' }, 'm{k="2"} 1\n')
+  await push(store, { job: 'a' }, 'm{instance="x",k="1"} 1\n')
+  t.pass('once a group no longer holds a series, another may')
 })
