@@ -105,7 +105,8 @@ function familyProblem (write: CheckedWrite, previous: StoredFamily | undefined,
   // The same series as this group already holds under the name passed every series check then.
   if (previous !== undefined && sameLabelSets(previous.family.metrics, metrics)) return undefined
   const labelsAt = problems.labels?.index ?? metrics.length
-  const keys = seriesKeys(family)
+  // Kept with the family only if its store looks series up by key (see `FamilyIndex`).
+  const keys = seriesKeys(family, false)
   const owners = lookup.ownersFor(name, groupLabels)
   for (let i = 0; i < labelsAt; i++) {
     const key = keys[i] as string

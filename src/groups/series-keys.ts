@@ -21,15 +21,15 @@ export function seriesKey (name: string, labels: readonly LabelPair[]): string {
 const KEYS = new WeakMap<MetricFamily, readonly string[]>()
 
 /**
- * The keys (see `seriesKey`) of the family's metrics, in their order: those `keepSeriesKeys`
- * kept, or made now and kept with the family. A family's series must not change once it is
- * stored (values may).
+ * The keys (see `seriesKey`) of the family's metrics, in their order: those kept with the family,
+ * or made now, and kept with it unless `keep` is false. A family's series must not change once
+ * it is stored (values may).
  */
-export function seriesKeys (family: MetricFamily): readonly string[] {
+export function seriesKeys (family: MetricFamily, keep = true): readonly string[] {
   let keys = KEYS.get(family)
   if (keys === undefined) {
     keys = family.metrics.map(metric => seriesKey(family.name, metric.labels))
-    KEYS.set(family, keys)
+    if (keep) KEYS.set(family, keys)
   }
   return keys
 }
@@ -37,4 +37,9 @@ export function seriesKeys (family: MetricFamily): readonly string[] {
 /** Keeps the keys of the family's metrics (see `seriesKeys`), made by the caller. */
 export function keepSeriesKeys (family: MetricFamily, keys: readonly string[]): void {
   KEYS.set(family, keys)
+}
+
+/** Lets go of the keys kept with the family, when nothing will look its series up by key. */
+export function dropSeriesKeys (family: MetricFamily): void {
+  KEYS.delete(family)
 }

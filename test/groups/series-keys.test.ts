@@ -1,5 +1,5 @@
 import t from 'tap'
-import { keepSeriesKeys, labelsKey, seriesKey, seriesKeys } from '../../src/groups/series-keys.js'
+import { dropSeriesKeys, keepSeriesKeys, labelsKey, seriesKey, seriesKeys } from '../../src/groups/series-keys.js'
 import { prepareFamilies } from '../../src/groups/sanitize.js'
 import type { MetricFamily } from '../../src/exposition/types.js'
 
@@ -37,4 +37,14 @@ t.test('a push of one slice or less leaves its keys to be made when needed', asy
   // Made when asked, from the labels the family has then: none were kept while it was prepared.
   family.metrics = [{ labels: [], value: 1 }]
   t.same(seriesKeys(family), ['1:m'])
+})
+
+t.test('keys made without keeping them, and kept keys let go', async t => {
+  const family: MetricFamily = { name: 'm', type: 'gauge', metrics: [{ labels: [], value: 1 }] }
+  const made = seriesKeys(family, false)
+  t.not(seriesKeys(family, false), made, 'made again each time')
+  keepSeriesKeys(family, ['kept'])
+  t.same(seriesKeys(family, false), ['kept'], 'kept ones are used')
+  dropSeriesKeys(family)
+  t.same(seriesKeys(family), ['1:m'], 'made again once let go')
 })

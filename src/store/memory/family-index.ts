@@ -4,7 +4,7 @@ import { compareLabelValues } from '../../exposition/metric-order.js'
 import { textHeader, textMetric } from '../../exposition/write-text.js'
 import { openMetricsHeader, openMetricsMetric } from '../../exposition/write-openmetrics.js'
 import { groupId, sameLabelSets } from '../../groups/consistency.js'
-import { seriesKeys } from '../../groups/series-keys.js'
+import { dropSeriesKeys, seriesKeys } from '../../groups/series-keys.js'
 import { nextTurn } from '../../clock.js'
 import { exposedName, isLegacyMetricName, type EscapingScheme } from '../../exposition/names.js'
 import { escapeFamily, escapeMetric } from '../../exposition/escape.js'
@@ -325,8 +325,12 @@ export class FamilyIndex {
     return this.#sortedNames
   }
 
+  // Keys are kept with a stored family only while its owners are indexed, to be forgotten later.
   #claimSeries (family: IndexedFamily, member: Member): void {
-    if (family.owners === undefined) return
+    if (family.owners === undefined) {
+      dropSeriesKeys(member.stored.family)
+      return
+    }
     for (const key of seriesKeys(member.stored.family)) family.owners.set(key, member.group)
   }
 
