@@ -16,8 +16,8 @@ export function seriesKey (name: string, labels: readonly LabelPair[]): string {
   return name.length + ':' + name + labelsKey(labels)
 }
 
-// The keys of a family's metrics, by family object: a push's are made while it is prepared, a
-// slice at a time, and the store's check, its index and a later removal use them as they are.
+// The keys of a family's metrics, by family object: a large push's are made while it is
+// prepared, a slice at a time; an index of series by key keeps them until it forgets the family.
 const KEYS = new WeakMap<MetricFamily, readonly string[]>()
 
 /**
