@@ -45,6 +45,8 @@ interface IndexedFamily {
   members: Map<string, Member>
   /** Metrics in exposition order; undefined when it must be sorted again. */
   sorted: Entry[] | undefined
+  /** Counts the changes that made `sorted` undefined, for a sort that spans turns of the event loop. */
+  layout: number
   /** The rendered family per format and escaping; cleared on any change. */
   cache: Partial<Record<RenderKey, string>>
   /** The label names of its members, when the index claims names. */
@@ -132,7 +134,7 @@ export class FamilyIndex {
     }
     let family = this.#families.get(name)
     if (family === undefined) {
-      family = { name, type: stored.family.type, members: new Map(), sorted: undefined, cache: {}, labelClaims: this.#claims === undefined ? undefined : new NameClaims(), jobs: new Map(), owners: undefined }
+      family = { name, type: stored.family.type, members: new Map(), sorted: undefined, layout: 0, cache: {}, labelClaims: this.#claims === undefined ? undefined : new NameClaims(), jobs: new Map(), owners: undefined }
       this.#families.set(name, family)
       this.#sortedNames = undefined
       this.#claims?.add(name)
@@ -164,6 +166,7 @@ export class FamilyIndex {
     }
     for (const label of labelNames ?? []) family.labelClaims?.add(label)
     family.sorted = undefined
+    family.layout++
   }
 
   /** Removes a group's family of that name, if it has one. */
@@ -176,6 +179,7 @@ export class FamilyIndex {
     for (const label of member.labelNames ?? []) family.labelClaims?.remove(label)
     family.members.delete(groupId)
     family.sorted = undefined
+    family.layout++
     family.cache = {}
     if (family.members.size === 0) {
       this.#families.delete(name)
@@ -249,8 +253,12 @@ export class FamilyIndex {
     return undefined
   }
 
-  /** The merged families, sorted by name, metrics in exposition order. */
-  families (): MetricFamily[] {
+  /**
+   * The merged families, sorted by name, metrics in exposition order. Large families are sorted
+   * first with turns of the event loop (`pause`) in between; the list is then made at once.
+   */
+  async families (pause: () => Promise<void> = nextTurn): Promise<MetricFamily[]> {
+    for (const name of this.#names()) await this.#sortSliced(this.#families.get(name), pause)
     return this.#names().map(name => {
       const family = this.#families.get(name) as IndexedFamily
       const merged: MetricFamily = { name, type: family.type, metrics: this.#entries(family).map(e => e.member.stored.family.metrics[e.index] as Metric) }
@@ -279,6 +287,7 @@ export class FamilyIndex {
     let budget = RENDER_BATCH
     let out = ''
     for (const name of allNames) {
+      await this.#sortSliced(this.#families.get(name), pause)
       // Lines are rendered ahead in batches, then the family is put together at once from them.
       for (let family = this.#families.get(name); family !== undefined && family.cache[viewOf(family).key] === undefined;) {
         budget = this.#renderAhead(family, viewOf(family), budget)
@@ -341,16 +350,37 @@ export class FamilyIndex {
 
   #entries (family: IndexedFamily): Entry[] {
     if (family.sorted !== undefined) return family.sorted
-    const entries: Entry[] = []
-    for (const member of family.members.values()) {
-      const metrics = member.stored.family.metrics
-      for (let index = 0; index < metrics.length; index++) {
-        entries.push({ member, index, labels: (metrics[index] as Metric).labels })
-      }
-    }
-    entries.sort((a, b) => compareLabelValues(a.labels, b.labels))
+    const entries = unsortedEntries(family)
+    entries.sort(compareEntries)
     family.sorted = entries
     return entries
+  }
+
+  // Sorts a family of more than SORT_RUN metrics a run at a time, then merges the runs, with a
+  // turn of the event loop after each step. If its series change meanwhile, the sort is dropped
+  // and `#entries` sorts the family at once when it is next needed.
+  async #sortSliced (family: IndexedFamily | undefined, pause: () => Promise<void>): Promise<void> {
+    if (family === undefined || family.sorted !== undefined) return
+    let size = 0
+    for (const member of family.members.values()) size += member.stored.family.metrics.length
+    if (size <= SORT_RUN) return
+    const layout = family.layout
+    const entries = unsortedEntries(family)
+    let runs: Entry[][] = []
+    for (let start = 0; start < entries.length; start += SORT_RUN) {
+      runs.push(entries.slice(start, start + SORT_RUN).sort(compareEntries))
+      await pause()
+    }
+    while (runs.length > 1) {
+      const merged: Entry[][] = []
+      for (let i = 0; i < runs.length; i += 2) {
+        const right = runs[i + 1]
+        merged.push(right === undefined ? runs[i] as Entry[] : mergeRuns(runs[i] as Entry[], right))
+        await pause()
+      }
+      runs = merged
+    }
+    if (family.layout === layout) family.sorted = runs[0]
   }
 
   #line (entry: Entry, name: string, type: MetricType, view: View): string {
@@ -382,6 +412,41 @@ export class FamilyIndex {
     family.cache[view.key] = out
     return out
   }
+}
+
+// Metrics sorted at once between two turns of the event loop by a family's sliced sort.
+const SORT_RUN = 16_384
+
+// Exposition order: by label values. The sorts are stable, so metrics with the same labels
+// (possible only without the consistency check) stay in the order their groups pushed them.
+function compareEntries (a: Entry, b: Entry): number {
+  return compareLabelValues(a.labels, b.labels)
+}
+
+// A family's metrics in the order of its members, then of each member's metrics.
+function unsortedEntries (family: IndexedFamily): Entry[] {
+  const entries: Entry[] = []
+  for (const member of family.members.values()) {
+    const metrics = member.stored.family.metrics
+    for (let index = 0; index < metrics.length; index++) {
+      entries.push({ member, index, labels: (metrics[index] as Metric).labels })
+    }
+  }
+  return entries
+}
+
+// Merges two sorted runs, the left one first among equals, as a stable sort of both would order them.
+function mergeRuns (left: readonly Entry[], right: readonly Entry[]): Entry[] {
+  const merged: Entry[] = []
+  let i = 0
+  let j = 0
+  while (i < left.length && j < right.length) {
+    if (compareEntries(right[j] as Entry, left[i] as Entry) < 0) merged.push(right[j++] as Entry)
+    else merged.push(left[i++] as Entry)
+  }
+  while (i < left.length) merged.push(left[i++] as Entry)
+  while (j < right.length) merged.push(right[j++] as Entry)
+  return merged
 }
 
 // Counts a member in (`change` 1) or out (-1) of its family's members by job and instance.

@@ -221,7 +221,7 @@ export class MemoryStore implements MetricStore {
   }
 
   async families (): Promise<MetricFamily[]> {
-    return this.#index.families()
+    return await this.#index.families()
   }
 
   async render (format: RenderFormat, extra: readonly MetricFamily[], escaping?: EscapingScheme): Promise<string> {
