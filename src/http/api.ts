@@ -45,7 +45,8 @@ export async function metricsApiBody (groups: Iterable<GroupView>, pause: () => 
       const entry = await groupJson(group, attempt < API_ATTEMPTS ? pause : undefined, budget)
       // Every write to a group sets one of its two times.
       if (attempt < API_ATTEMPTS && (group.pushTimeNs !== pushTimeNs || group.failureTimeNs !== failureTimeNs)) continue
-      data.push(entry)
+      // Serialized now, so that putting the body together at the end is only a concatenation.
+      data.push(goRaw(goJson(entry)))
       break
     }
   }
@@ -80,29 +81,34 @@ async function groupJson (group: GroupView, pause: (() => Promise<void>) | undef
   return entry
 }
 
+// Groups summarized between two turns of the event loop by groupsApiBody.
+const GROUPS_BATCH = 4096
+
 /**
  * The `/api/v1/groups` body (ours, for the status page): per group its labels, the times of its
  * last push, last failure and expiry in milliseconds since the epoch (`null` for none), its number
  * of series and its family names; `now` is the gateway's clock, so that a browser can tell ages.
+ * It awaits `pause` (default: the next turn of the event loop) after every `GROUPS_BATCH` groups.
  */
-export function groupsApiBody (groups: Iterable<GroupView>, ttlOf: TtlOf | undefined, nowNs: bigint): string {
-  const data: unknown[] = []
+export async function groupsApiBody (groups: Iterable<GroupView>, ttlOf: TtlOf | undefined, nowNs: bigint, pause: () => Promise<void> = nextTurn): Promise<string> {
+  const data: string[] = []
   for (const group of groups) {
     let series = 0
     for (const { family } of group.families.values()) series += family.metrics.length
     const ttlNs = ttlOf?.(groupingKeyOf(group.labels))
     // From the last push; a group never pushed expires from its first failure, of which only the last is kept (an estimate then).
     const sinceNs = group.pushTimeNs > 0n ? group.pushTimeNs : group.failureTimeNs
-    data.push({
+    data.push(JSON.stringify({
       labels: group.labels,
       push_time: millisOrNull(group.pushTimeNs),
       failure_time: millisOrNull(group.failureTimeNs),
       expires: ttlNs === undefined ? null : millisOrNull(sinceNs + ttlNs),
       series,
       families: [...group.families.keys()]
-    })
+    }))
+    if (data.length % GROUPS_BATCH === 0) await pause()
   }
-  return JSON.stringify({ status: 'success', data: { now: Number(nowNs / 1000n) / 1000, groups: data } })
+  return `{"status":"success","data":{"now":${JSON.stringify(Number(nowNs / 1000n) / 1000)},"groups":[${data.join(',')}]}}`
 }
 
 function millisOrNull (timeNs: bigint): number | null {

@@ -18,12 +18,15 @@ import { authorizeRequest, type Action } from './authorization.js'
 import type { GatewayMetrics } from './own-metrics.js'
 import { API_HEADERS, groupsApiBody, metricsApiBody, statusApiBody } from './api.js'
 import { VERSION } from '../version.js'
+import { nextTurn } from '../clock.js'
 import { groupingKeyOf, type Apply, type BodyFormat, type GroupService } from '../groups/service.js'
 import { isForm, selectedGroups, selectorsOf } from './delete-matching.js'
 import { isStatusPagePath, servesStatusPage, statusPageHandler, statusPageResponse } from './status-page.js'
 
 // Off the event loop (zlib's thread pool): a large scrape or list compresses while other requests run.
 const gzipAsync = promisify(gzip)
+// Groups checked or deleted between two turns of the event loop by a delete by matchers.
+const DELETE_BATCH = 1024
 
 const PUSH_ALLOW = 'DELETE, OPTIONS, POST, PUT'
 const GET_ALLOW = 'GET, OPTIONS'
@@ -299,13 +302,19 @@ export class HttpSurface {
         ? (await readBody(request.body, header(request, 'content-encoding'), this.#options.bodyLimit, this.#options.readTimeout)).toString()
         : undefined
       selected = selectedGroups(await this.#store.groups(), selectorsOf(request.url, form))
-      for (const { labels } of selected) await this.#allow('delete', request, groupingKeyOf(labels))
+      for (const [i, { labels }] of selected.entries()) {
+        await this.#allow('delete', request, groupingKeyOf(labels))
+        if (i % DELETE_BATCH === DELETE_BATCH - 1) await nextTurn()
+      }
     } catch (err) {
       const response = errorResponse(err)
       this.#count(response.status, 'api/v1/metrics', 'DELETE')
       return { ...response, headers: { ...API_HEADERS, ...response.headers } }
     }
-    for (const { labels } of selected) await this.#service.delete(labels)
+    for (const [i, { labels }] of selected.entries()) {
+      await this.#service.delete(labels)
+      if (i % DELETE_BATCH === DELETE_BATCH - 1) await nextTurn()
+    }
     this.#count(200, 'api/v1/metrics', 'DELETE')
     const body = JSON.stringify({ status: 'success', data: { deleted: selected.length } })
     return { status: 200, headers: { ...API_HEADERS, 'content-type': 'application/json' }, body }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { API_HEADERS, metricsApiBody, statusApiBody } from '../../src/http/api.js'
+import { API_HEADERS, groupsApiBody, metricsApiBody, statusApiBody } from '../../src/http/api.js'
 import type { GroupView, StoredFamily } from '../../src/store/store.js'
 import { emptyHistogram, type Histogram, type MetricFamily } from '../../src/exposition/types.js'
 
@@ -109,4 +109,24 @@ t.test('times are in the local zone', async t => {
 
 t.test('API_HEADERS are the reference CORS headers', async t => {
   t.same(Object.keys(API_HEADERS).sort(), ['access-control-allow-headers', 'access-control-allow-methods', 'access-control-allow-origin', 'access-control-expose-headers', 'cache-control'])
+})
+
+t.test('groupsApiBody summarizes each group, letting other work in every 4096 groups', async t => {
+  const group = (i: number): GroupView => ({
+    labels: { instance: String(i), job: 'j' },
+    pushTimeNs: 2_000_000_000n,
+    failureTimeNs: i === 0 ? 3_500_000_000n : 0n,
+    families: new Map([['m', stored({ name: 'm', type: 'gauge', metrics: [{ labels: [], value: 1 }, { labels: [], value: 2 }] })]])
+  })
+  const ttlOf = (key: { labels: Record<string, string> }): bigint | undefined => key.labels['instance'] === '0' ? undefined : 10_000_000_000n
+  const failed: GroupView = { ...group(2), pushTimeNs: 0n, failureTimeNs: 1_000_000_000n }
+  t.equal(await groupsApiBody([group(0), group(1), failed], ttlOf, 5_000_123_000n),
+    '{"status":"success","data":{"now":5000.123,"groups":[' +
+    '{"labels":{"instance":"0","job":"j"},"push_time":2000,"failure_time":3500,"expires":null,"series":2,"families":["m"]},' +
+    '{"labels":{"instance":"1","job":"j"},"push_time":2000,"failure_time":null,"expires":12000,"series":2,"families":["m"]},' +
+    '{"labels":{"instance":"2","job":"j"},"push_time":null,"failure_time":1000,"expires":11000,"series":2,"families":["m"]}]}}', 'a group never pushed expires from its failure')
+  let pauses = 0
+  const body = JSON.parse(await groupsApiBody(Array.from({ length: 9000 }, (_, i) => group(i)), undefined, 0n, async () => { pauses++ }))
+  t.equal(body.data.groups.length, 9000)
+  t.equal(pauses, 2, 'after 4096 and 8192 groups')
 })

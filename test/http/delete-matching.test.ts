@@ -99,3 +99,18 @@ t.test('selectors may come in a form body too, all of them deleted at once or no
   const tooLarge = await (await filled({ bodyLimit: 10 })).handle(form(['{job="backup"}']))
   t.equal(tooLarge.status, 413, 'the body limit applies')
 })
+
+t.test('a delete of thousands of groups lets other requests in while it checks and deletes them', async t => {
+  const gw = new Pushgateway({ registry: new Registry(), adminApi: true })
+  for (let i = 0; i < 2100; i++) await gw.push({ job: 'many', labels: { instance: String(i) } }, 'm 1\n')
+  await gw.push({ job: 'kept' }, 'm 1\n')
+  // A timer set before the delete fires before it answers: the delete gave the event loop turns.
+  let fired = false
+  setImmediate(() => { fired = true })
+  const answer = await gw.handle(del(['{job="many"}']))
+  t.same(JSON.parse(String(answer.body)), { status: 'success', data: { deleted: 2100 } })
+  t.equal(fired, true, 'other work ran meanwhile')
+  const left = await gw.metrics()
+  t.match(left, 'm{instance="",job="kept"} 1\n', 'the other group stays')
+  t.notMatch(left, 'job="many"', 'all of them gone')
+})
