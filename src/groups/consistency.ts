@@ -31,8 +31,8 @@ export interface ConsistencyLookup {
   reserved: (name: string) => MetricType | undefined
   /** The type under which any group but `exceptGroup` holds the family with metrics. */
   typeElsewhere: (name: string, exceptGroup: string) => MetricType | undefined
-  /** The group holding each series of the family `name` (see `seriesKey`), for a write by the group with the grouping labels `labels`; undefined when no other group could hold one of its series. */
-  ownersFor: (name: string, labels: Readonly<Record<string, string>>) => ReadonlyMap<string, string> | undefined
+  /** The group holding each series of the family `name` (see `seriesKey`), for a write by `group` (its id and grouping labels); undefined when no other group could hold one of its series. */
+  ownersFor: (name: string, group: { id: string, labels: Readonly<Record<string, string>> }) => ReadonlyMap<string, string> | undefined
   /** A family or label name of the write that would show like another group's, or another of the write's (`written`), after escaping: the refusal, or undefined. */
   escapingClash: (id: string, family: MetricFamily, written: readonly MetricFamily[], typeAfter: (name: string) => MetricType | undefined) => string | undefined
   /** A new group's label names that would show like another group's after escaping: the refusal, or undefined. */
@@ -86,12 +86,12 @@ export function findInconsistency (write: CheckedWrite, existing: { families: Re
  * after escaping; undefined when it can be.
  */
 export function newGroupProblem ({ id, labels, exported }: { id: string, labels: Readonly<Record<string, string>>, exported: readonly LabelPair[] }, lookup: ConsistencyLookup): string | undefined {
-  if (lookup.ownersFor(PUSH_TIME, labels)?.has(seriesKey(PUSH_TIME, exported)) === true) return duplicateSeries(PUSH_TIME, exported)
+  if (lookup.ownersFor(PUSH_TIME, { id, labels })?.has(seriesKey(PUSH_TIME, exported)) === true) return duplicateSeries(PUSH_TIME, exported)
   return lookup.labelClash(id, exported)
 }
 
 function familyProblem (write: CheckedWrite, previous: StoredFamily | undefined, family: MetricFamily, typeAfter: (name: string) => MetricType | undefined, seen: Set<string>, lookup: ConsistencyLookup): string | undefined {
-  const { id, labels: groupLabels, families: written } = write
+  const { id, families: written } = write
   const { name, type, metrics } = family
   const problems = familyProblems(family, lookup.validation)
   if (problems.name !== undefined) return problems.name
@@ -107,7 +107,7 @@ function familyProblem (write: CheckedWrite, previous: StoredFamily | undefined,
   const labelsAt = problems.labels?.index ?? metrics.length
   // Kept with the family only if its store looks series up by key (see `FamilyIndex`).
   const keys = seriesKeys(family, false)
-  const owners = lookup.ownersFor(name, groupLabels)
+  const owners = lookup.ownersFor(name, write)
   for (let i = 0; i < labelsAt; i++) {
     const key = keys[i] as string
     const owner = owners?.get(key)

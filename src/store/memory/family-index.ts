@@ -3,7 +3,7 @@ import type { RenderFormat, StoredFamily } from '../store.js'
 import { compareLabelValues } from '../../exposition/metric-order.js'
 import { textHeader, textMetric } from '../../exposition/write-text.js'
 import { openMetricsHeader, openMetricsMetric } from '../../exposition/write-openmetrics.js'
-import { groupId, sameLabelSets } from '../../groups/consistency.js'
+import { sameLabelSets } from '../../groups/consistency.js'
 import { dropSeriesKeys, seriesKeys } from '../../groups/series-keys.js'
 import { nextTurn } from '../../clock.js'
 import { exposedName, isLegacyMetricName, type EscapingScheme } from '../../exposition/names.js'
@@ -105,16 +105,16 @@ export class FamilyIndex {
 
   /**
    * The group holding each series of the family `name`, by series key (see `seriesKey`), for a
-   * write by the group with the grouping labels `labels`; undefined when no other group could
+   * write by `group` (its id and grouping labels); undefined when no other group could
    * hold any series of that group. A series carries its group's job, and its instance when that
    * is a grouping label: only groups of the same job, and of the same instance or none, could.
    */
-  ownersFor (name: string, labels: Readonly<Record<string, string>>): ReadonlyMap<string, string> | undefined {
+  ownersFor (name: string, group: { id: string, labels: Readonly<Record<string, string>> }): ReadonlyMap<string, string> | undefined {
     const family = this.#families.get(name)
-    const members = family?.jobs.get(labels['job'] as string)
+    const members = family?.jobs.get(group.labels['job'] as string)
     if (family === undefined || members === undefined) return undefined
-    const instance = labels['instance']
-    const own = family.members.has(groupId(labels)) ? 1 : 0
+    const instance = group.labels['instance']
+    const own = family.members.has(group.id) ? 1 : 0
     const others = instance === undefined ? members.total - own : members.anyInstance + (members.byInstance.get(instance) ?? 0) - own
     if (others === 0) return undefined
     if (family.owners === undefined) {

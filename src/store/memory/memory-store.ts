@@ -69,7 +69,7 @@ export class MemoryStore implements MetricStore {
       validation: this.#validation,
       reserved: name => this.#reserved(name)?.type,
       typeElsewhere: (name, id) => this.#index.typeElsewhere(name, id),
-      ownersFor: (name, labels) => this.#index.ownersFor(name, labels),
+      ownersFor: (name, group) => this.#index.ownersFor(name, group),
       // Only UTF-8 names can be written alike: without them the escaping check has nothing to do.
       escapingClash: (id, family, written, typeAfter) => this.#validation === 'utf8' ? this.#index.escapingClash(id, family, this.#namesOf(written), typeAfter) : undefined,
       // A new group's labels against those of the groups there: every group exports its timestamp series.
