@@ -130,3 +130,19 @@ t.test('groupsApiBody summarizes each group, letting other work in every 4096 gr
   t.equal(body.data.groups.length, 9000)
   t.equal(pauses, 2, 'after 4096 and 8192 groups')
 })
+
+t.test('metricsApiBody puts thousands of groups together in order', async t => {
+  const group = (i: number): GroupView => ({
+    labels: { instance: String(i), job: 'j' },
+    pushTimeNs: 1n,
+    failureTimeNs: 0n,
+    families: new Map([['m', stored({ name: 'm', type: 'gauge', metrics: [{ labels: [{ name: 'instance', value: String(i) }], value: i }] })]])
+  })
+  const groups = Array.from({ length: 4100 }, (_, i) => group(i))
+  const body = await metricsApiBody(groups, async () => {})
+  const data = JSON.parse(body).data
+  t.equal(data.length, 4100)
+  t.same(data.map((entry: { labels: { instance: string } }) => Number(entry.labels.instance)), groups.map((_, i) => i), 'in the order of the groups')
+  t.equal(data[4099].m.metrics[0].value, '4099')
+  t.equal(body, `{"status":"success","data":[${groups.map(g => JSON.stringify(JSON.parse(body).data[Number(g.labels['instance'])])).join(',')}]}`, 'entries joined by commas, nothing else')
+})
