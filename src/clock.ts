@@ -23,3 +23,32 @@ export const SYSTEM_CLOCK: Clock = Object.freeze({
 export async function nextTurn (): Promise<void> {
   await new Promise<void>(resolve => setImmediate(resolve))
 }
+
+/**
+ * Paces long work in batches: `spent()` counts units of work and says when a batch of them was
+ * done since the last `rest()`, which awaits `pause` (default: the next turn of the event loop)
+ * and starts the next batch.
+ */
+export class Pacer {
+  readonly #batch: number
+  readonly #pause: () => Promise<void>
+  #left: number
+
+  constructor (batch: number, pause: () => Promise<void> = nextTurn) {
+    this.#batch = batch
+    this.#pause = pause
+    this.#left = batch
+  }
+
+  /** Counts `units` of work (default 1); true once the batch is done, when the caller should `rest()`. */
+  spent (units = 1): boolean {
+    this.#left -= units
+    return this.#left <= 0
+  }
+
+  /** Awaits the pause and starts the next batch. */
+  async rest (): Promise<void> {
+    await this.#pause()
+    this.#left = this.#batch
+  }
+}

@@ -4,7 +4,7 @@
  * Hand-written on one byte cursor, because it is the hot path of every Go client push.
  */
 import { InconsistentPushError, ParseError } from '../errors.js'
-import { nextTurn } from '../clock.js'
+import { Pacer, nextTurn } from '../clock.js'
 import { goQuote } from './go-quote.js'
 import { METRIC_TYPES, emptyHistogram } from './types.js'
 import type { ParseBudget, SlicedParser } from './parse.js'
@@ -944,18 +944,12 @@ const ENCODE_BATCH = 16_384
  */
 export async function encodeDelimitedSliced (families: readonly MetricFamily[], pause: () => Promise<void> = nextTurn): Promise<Buffer> {
   const parts: Buffer[] = []
-  let budget = ENCODE_BATCH
-  const spend = async (metrics: number): Promise<void> => {
-    budget -= metrics
-    if (budget > 0) return
-    await pause()
-    budget = ENCODE_BATCH
-  }
+  const pacer = new Pacer(ENCODE_BATCH, pause)
   for (const family of families) {
     const count = family.metrics.length
     if (count <= ENCODE_BATCH) {
       parts.push(encodeDelimited([family]))
-      await spend(count)
+      if (pacer.spent(count)) await pacer.rest()
       continue
     }
     // A large family's message in pieces, its metrics a batch at a time; its length goes in front.
@@ -963,7 +957,7 @@ export async function encodeDelimitedSliced (families: readonly MetricFamily[], 
     for (let from = 0; from < count; from += ENCODE_BATCH) {
       const to = Math.min(from + ENCODE_BATCH, count)
       pieces.push(copyWritten(() => { writeMetricFields(family, from, to) }))
-      await spend(to - from)
+      if (pacer.spent(to - from)) await pacer.rest()
     }
     pieces.push(copyWritten(() => { writeFamilyTail(family) }))
     let length = 0

@@ -3,7 +3,7 @@ import type { GroupView } from '../store/store.js'
 import { formatGoFloat } from '../exposition/format-float.js'
 import { isFloatHistogram, isNativeHistogram, nativeBuckets } from '../exposition/native-histogram.js'
 import { formatGoTime, goJson, goRaw, goStruct } from './go-json.js'
-import { nextTurn } from '../clock.js'
+import { Pacer, nextTurn } from '../clock.js'
 import type { TtlOf } from '../groups/expiry.js'
 import { groupingKeyOf } from '../groups/service.js'
 
@@ -41,11 +41,11 @@ export async function metricsApiBody (groups: Iterable<GroupView>, pause: () => 
   // flat string: putting the body together at the end is then one copy.
   const batches: string[] = []
   let batch: string[] = []
-  const budget = { left: API_BATCH }
+  const pacer = new Pacer(API_BATCH, pause)
   for (const group of groups) {
     for (let attempt = 1; ; attempt++) {
       const { pushTimeNs, failureTimeNs } = group
-      const entry = await groupJson(group, attempt < API_ATTEMPTS ? pause : undefined, budget)
+      const entry = await groupJson(group, pacer, attempt < API_ATTEMPTS)
       // Every write to a group sets one of its two times.
       if (attempt < API_ATTEMPTS && (group.pushTimeNs !== pushTimeNs || group.failureTimeNs !== failureTimeNs)) continue
       batch.push(goJson(entry))
@@ -59,8 +59,8 @@ export async function metricsApiBody (groups: Iterable<GroupView>, pause: () => 
   return '{"status":"success","data":[' + batches.join(',') + ']}'
 }
 
-// One group's entry; with `pause`, awaited whenever `budget.left` metrics were serialized.
-async function groupJson (group: GroupView, pause: (() => Promise<void>) | undefined, budget: { left: number }): Promise<unknown> {
+// One group's entry, its metrics counted by `pacer`; with `pausing`, it rests when the pacer says.
+async function groupJson (group: GroupView, pacer: Pacer, pausing: boolean): Promise<unknown> {
   // No prototype: a family may be named `__proto__` (or `constructor`) and is a key like any other.
   const entry: Record<string, unknown> = Object.create(null) as Record<string, unknown>
   entry['labels'] = group.labels
@@ -71,10 +71,7 @@ async function groupJson (group: GroupView, pause: (() => Promise<void>) | undef
     for (let start = 0; start < family.metrics.length; start += API_BATCH) {
       const batch = family.metrics.slice(start, start + API_BATCH)
       batches.push(goJson(batch.map(metric => metricJson(family.type, metric))).slice(1, -1))
-      budget.left -= batch.length
-      if (budget.left > 0 || pause === undefined) continue
-      await pause()
-      budget.left = API_BATCH
+      if (pacer.spent(batch.length) && pausing) await pacer.rest()
     }
     entry[name] = goStruct({
       time_stamp: formatGoTime(timeNs, localOffsetMinutes(timeNs)),
@@ -98,6 +95,7 @@ const GROUPS_BATCH = 4096
  */
 export async function groupsApiBody (groups: Iterable<GroupView>, ttlOf: TtlOf | undefined, nowNs: bigint, pause: () => Promise<void> = nextTurn): Promise<string> {
   const data: string[] = []
+  const pacer = new Pacer(GROUPS_BATCH, pause)
   for (const group of groups) {
     let series = 0
     for (const { family } of group.families.values()) series += family.metrics.length
@@ -112,7 +110,7 @@ export async function groupsApiBody (groups: Iterable<GroupView>, ttlOf: TtlOf |
       series,
       families: [...group.families.keys()]
     }))
-    if (data.length % GROUPS_BATCH === 0) await pause()
+    if (pacer.spent()) await pacer.rest()
   }
   return `{"status":"success","data":{"now":${JSON.stringify(Number(nowNs / 1000n) / 1000)},"groups":[${data.join(',')}]}}`
 }

@@ -18,7 +18,7 @@ import { authorizeRequest, type Action } from './authorization.js'
 import type { GatewayMetrics } from './own-metrics.js'
 import { API_HEADERS, groupsApiBody, metricsApiBody, statusApiBody } from './api.js'
 import { VERSION } from '../version.js'
-import { nextTurn } from '../clock.js'
+import { Pacer } from '../clock.js'
 import { groupingKeyOf, type Apply, type BodyFormat, type GroupService } from '../groups/service.js'
 import { isForm, selectedGroups, selectorsOf } from './delete-matching.js'
 import { isStatusPagePath, servesStatusPage, statusPageHandler, statusPageResponse } from './status-page.js'
@@ -302,18 +302,20 @@ export class HttpSurface {
         ? (await readBody(request.body, header(request, 'content-encoding'), this.#options.bodyLimit, this.#options.readTimeout)).toString()
         : undefined
       selected = selectedGroups(await this.#store.groups(), selectorsOf(request.url, form))
-      for (const [i, { labels }] of selected.entries()) {
+      const checking = new Pacer(DELETE_BATCH)
+      for (const { labels } of selected) {
         await this.#allow('delete', request, groupingKeyOf(labels))
-        if (i % DELETE_BATCH === DELETE_BATCH - 1) await nextTurn()
+        if (checking.spent()) await checking.rest()
       }
     } catch (err) {
       const response = errorResponse(err)
       this.#count(response.status, 'api/v1/metrics', 'DELETE')
       return { ...response, headers: { ...API_HEADERS, ...response.headers } }
     }
-    for (const [i, { labels }] of selected.entries()) {
+    const deleting = new Pacer(DELETE_BATCH)
+    for (const { labels } of selected) {
       await this.#service.delete(labels)
-      if (i % DELETE_BATCH === DELETE_BATCH - 1) await nextTurn()
+      if (deleting.spent()) await deleting.rest()
     }
     this.#count(200, 'api/v1/metrics', 'DELETE')
     const body = JSON.stringify({ status: 'success', data: { deleted: selected.length } })
