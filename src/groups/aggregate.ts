@@ -1,6 +1,7 @@
 import { emptyHistogram, type Bucket, type BucketSpan, type Histogram, type LabelPair, type Metric, type MetricFamily, type MetricType, type Summary } from '../exposition/types.js'
 import { AggregationError } from '../errors.js'
-import { labelsKey } from './series-keys.js'
+import { sameLabelSets } from './consistency.js'
+import { seriesKeys, shareSeriesKeys } from './series-keys.js'
 
 /** How the values of a gauge family are combined across aggregate pushes. */
 export type GaugeRule = 'last' | 'sum' | 'min' | 'max'
@@ -43,15 +44,28 @@ function addFamily (stored: MetricFamily | undefined, pushed: MetricFamily, rule
   const family: MetricFamily = { name: pushed.name, type: pushed.type, metrics: [] }
   setDefined(family, 'help', pushed.help ?? stored?.help)
   setDefined(family, 'unit', pushed.unit ?? stored?.unit)
+  const added = (metric: Metric): Metric => pushed.type === 'summary' ? withoutQuantiles(metric) : metric
+  const storedMetrics = stored?.metrics ?? []
+  if (storedMetrics.length === 0 || sameLabelSets(storedMetrics, pushed.metrics)) {
+    // Nothing stored, or the same series in the same order (the common case): paired by position,
+    // without a key per series, and the family has the pushed one's series keys.
+    family.metrics = storedMetrics.length === 0
+      ? pushed.metrics.map(added)
+      : storedMetrics.map((metric, i) => addMetric(pushed.name, pushed.type, metric, pushed.metrics[i] as Metric, rule))
+    shareSeriesKeys(pushed, family)
+    return family
+  }
+  const pushedKeys = seriesKeys(pushed, false)
   const byKey = new Map<string, Metric>()
   const repeated: Metric[] = []
-  for (const metric of pushed.metrics) {
-    const key = labelsKey(metric.labels)
+  pushed.metrics.forEach((metric, i) => {
+    const key = pushedKeys[i] as string
     if (byKey.has(key)) repeated.push(metric)
     else byKey.set(key, metric)
-  }
-  for (const metric of stored?.metrics ?? []) {
-    const key = labelsKey(metric.labels)
+  })
+  const storedKeys = seriesKeys(stored as MetricFamily, false)
+  storedMetrics.forEach((metric, i) => {
+    const key = storedKeys[i] as string
     const increment = byKey.get(key)
     if (increment === undefined) {
       family.metrics.push(metric)
@@ -59,8 +73,8 @@ function addFamily (stored: MetricFamily | undefined, pushed: MetricFamily, rule
       family.metrics.push(addMetric(pushed.name, pushed.type, metric, increment, rule))
       byKey.delete(key)
     }
-  }
-  for (const metric of [...byKey.values(), ...repeated]) family.metrics.push(pushed.type === 'summary' ? withoutQuantiles(metric) : metric)
+  })
+  for (const metric of [...byKey.values(), ...repeated]) family.metrics.push(added(metric))
   return family
 }
 
@@ -100,15 +114,34 @@ export function increaseSince (previous: readonly MetricFamily[] | undefined, pu
   return pushed.map(family => {
     const before = previousByName.get(family.name)
     if (family.type === 'gauge' || family.type === 'gaugehistogram' || before?.type !== family.type) return family
-    const beforeByKey = new Map(before.metrics.map(metric => [labelsKey(metric.labels), metric]))
-    return {
+    let earlierOf: (metric: Metric, i: number) => Metric | undefined
+    if (sameLabelSets(before.metrics, family.metrics)) {
+      // The same series as last time, in the same order (the common case): paired by position.
+      earlierOf = (_metric, i) => before.metrics[i]
+    } else {
+      const beforeKeys = seriesKeys(before, false)
+      const beforeByKey = new Map(before.metrics.map((metric, i) => [beforeKeys[i] as string, metric]))
+      const keys = seriesKeys(family, false)
+      earlierOf = (_metric, i) => beforeByKey.get(keys[i] as string)
+    }
+    const increase: MetricFamily = {
       ...family,
-      metrics: family.metrics.map(metric => {
-        const earlier = beforeByKey.get(labelsKey(metric.labels))
+      metrics: family.metrics.map((metric, i) => {
+        const earlier = earlierOf(metric, i)
         return earlier === undefined ? metric : increaseOf(family.type, earlier, metric)
       })
     }
+    shareSeriesKeys(family, increase)
+    return increase
   })
+}
+
+/**
+ * A copy of the families and their metrics that a store can keep apart from the ones it updates
+ * in place (it sets a stored family's and metric's fields, never those of the objects in them).
+ */
+export function copyFamilies (families: readonly MetricFamily[]): MetricFamily[] {
+  return families.map(family => ({ ...family, metrics: family.metrics.map(metric => ({ ...metric })) }))
 }
 
 function increaseOf (type: MetricType, earlier: Metric, pushed: Metric): Metric {

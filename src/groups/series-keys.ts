@@ -39,6 +39,12 @@ export function keepSeriesKeys (family: MetricFamily, keys: readonly string[]): 
   KEYS.set(family, keys)
 }
 
+/** Gives `to`, which has the same series as `from` in the same order, the keys kept with `from`, if any. */
+export function shareSeriesKeys (from: MetricFamily, to: MetricFamily): void {
+  const keys = KEYS.get(from)
+  if (keys !== undefined) KEYS.set(to, keys)
+}
+
 /** Lets go of the keys kept with the family, when nothing will look its series up by key. */
 export function dropSeriesKeys (family: MetricFamily): void {
   KEYS.delete(family)

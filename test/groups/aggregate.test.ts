@@ -1,5 +1,6 @@
 import t from 'tap'
-import { GAUGE_RULES, addFamilies, increaseSince, type GaugeRule } from '../../src/groups/aggregate.js'
+import { GAUGE_RULES, addFamilies, copyFamilies, increaseSince, type GaugeRule } from '../../src/groups/aggregate.js'
+import { keepSeriesKeys, seriesKeys } from '../../src/groups/series-keys.js'
 import { emptyHistogram, type Histogram, type Metric, type MetricFamily, type MetricType } from '../../src/exposition/types.js'
 
 const A = [{ name: 'job', value: 'a' }]
@@ -228,4 +229,32 @@ t.test('increaseSince for histograms', async t => {
   t.match(nativeUp[0]?.metrics[0]?.histogram, { sampleCountFloat: 2, zeroCountFloat: 1, positiveCounts: [2] }, 'float native buckets')
   const countDown = increaseSince([family('h', 'histogram', [{ labels: A, histogram: classic([1, 2, 3]) }])], [family('h', 'histogram', [{ labels: A, histogram: { ...classic([1, 2, 3]), sampleCount: 1 } }])])
   t.equal(countDown[0]?.metrics[0]?.histogram?.sampleCount, 1, 'the count went down: a reset')
+})
+
+t.test('the same series in the same order are paired by position and keep the pushed keys', async t => {
+  const stored = family('c', 'counter', [{ labels: A, value: 1 }, { labels: B, value: 2 }])
+  const pushed: MetricFamily = { name: 'c', type: 'counter', metrics: [{ labels: A, value: 10 }, { labels: B, value: 20 }] }
+  const keys = ['kept a', 'kept b']
+  keepSeriesKeys(pushed, keys)
+  const [sum] = add([stored], [pushed])
+  t.strictSame(sum?.metrics, [{ labels: A, value: 11 }, { labels: B, value: 22 }])
+  t.equal(seriesKeys(sum as MetricFamily, false), keys, 'the sum has the keys made for the push')
+  const [alone] = add([], [pushed])
+  t.equal(seriesKeys(alone as MetricFamily, false), keys, 'so has a family the group lacked')
+  const [swapped] = add([stored], [family('c', 'counter', [{ labels: B, value: 20 }, { labels: A, value: 10 }])])
+  t.strictSame(swapped?.metrics, [{ labels: A, value: 11 }, { labels: B, value: 22 }], 'another order is paired by key')
+  const [increase] = increaseSince([family('c', 'counter', [{ labels: A, value: 1 }, { labels: B, value: 2 }])], [pushed])
+  t.strictSame(increase?.metrics, [{ labels: A, value: 9 }, { labels: B, value: 18 }])
+  t.equal(seriesKeys(increase as MetricFamily, false), keys, 'the increase has the keys made for the push')
+})
+
+t.test('copyFamilies copies the families and metrics a store sets fields of', async t => {
+  const original: MetricFamily[] = [{ name: 'c', type: 'counter', help: 'h', metrics: [{ labels: A, value: 1 }] }]
+  const copy = copyFamilies(original)
+  t.strictSame(copy, original)
+  const [copied] = copy as [MetricFamily]
+  copied.help = 'changed'
+  ;(copied.metrics[0] as Metric).value = 2
+  t.equal(original[0]?.help, 'h')
+  t.equal(original[0]?.metrics[0]?.value, 1)
 })

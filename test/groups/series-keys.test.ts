@@ -1,5 +1,5 @@
 import t from 'tap'
-import { dropSeriesKeys, keepSeriesKeys, labelsKey, seriesKey, seriesKeys } from '../../src/groups/series-keys.js'
+import { dropSeriesKeys, keepSeriesKeys, labelsKey, seriesKey, seriesKeys, shareSeriesKeys } from '../../src/groups/series-keys.js'
 import { prepareFamilies } from '../../src/groups/sanitize.js'
 import type { MetricFamily } from '../../src/exposition/types.js'
 
@@ -47,4 +47,14 @@ t.test('keys made without keeping them, and kept keys let go', async t => {
   t.same(seriesKeys(family, false), ['kept'], 'kept ones are used')
   dropSeriesKeys(family)
   t.same(seriesKeys(family), ['1:m'], 'made again once let go')
+})
+
+t.test('shareSeriesKeys gives a family with the same series the keys kept with another', async t => {
+  const from: MetricFamily = { name: 'm', type: 'gauge', metrics: [{ labels: [], value: 1 }] }
+  const to: MetricFamily = { ...from, metrics: [{ labels: [], value: 2 }] }
+  shareSeriesKeys(from, to)
+  t.not(seriesKeys(to, false), seriesKeys(to, false), 'nothing to share while none are kept')
+  keepSeriesKeys(from, ['kept'])
+  shareSeriesKeys(from, to)
+  t.same(seriesKeys(to, false), ['kept'])
 })

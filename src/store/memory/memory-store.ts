@@ -2,7 +2,7 @@ import type { LabelPair, Metric, MetricFamily } from '../../exposition/types.js'
 import type { AggregateWrite, GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamilyLookup, StoreSize, StoredFamily } from '../store.js'
 import { InconsistentPushError } from '../../errors.js'
 import { NO_STORE_LIMITS, limitExceeded, seriesCost, type StoreLimits } from '../../groups/limits.js'
-import { addFamilies, increaseSince } from '../../groups/aggregate.js'
+import { addFamilies, copyFamilies, increaseSince } from '../../groups/aggregate.js'
 import { FamilyIndex } from './family-index.js'
 import { NameClaims } from './name-claims.js'
 import type { EscapingScheme, NameValidation } from '../../exposition/names.js'
@@ -106,7 +106,7 @@ export class MemoryStore implements MetricStore {
           throw limitExceeded('writersPerGroup', limits.writersPerGroup, `the group has ${writers.size} writers`)
         }
         // A copy: the store updates the objects it keeps in place.
-        cumulative = structuredClone(families)
+        cumulative = copyFamilies(families)
         increments = increaseSince(writers?.get(writer), families)
         writerSeries = totalCost(cumulative)
         writerChange = writerSeries - totalCost(writers?.get(writer) ?? [])
