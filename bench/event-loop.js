@@ -1,7 +1,10 @@
 // How long the largest requests the default limits allow hold the event loop (issue 14): a push
 // of 100,000 series (limits.seriesPerPush) into a new group, again with new values, and its
 // delete; scrapes (text gzipped, as Prometheus asks, OpenMetrics, protobuf) and /api/v1/metrics
-// of 300,000 series. In process, through gateway.handle(), each operation three times. Prints
+// of 300,000 series; aggregate pushes of 100,000 series, and a writer's of 50,000 (what it
+// pushed counts toward limits.seriesPerGroup too); and with 100,000 groups of one series each,
+// /api/v1/metrics, /api/v1/groups, a scrape and the delete of them all by a selector. In
+// process, through gateway.handle(), each operation three times. Prints
 // the time each took and the longest turn of the event loop meanwhile (a timer that should fire
 // every millisecond, so garbage-collection pauses count too); asserts nothing.
 //
@@ -14,9 +17,9 @@ const SERIES = 100_000
 const GROUPS = 3
 const PROTOBUF = 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited'
 
-function body (round) {
+function body (round, series = SERIES) {
   let text = '# TYPE big counter\n'
-  for (let i = 0; i < SERIES; i++) text += `big{i="${i}",k="v${i % 7}"} ${i + round}\n`
+  for (let i = 0; i < series; i++) text += `big{i="${i}",k="v${i % 7}"} ${i + round}\n`
   return Buffer.from(text)
 }
 
@@ -71,6 +74,30 @@ export async function eventLoopBench () {
   for (let group = 0; group < GROUPS; group++) {
     note(`DELETE a group of ${SERIES.toLocaleString('en')} series`, await measure(() => gateway.handle({ method: 'DELETE', url: `/metrics/job/big/instance/${group}`, headers: {} })))
   }
+  const writer = [body(0, SERIES / 2), body(1, SERIES / 2)]
+  for (let group = 0; group < GROUPS; group++) {
+    const url = `/aggregate/job/sum/instance/${group}`
+    note(`POST ${SERIES.toLocaleString('en')} series to /aggregate, a new group`, await measure(() => gateway.handle({ method: 'POST', url, headers: {}, body: first })))
+    note('POST them again, added to the stored ones', await measure(() => gateway.handle({ method: 'POST', url, headers: {}, body: second })))
+    const headers = { 'pushgateway-writer': 'w' }
+    const writerUrl = `/aggregate/job/writer/instance/${group}`
+    note(`a writer's cumulative POST of ${(SERIES / 2).toLocaleString('en')} series, then its next`, await measure(async () => {
+      await gateway.handle({ method: 'POST', url: writerUrl, headers, body: writer[0] })
+      return await gateway.handle({ method: 'POST', url: writerUrl, headers, body: writer[1] })
+    }))
+  }
+  await gateway.handle({ method: 'PUT', url: '/api/v1/admin/wipe', headers: {} })
+  const small = Buffer.from('# TYPE one gauge\none 1\n')
+  for (let group = 0; group < SERIES; group++) await gateway.handle({ method: 'PUT', url: `/metrics/job/many/instance/${group}`, headers: {}, body: small })
+  const groups = SERIES.toLocaleString('en')
+  for (let round = 0; round < 3; round++) {
+    await gateway.handle({ method: 'PUT', url: `/metrics/job/many/instance/${round}`, headers: {}, body: Buffer.from(`one ${round + 2}\n`) })
+    note(`GET /metrics, text, gzip, ${groups} groups of one series`, await measure(get('/metrics', { 'accept-encoding': 'gzip' })))
+    note(`GET /api/v1/metrics, ${groups} groups`, await measure(get('/api/v1/metrics')))
+    note(`GET /api/v1/groups, ${groups} groups`, await measure(get('/api/v1/groups')))
+  }
+  const selector = encodeURIComponent('{job="many"}')
+  note(`DELETE ${groups} groups by a selector`, await measure(() => gateway.handle({ method: 'DELETE', url: `/api/v1/metrics?match[]=${selector}`, headers: {} })))
   load.push(loadAverage())
   await gateway.close()
   const range = values => {

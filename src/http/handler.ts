@@ -283,7 +283,7 @@ export class HttpSurface {
     return notFound()
   }
 
-  async #apiBody (path: string, url: string): Promise<string> {
+  async #apiBody (path: string, url: string): Promise<string | Buffer> {
     if (path === '/api/v1/status') return statusApiBody({ version: VERSION, flags: this.#options.flags, startTimeNs: this.#startTimeNs })
     if (path === '/api/v1/groups') return groupsApiBody(await this.#store.groups(), this.#options.ttlOf, this.#options.now())
     const groups = await this.#store.groups()

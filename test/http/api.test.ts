@@ -7,6 +7,15 @@ const TIME = 1583781848025744841n
 // Go prints API times in the server's zone; the tests pin it.
 process.env['TZ'] = 'UTC'
 
+// The bodies are bytes; as text they read better in assertions.
+async function metricsText (...args: Parameters<typeof metricsApiBody>): Promise<string> {
+  return (await metricsApiBody(...args)).toString()
+}
+
+async function groupsText (...args: Parameters<typeof groupsApiBody>): Promise<string> {
+  return (await groupsApiBody(...args)).toString()
+}
+
 function stored (family: MetricFamily): StoredFamily {
   return { family, timeNs: TIME }
 }
@@ -16,7 +25,7 @@ function histogram (fields: Partial<Histogram>): Histogram {
 }
 
 t.test('metricsApiBody', async t => {
-  t.equal(await metricsApiBody([]), '{"status":"success","data":[]}')
+  t.equal(await metricsText([]), '{"status":"success","data":[]}')
   const labels = [{ name: 'instance', value: '' }, { name: 'job', value: 'Björn' }]
   const group: GroupView = {
     labels: { job: 'Björn' },
@@ -32,7 +41,7 @@ t.test('metricsApiBody', async t => {
       ['g', stored({ name: 'g', type: 'gauge', metrics: [{ labels, value: -0 }] })]
     ])
   }
-  const body = await metricsApiBody([group])
+  const body = await metricsText([group])
   const data = JSON.parse(body).data[0]
   t.equal(data.last_push_successful, false, 'failure after success')
   t.same(data.c, { time_stamp: '2020-03-09T19:24:08.025744841Z', type: 'COUNTER', metrics: [{ labels: { instance: '', job: 'Björn' }, value: '1e+21' }] }, 'an empty help is left out')
@@ -42,7 +51,7 @@ t.test('metricsApiBody', async t => {
   t.same(data.gh, { time_stamp: '2020-03-09T19:24:08.025744841Z', type: 'GAUGE_HISTOGRAM', metrics: [{ labels: { instance: '', job: 'Björn' }, value: '0' }] })
   t.equal(data.u.metrics[0].value, '0')
   t.equal(data.g.metrics[0].value, '-0')
-  t.equal((await metricsApiBody([{ ...group, failureTimeNs: 2n }])).includes('"last_push_successful":true'), true)
+  t.equal((await metricsText([{ ...group, failureTimeNs: 2n }])).includes('"last_push_successful":true'), true)
 })
 
 t.test('metricsApiBody lets other work in every 4096 metrics, and shows each group as one write left it', async t => {
@@ -51,7 +60,7 @@ t.test('metricsApiBody lets other work in every 4096 metrics, and shows each gro
   const big: GroupView & { pushTimeNs: bigint } = { labels: { job: 'big' }, pushTimeNs: 1n, failureTimeNs: 0n, families: new Map([['a', stored(family('a', 5000, 1))], ['b', stored(family('b', 4000, 1))]]) }
   const expected = JSON.stringify({ status: 'success', data: [{ a: { metrics: family('a', 5000, 1).metrics.map(m => ({ labels: { i: m.labels[0]?.value, job: 'big' }, value: '1' })), time_stamp: '2020-03-09T19:24:08.025744841Z', type: 'GAUGE' } }] })
   let pauses = 0
-  const body = await metricsApiBody([big], async () => { pauses++ })
+  const body = await metricsText([big], async () => { pauses++ })
   t.equal(pauses, 2, 'after 4096 metrics, then after 4096 more (9000 in all)')
   const parsed = JSON.parse(body)
   t.equal(parsed.data[0].a.metrics.length, 5000)
@@ -67,7 +76,7 @@ t.test('metricsApiBody lets other work in every 4096 metrics, and shows each gro
     big.families = new Map([['a', stored(family('a', 5000, 2))], ['b', stored(family('b', 4000, 2))]])
     big.pushTimeNs = 2n
   }
-  const again = JSON.parse(await metricsApiBody([big], writing))
+  const again = JSON.parse(await metricsText([big], writing))
   t.same([again.data[0].a.metrics[0].value, again.data[0].b.metrics[3999].value], ['2', '2'], 'all from the second write')
 
   // Written during every pause: the last attempt serializes without pausing.
@@ -76,7 +85,7 @@ t.test('metricsApiBody lets other work in every 4096 metrics, and shows each gro
     calls++
     big.pushTimeNs++
   }
-  const last = JSON.parse(await metricsApiBody([big], always))
+  const last = JSON.parse(await metricsText([big], always))
   t.equal(last.data[0].b.metrics.length, 4000)
   t.equal(calls, 4, 'two attempts with pauses, then one without')
 })
@@ -89,7 +98,7 @@ t.test('native histograms list their populated buckets, with integer or float co
     failureTimeNs: 0n,
     families: new Map([['n', stored({ name: 'n', type: 'histogram', metrics: [{ labels, histogram: histogram(h) }] })]])
   })
-  const metric = async (h: Partial<Histogram>): Promise<unknown> => JSON.parse(await metricsApiBody([native(h)])).data[0].n.metrics[0]
+  const metric = async (h: Partial<Histogram>): Promise<unknown> => JSON.parse(await metricsText([native(h)])).data[0].n.metrics[0]
   t.same(await metric({ sampleCount: 1000000, sampleSum: 2, positiveSpans: [{ offset: 0, length: 1 }], positiveDeltas: [1000000] }),
     { buckets: [[0, '0.5', '1', '1000000']], count: '1000000', labels: { job: 'n' }, sum: '2' }, 'integer counts as integers, not as Go prints floats')
   t.same(await metric({ zeroCountFloat: 0.5, zeroThreshold: 0.25, sampleSum: 0, positiveSpans: [{ offset: 0, length: 1 }], positiveCounts: [0] }),
@@ -120,15 +129,16 @@ t.test('groupsApiBody summarizes each group, letting other work in every 4096 gr
   })
   const ttlOf = (key: { labels: Record<string, string> }): bigint | undefined => key.labels['instance'] === '0' ? undefined : 10_000_000_000n
   const failed: GroupView = { ...group(2), pushTimeNs: 0n, failureTimeNs: 1_000_000_000n }
-  t.equal(await groupsApiBody([group(0), group(1), failed], ttlOf, 5_000_123_000n),
+  t.equal(await groupsText([group(0), group(1), failed], ttlOf, 5_000_123_000n),
     '{"status":"success","data":{"now":5000.123,"groups":[' +
     '{"labels":{"instance":"0","job":"j"},"push_time":2000,"failure_time":3500,"expires":null,"series":2,"families":["m"]},' +
     '{"labels":{"instance":"1","job":"j"},"push_time":2000,"failure_time":null,"expires":12000,"series":2,"families":["m"]},' +
     '{"labels":{"instance":"2","job":"j"},"push_time":null,"failure_time":1000,"expires":11000,"series":2,"families":["m"]}]}}', 'a group never pushed expires from its failure')
   let pauses = 0
-  const body = JSON.parse(await groupsApiBody(Array.from({ length: 9000 }, (_, i) => group(i)), undefined, 0n, async () => { pauses++ }))
+  const body = JSON.parse(await groupsText(Array.from({ length: 9000 }, (_, i) => group(i)), undefined, 0n, async () => { pauses++ }))
   t.equal(body.data.groups.length, 9000)
   t.equal(pauses, 2, 'after 4096 and 8192 groups')
+  t.equal(await groupsText([], undefined, 0n), '{"status":"success","data":{"now":0,"groups":[]}}', 'no groups')
 })
 
 t.test('metricsApiBody puts thousands of groups together in order', async t => {
@@ -139,10 +149,19 @@ t.test('metricsApiBody puts thousands of groups together in order', async t => {
     families: new Map([['m', stored({ name: 'm', type: 'gauge', metrics: [{ labels: [{ name: 'instance', value: String(i) }], value: i }] })]])
   })
   const groups = Array.from({ length: 4100 }, (_, i) => group(i))
-  const body = await metricsApiBody(groups, async () => {})
+  const body = await metricsText(groups, async () => {})
   const data = JSON.parse(body).data
   t.equal(data.length, 4100)
   t.same(data.map((entry: { labels: { instance: string } }) => Number(entry.labels.instance)), groups.map((_, i) => i), 'in the order of the groups')
   t.equal(data[4099].m.metrics[0].value, '4099')
   t.equal(body, `{"status":"success","data":[${groups.map(g => JSON.stringify(JSON.parse(body).data[Number(g.labels['instance'])])).join(',')}]}`, 'entries joined by commas, nothing else')
+})
+
+t.test('a body of more than 4 MiB is put together 4 MiB at a time', async t => {
+  const long = 'x'.repeat(2 * 1024 * 1024)
+  const group = (i: number): GroupView => ({ labels: { job: 'j', long: long + String(i) }, pushTimeNs: 1n, failureTimeNs: 0n, families: new Map() })
+  let pauses = 0
+  const body = JSON.parse(await groupsText([group(0), group(1), group(2)], undefined, 0n, async () => { pauses++ }))
+  t.equal(pauses, 1, 'once, after the 6 MiB of the three groups')
+  t.same(body.data.groups.map((g: { labels: { long: string } }) => g.labels.long.slice(-1)), ['0', '1', '2'])
 })
