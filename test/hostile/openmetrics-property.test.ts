@@ -4,7 +4,6 @@
 // gateway keeps answering /-/healthy.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import fc from 'fast-check'
 import { Registry } from 'prom-client'
 import { Pushgateway } from '../../src/index.js'
@@ -88,15 +87,18 @@ t.test('random protobuf families are refused or served as valid OpenMetrics', as
   if (peers === undefined) return
   const [python] = peers as [string]
   const gateway = new Pushgateway({ registry: new Registry() })
-  const delay = monitorEventLoopDelay({ resolution: 10 })
-  delay.enable()
   const expositions: string[] = []
   const statuses = new Map<number, number>()
   let healthy = 0
+  let slowestHealth = 0
   let run = 0
   await fc.assert(fc.asyncProperty(fc.array(family, { minLength: 1, maxLength: 4 }), async families => {
     const job = `j${run++ % 20}`
-    const health = gateway.handle({ method: 'GET', url: '/-/healthy', headers: {} })
+    const asked = performance.now()
+    const health = gateway.handle({ method: 'GET', url: '/-/healthy', headers: {} }).then(answer => {
+      slowestHealth = Math.max(slowestHealth, performance.now() - asked)
+      return answer
+    })
     const res = await gateway.handle({ method: 'PUT', url: `/metrics/job/${job}`, headers: { 'content-type': PROTOBUF_CONTENT_TYPE }, body: encodeDelimited(families) })
     statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
     if ((await health).status === 200) healthy++
@@ -106,7 +108,6 @@ t.test('random protobuf families are refused or served as valid OpenMetrics', as
     expositions.push(String(scrape.body))
     return true
   }), { seed: 1414, numRuns: 400 })
-  delay.disable()
   t.equal(healthy, 400, '/-/healthy answered throughout')
   t.ok((statuses.get(200) ?? 0) > 40, `pushes taken: ${statuses.get(200) ?? 0}`)
   t.ok((statuses.get(400) ?? 0) > 40, `pushes refused: ${statuses.get(400) ?? 0}`)
@@ -117,5 +118,5 @@ t.test('random protobuf families are refused or served as valid OpenMetrics', as
   t.equal(results.length, expositions.length, 'one result per scrape')
   const failures = results.flatMap((result, i) => result === 'ok' ? [] : [`scrape ${i}: ${result}\n${expositions[i] as string}`])
   t.same(failures.slice(0, 3), [], 'every OpenMetrics scrape parses with the Python client')
-  t.comment(`event loop delay while pushing: max ${(delay.max / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms (reported, not asserted)`)
+  t.comment(`the slowest /-/healthy answer while pushing: ${slowestHealth.toFixed(1)} ms (reported, not asserted)`)
 })
