@@ -1,5 +1,6 @@
 import type { LabelPair, Metric, MetricFamily } from '../exposition/types.js'
 import { nextTurn } from '../clock.js'
+import { sortInPlace } from '../sort.js'
 import { keepSeriesKeys, seriesKey } from './series-keys.js'
 
 /** Name of the gauge holding each group's last successful write time. */
@@ -15,7 +16,11 @@ const EMPTY_INSTANCE: LabelPair = Object.freeze({ name: 'instance', value: '' })
 
 /** Sorts label pairs by name; names are ASCII, so code unit order is byte order. */
 export function sortLabels (labels: LabelPair[]): LabelPair[] {
-  return labels.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  return sortInPlace(labels, byName)
+}
+
+function byName (a: LabelPair, b: LabelPair): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0
 }
 
 /** The grouping labels as sorted pairs. */

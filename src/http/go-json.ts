@@ -1,4 +1,5 @@
 import { compareUtf8 } from '../exposition/metric-order.js'
+import { sortInPlace } from '../sort.js'
 
 /**
  * A JSON object whose fields are written in insertion order, like a Go struct (maps, that is plain
@@ -143,7 +144,7 @@ function writeMap (map: object): void {
   if (prototype !== Object.prototype && prototype !== null) {
     throw new TypeError(`goJson: unsupported object ${Object.prototype.toString.call(map)}`)
   }
-  writeObject(map as Record<string, unknown>, sortKeys(Object.keys(map)))
+  writeObject(map as Record<string, unknown>, sortInPlace(Object.keys(map), compareUtf8))
 }
 
 function writeObject (object: Readonly<Record<string, unknown>>, keys: readonly string[]): void {
@@ -161,23 +162,6 @@ function writeObject (object: Readonly<Record<string, unknown>>, keys: readonly 
     first = false
   }
   out += '}'
-}
-
-const INSERTION_SORT_MAX = 16
-
-// Maps are mostly small (label sets) and often sorted already: insertion sort is several times faster there.
-function sortKeys (keys: string[]): string[] {
-  if (keys.length > INSERTION_SORT_MAX) return keys.sort(compareUtf8)
-  for (let i = 1; i < keys.length; i++) {
-    const key = keys[i] as string
-    let j = i - 1
-    while (j >= 0 && compareUtf8(keys[j] as string, key) > 0) {
-      keys[j + 1] = keys[j] as string
-      j--
-    }
-    keys[j + 1] = key
-  }
-  return keys
 }
 
 const NANOS_PER_SECOND = 1_000_000_000n
