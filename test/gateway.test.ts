@@ -212,7 +212,7 @@ t.test('scrape', async t => {
 t.test('API and management endpoints', async t => {
   const gw = gateway({ adminApi: true, flags: { 'web.listen-address': ':9091' } })
   let res = await gw.handle(request('GET', '/api/v1/metrics'))
-  t.equal(res.body, '{"status":"success","data":[]}')
+  t.equal(res.body.toString(), '{"status":"success","data":[]}')
   t.equal(res.headers['content-type'], 'application/json')
   t.equal(res.headers['access-control-allow-origin'], '*')
   await gw.push({ job: 'a' }, '# HELP m A <b> & "c"\n# TYPE m gauge\nm 1.5\n')
@@ -221,7 +221,7 @@ t.test('API and management endpoints', async t => {
   t.same(data[0].labels, { job: 'a' })
   t.equal(data[0].last_push_successful, true)
   t.same(data[0].m.metrics, [{ labels: { instance: '', job: 'a' }, value: '1.5' }])
-  t.match(res.body, '"help":"A \\u003cb\\u003e \\u0026 \\"c\\""')
+  t.match(res.body.toString(), '"help":"A \\u003cb\\u003e \\u0026 \\"c\\""')
   res = await gw.handle(request('GET', '/api/v1/status'))
   const status = JSON.parse(res.body.toString())
   t.equal(status.status, 'success')
