@@ -136,14 +136,6 @@ export function increaseSince (previous: readonly MetricFamily[] | undefined, pu
   })
 }
 
-/**
- * A copy of the families and their metrics that a store can keep apart from the ones it updates
- * in place (it sets a stored family's and metric's fields, never those of the objects in them).
- */
-export function copyFamilies (families: readonly MetricFamily[]): MetricFamily[] {
-  return families.map(family => ({ ...family, metrics: family.metrics.map(metric => ({ ...metric })) }))
-}
-
 function increaseOf (type: MetricType, earlier: Metric, pushed: Metric): Metric {
   if (type === 'summary') {
     const a = earlier.summary as Summary

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { GAUGE_RULES, addFamilies, copyFamilies, increaseSince, type GaugeRule } from '../../src/groups/aggregate.js'
+import { GAUGE_RULES, addFamilies, increaseSince, type GaugeRule } from '../../src/groups/aggregate.js'
 import { keepSeriesKeys, seriesKeys } from '../../src/groups/series-keys.js'
 import { emptyHistogram, type Histogram, type Metric, type MetricFamily, type MetricType } from '../../src/exposition/types.js'
 
@@ -246,15 +246,4 @@ t.test('the same series in the same order are paired by position and keep the pu
   const [increase] = increaseSince([family('c', 'counter', [{ labels: A, value: 1 }, { labels: B, value: 2 }])], [pushed])
   t.strictSame(increase?.metrics, [{ labels: A, value: 9 }, { labels: B, value: 18 }])
   t.equal(seriesKeys(increase as MetricFamily, false), keys, 'the increase has the keys made for the push')
-})
-
-t.test('copyFamilies copies the families and metrics a store sets fields of', async t => {
-  const original: MetricFamily[] = [{ name: 'c', type: 'counter', help: 'h', metrics: [{ labels: A, value: 1 }] }]
-  const copy = copyFamilies(original)
-  t.strictSame(copy, original)
-  const [copied] = copy as [MetricFamily]
-  copied.help = 'changed'
-  ;(copied.metrics[0] as Metric).value = 2
-  t.equal(original[0]?.help, 'h')
-  t.equal(original[0]?.metrics[0]?.value, 1)
 })

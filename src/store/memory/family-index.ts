@@ -141,12 +141,12 @@ export class FamilyIndex {
     }
     // The consistency check lets only the sole holder of a family change its type.
     family.type = stored.family.type
-    family.cache = {}
+    family.cache = cleared(family.cache)
     const member = family.members.get(groupId)
     if (member !== undefined && sameLabelSets(member.stored.family.metrics, metrics)) {
       // Values changed but the series did not: keep the order, re-render lazily.
       member.stored = stored
-      member.rendered = {}
+      member.rendered = cleared(member.rendered)
       return
     }
     if (member !== undefined) this.#forgetSeries(family, member)
@@ -160,7 +160,7 @@ export class FamilyIndex {
     } else {
       member.stored = stored
       this.#claimSeries(family, member)
-      member.rendered = {}
+      member.rendered = cleared(member.rendered)
       for (const label of member.labelNames ?? []) family.labelClaims?.remove(label)
       if (labelNames !== undefined) member.labelNames = labelNames
     }
@@ -180,7 +180,7 @@ export class FamilyIndex {
     family.members.delete(groupId)
     family.sorted = undefined
     family.layout++
-    family.cache = {}
+    family.cache = cleared(family.cache)
     if (family.members.size === 0) {
       this.#families.delete(name)
       this.#sortedNames = undefined
@@ -518,4 +518,11 @@ function unitOf (family: IndexedFamily): string | undefined {
     if (member.stored.family.unit !== undefined) return member.stored.family.unit
   }
   return undefined
+}
+
+// An empty cache in place of `cache`: the same one when it is empty already, as it mostly is
+// between two scrapes, so that a write does not leave a new object for the old generation.
+function cleared<T extends object> (cache: T): T {
+  for (const key in cache) if (Object.hasOwn(cache, key)) return {} as T
+  return cache
 }

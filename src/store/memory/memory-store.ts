@@ -2,7 +2,8 @@ import type { LabelPair, Metric, MetricFamily } from '../../exposition/types.js'
 import type { AggregateWrite, GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamilyLookup, StoreSize, StoredFamily } from '../store.js'
 import { InconsistentPushError } from '../../errors.js'
 import { NO_STORE_LIMITS, limitExceeded, seriesCost, type StoreLimits } from '../../groups/limits.js'
-import { addFamilies, copyFamilies, increaseSince } from '../../groups/aggregate.js'
+import { addFamilies, increaseSince } from '../../groups/aggregate.js'
+import { keptFamily, ownString } from './kept-families.js'
 import { FamilyIndex } from './family-index.js'
 import { NameClaims } from './name-claims.js'
 import type { EscapingScheme, NameValidation } from '../../exposition/names.js'
@@ -106,7 +107,7 @@ export class MemoryStore implements MetricStore {
           throw limitExceeded('writersPerGroup', limits.writersPerGroup, `the group has ${writers.size} writers`)
         }
         // A copy: the store updates the objects it keeps in place.
-        cumulative = copyFamilies(families)
+        cumulative = families.map(keptFamily)
         increments = increaseSince(writers?.get(writer), families)
         writerSeries = totalCost(cumulative)
         writerChange = writerSeries - totalCost(writers?.get(writer) ?? [])
@@ -126,8 +127,7 @@ export class MemoryStore implements MetricStore {
   #write (write: PushWrite | AggregateWrite, replace: boolean, combine?: (families: MetricFamily[], existing: Group | undefined) => { families: MetricFamily[], writerChange: number }): Group {
     const id = groupId(write.labels)
     const existing = this.#groups.get(id)
-    const groupPairs = groupLabelPairs(write.labels)
-    const exported = existing?.exported ?? exportedGroupLabels(groupPairs)
+    const exported = existing?.exported ?? exportedGroupLabels(groupLabelPairs(write.labels))
     let problem = timestampProblem(write.families)
     let families = write.families
     let writerChange = 0
@@ -264,6 +264,8 @@ export class MemoryStore implements MetricStore {
       // the new ones then die young instead of filling the old generation of the heap.
       updateInPlace(previous, stored)
       stored = previous
+    } else {
+      stored = { family: keptFamily(stored.family), timeNs: stored.timeNs }
     }
     group.families.set(stored.family.name, stored)
     this.#index.set(group, stored)
@@ -311,13 +313,17 @@ export class MemoryStore implements MetricStore {
   #setTimestamp (group: Group, name: typeof PUSH_TIME | typeof PUSH_FAILURE_TIME, valueNs: bigint, timeNs: bigint): void {
     if (name === PUSH_TIME) group.pushTimeNs = valueNs
     else group.failureTimeNs = valueNs
+    const value = Number(valueNs) / 1e9
+    const stored = group.families.get(name)
+    if (stored !== undefined) {
+      // Set where it is: nothing allocated for the two timestamps of every write.
+      (stored.family.metrics[0] as Metric).value = value
+      stored.timeNs = timeNs
+      this.#index.set(group, stored)
+      return
+    }
     this.#setFamily(group, {
-      family: {
-        name,
-        help: name === PUSH_TIME ? PUSH_TIME_HELP : PUSH_FAILURE_TIME_HELP,
-        type: 'gauge',
-        metrics: [{ labels: group.exported, value: Number(valueNs) / 1e9 }]
-      },
+      family: { name, help: name === PUSH_TIME ? PUSH_TIME_HELP : PUSH_FAILURE_TIME_HELP, type: 'gauge', metrics: [{ labels: group.exported, value }] },
       timeNs
     })
   }
@@ -342,8 +348,9 @@ function updateInPlace (target: StoredFamily, source: StoredFamily): void {
   const { family } = source
   target.timeNs = source.timeNs
   target.family.type = family.type
-  setOptional(target.family, 'help', family.help)
-  setOptional(target.family, 'unit', family.unit)
+  // Kept unless they changed: a HELP from the body would keep the body alive (see `keptFamily`).
+  if (target.family.help !== family.help) setOptional(target.family, 'help', family.help === undefined ? undefined : ownString(family.help))
+  if (target.family.unit !== family.unit) setOptional(target.family, 'unit', family.unit === undefined ? undefined : ownString(family.unit))
   for (let i = 0; i < family.metrics.length; i++) {
     const from = family.metrics[i] as Metric
     const to = target.family.metrics[i] as Metric

@@ -1,0 +1,41 @@
+import t from 'tap'
+import { keptFamily, ownString } from '../../../src/store/memory/kept-families.js'
+import { keepSeriesKeys, seriesKeys } from '../../../src/groups/series-keys.js'
+import type { LabelPair, MetricFamily } from '../../../src/exposition/types.js'
+
+t.test('keptFamily copies the family, metrics, label arrays and pairs, keeping shared pairs shared', async t => {
+  const job: LabelPair = { name: 'job', value: 'j' }
+  const histogram = { sampleCount: 1 }
+  const family = {
+    name: 'm',
+    type: 'gauge',
+    help: 'h',
+    unit: 'u',
+    metrics: [
+      { labels: [{ name: 'a', value: '1' }, job], value: 1 },
+      { labels: [{ name: 'a', value: '2' }, job], value: 2, histogram }
+    ]
+  } as unknown as MetricFamily
+  const keys = ['k1', 'k2']
+  keepSeriesKeys(family, keys)
+  const kept = keptFamily(family)
+  t.strictSame(kept, family, 'equal')
+  t.not(kept, family)
+  t.not(kept.metrics, family.metrics)
+  t.not(kept.metrics[0], family.metrics[0])
+  t.not(kept.metrics[0]?.labels, family.metrics[0]?.labels)
+  t.not(kept.metrics[0]?.labels[1], job, 'pairs are copied')
+  t.equal(kept.metrics[0]?.labels[1], kept.metrics[1]?.labels[1], 'a pair shared by two metrics stays shared')
+  t.equal(kept.metrics[1]?.histogram, family.metrics[1]?.histogram, 'what metrics hold is shared')
+  t.equal(seriesKeys(kept, false), keys, 'the series keys go with the copy')
+  const plain = keptFamily({ name: 'p', type: 'untyped', metrics: [] })
+  t.strictSame(plain, { name: 'p', type: 'untyped', metrics: [] }, 'no help or unit added')
+})
+
+t.test('ownString returns the same text', async t => {
+  const body = 'x'.repeat(100) + 'a long enough name' + 'y'.repeat(100)
+  const sliced = body.slice(100, 118)
+  t.equal(ownString(sliced), 'a long enough name')
+  t.equal(ownString('short'), 'short')
+  t.equal(ownString(''), '')
+})
