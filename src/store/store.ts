@@ -24,7 +24,7 @@ export interface GroupView {
   /** Time of the last failed write in nanoseconds since the epoch, `0n` if none. */
   failureTimeNs: bigint
   /** What each writer of cumulative aggregate pushes pushed last (sanitized), by writer. Default: none. */
-  writers?: ReadonlyMap<string, readonly MetricFamily[]>
+  writers?: ReadonlyMap<string, readonly MetricFamily[]> | undefined
 }
 
 /** A push as the store receives it: parsed and prepared (see `prepareFamilies`), not yet checked against the other groups. */

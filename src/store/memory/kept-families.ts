@@ -13,16 +13,23 @@ import { shareSeriesKeys } from '../../groups/series-keys.js'
 
 /**
  * A copy of the family, its metrics, their label arrays and label pairs (pairs shared between
- * metrics stay shared) and the strings in them, for the store to keep; values, summaries,
+ * metrics stay shared) and the strings in them (one string per label name), for the store to keep; values, summaries,
  * histograms and exemplars are shared with the original. Series keys kept with the original go
  * with the copy.
  */
 export function keptFamily (family: MetricFamily): MetricFamily {
   const pairs = new Map<LabelPair, LabelPair>()
+  // Label names repeat from one metric to the next: one copy of each per family.
+  const names = new Map<string, string>()
   const copyPair = (pair: LabelPair): LabelPair => {
     let copy = pairs.get(pair)
     if (copy === undefined) {
-      copy = { name: ownString(pair.name), value: ownString(pair.value) }
+      let name = names.get(pair.name)
+      if (name === undefined) {
+        name = ownString(pair.name)
+        names.set(name, name)
+      }
+      copy = { name, value: ownString(pair.value) }
       pairs.set(pair, copy)
     }
     return copy

@@ -22,8 +22,8 @@ interface Group {
   failureTimeNs: bigint
   // Series of the pushed families and of what the writers pushed last (`seriesCost`), the timestamp families not counted.
   series: number
-  // What each writer of cumulative aggregate pushes pushed last, sanitized.
-  writers: Map<string, MetricFamily[]>
+  // What each writer of cumulative aggregate pushes pushed last, sanitized; made for the first writer.
+  writers: Map<string, MetricFamily[]> | undefined
   // The part of `series` that `writers` holds.
   writerSeries: number
 }
@@ -115,7 +115,8 @@ export class MemoryStore implements MetricStore {
       return { families: addFamilies(name => existing?.families.get(name)?.family, increments, gaugeRule), writerChange }
     })
     if (writer !== undefined) {
-      const previous = totalCost(group.writers.get(writer) ?? [])
+      const previous = totalCost(group.writers?.get(writer) ?? [])
+      group.writers ??= new Map()
       group.writers.set(writer, cumulative)
       group.writerSeries += writerSeries - previous
       this.#countSeries(group, writerSeries - previous)
@@ -142,7 +143,7 @@ export class MemoryStore implements MetricStore {
     if (replace) {
       this.#countSeries(group, -group.writerSeries)
       group.writerSeries = 0
-      group.writers.clear()
+      group.writers = undefined
       const pushedNames = new Set(families.map(f => f.name))
       for (const name of group.families.keys()) {
         // Families pushed again are replaced in place, which keeps their order and HELP rank.
@@ -200,6 +201,7 @@ export class MemoryStore implements MetricStore {
     if (!group.families.has(PUSH_TIME)) this.#setTimestamp(group, PUSH_TIME, view.pushTimeNs, view.pushTimeNs)
     if (!group.families.has(PUSH_FAILURE_TIME)) this.#setTimestamp(group, PUSH_FAILURE_TIME, view.failureTimeNs, view.failureTimeNs)
     for (const [writer, families] of view.writers ?? []) {
+      group.writers ??= new Map()
       group.writers.set(writer, [...families])
       group.writerSeries += totalCost(families)
       this.#countSeries(group, totalCost(families))
@@ -234,7 +236,7 @@ export class MemoryStore implements MetricStore {
   }
 
   #createGroup (id: string, labels: Readonly<Record<string, string>>, exported: LabelPair[]): Group {
-    const group: Group = { id, labels: { ...labels }, exported, families: new Map(), pushTimeNs: 0n, failureTimeNs: 0n, series: 0, writers: new Map(), writerSeries: 0 }
+    const group: Group = { id, labels: { ...labels }, exported, families: new Map(), pushTimeNs: 0n, failureTimeNs: 0n, series: 0, writers: undefined, writerSeries: 0 }
     this.#groups.set(id, group)
     this.#changeGroups(labels, 1)
     return group
@@ -256,7 +258,8 @@ export class MemoryStore implements MetricStore {
     if (usage.groups === 0) this.#jobs.delete(labels['job'] as string)
   }
 
-  #setFamily (group: Group, stored: StoredFamily): void {
+  // `owned`: the family is the store's own making (a timestamp), not to be copied.
+  #setFamily (group: Group, stored: StoredFamily, owned = false): void {
     const previous = group.families.get(stored.family.name)
     if (!TIMESTAMP_FAMILIES.has(stored.family.name)) this.#countSeries(group, seriesCost(stored.family) - (previous === undefined ? 0 : seriesCost(previous.family)))
     if (previous !== undefined && previous.family.metrics.length > 0 && sameLabelSets(previous.family.metrics, stored.family.metrics)) {
@@ -264,7 +267,7 @@ export class MemoryStore implements MetricStore {
       // the new ones then die young instead of filling the old generation of the heap.
       updateInPlace(previous, stored)
       stored = previous
-    } else {
+    } else if (!owned) {
       stored = { family: keptFamily(stored.family), timeNs: stored.timeNs }
     }
     group.families.set(stored.family.name, stored)
@@ -325,7 +328,7 @@ export class MemoryStore implements MetricStore {
     this.#setFamily(group, {
       family: { name, help: name === PUSH_TIME ? PUSH_TIME_HELP : PUSH_FAILURE_TIME_HELP, type: 'gauge', metrics: [{ labels: group.exported, value }] },
       timeNs
-    })
+    }, true)
   }
 
   #recordFailure (id: string, existing: Group | undefined, labels: Readonly<Record<string, string>>, exported: LabelPair[], timeNs: bigint): void {
