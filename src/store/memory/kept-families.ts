@@ -12,28 +12,13 @@ import { shareSeriesKeys } from '../../groups/series-keys.js'
 // whole body alive as long as the group.
 
 /**
- * A copy of the family, its metrics, their label arrays and label pairs (pairs shared between
- * metrics stay shared) and the strings in them (one string per label name), for the store to keep; values, summaries,
+ * A copy of the family, its metrics, their label arrays and label pairs (pairs the group's
+ * metrics share stay shared) and the strings in them (one string per label name), for the store to keep; values, summaries,
  * histograms and exemplars are shared with the original. Series keys kept with the original go
  * with the copy.
  */
 export function keptFamily (family: MetricFamily): MetricFamily {
-  const pairs = new Map<LabelPair, LabelPair>()
-  // Label names repeat from one metric to the next: one copy of each per family.
-  const names = new Map<string, string>()
-  const copyPair = (pair: LabelPair): LabelPair => {
-    let copy = pairs.get(pair)
-    if (copy === undefined) {
-      let name = names.get(pair.name)
-      if (name === undefined) {
-        name = ownString(pair.name)
-        names.set(name, name)
-      }
-      copy = { name, value: ownString(pair.value) }
-      pairs.set(pair, copy)
-    }
-    return copy
-  }
+  const copyPair = pairCopier()
   const metrics: Metric[] = new Array<Metric>(family.metrics.length)
   for (let i = 0; i < metrics.length; i++) {
     const metric = family.metrics[i] as Metric
@@ -44,6 +29,33 @@ export function keptFamily (family: MetricFamily): MetricFamily {
   if (family.unit !== undefined) kept.unit = ownString(family.unit)
   shareSeriesKeys(family, kept)
   return kept
+}
+
+// Pairs remembered by a copier: the pairs metrics share are the group's (see prepareFamilies),
+// all in the first metric, so a short list found by identity catches them without hashing.
+const SHARED_PAIRS = 16
+
+// Copies label pairs, a pair met again getting the same copy if it is among the first
+// SHARED_PAIRS met, and label names sharing one string per name.
+function pairCopier (): (pair: LabelPair) => LabelPair {
+  const originals: LabelPair[] = []
+  const copies: LabelPair[] = []
+  const names = new Map<string, string>()
+  return pair => {
+    const at = originals.indexOf(pair)
+    if (at !== -1) return copies[at] as LabelPair
+    let name = names.get(pair.name)
+    if (name === undefined) {
+      name = ownString(pair.name)
+      names.set(name, name)
+    }
+    const copy = { name, value: ownString(pair.value) }
+    if (originals.length < SHARED_PAIRS) {
+      originals.push(pair)
+      copies.push(copy)
+    }
+    return copy
+  }
 }
 
 /** The string, or a copy of it that is not a view of a longer string (see above). */

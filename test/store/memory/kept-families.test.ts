@@ -32,6 +32,14 @@ t.test('keptFamily copies the family, metrics, label arrays and pairs, keeping s
   t.strictSame(plain, { name: 'p', type: 'untyped', metrics: [] }, 'no help or unit added')
 })
 
+t.test('keptFamily copies families of many distinct pairs', async t => {
+  const job: LabelPair = { name: 'job', value: 'j' }
+  const family: MetricFamily = { name: 'm', type: 'gauge', metrics: Array.from({ length: 40 }, (_, i) => ({ labels: [{ name: 'i', value: String(i) }, job], value: i })) }
+  const kept = keptFamily(family)
+  t.strictSame(kept, family)
+  t.equal(kept.metrics[39]?.labels[1], kept.metrics[0]?.labels[1], 'the group\'s pair, met in the first metric, stays shared')
+})
+
 t.test('ownString returns the same text', async t => {
   const body = 'x'.repeat(100) + 'a long enough name' + 'y'.repeat(100)
   const sliced = body.slice(100, 118)
