@@ -357,11 +357,12 @@ function updateInPlace (target: StoredFamily, source: StoredFamily): void {
   for (let i = 0; i < family.metrics.length; i++) {
     const from = family.metrics[i] as Metric
     const to = target.family.metrics[i] as Metric
-    setOptional(to, 'value', from.value)
-    setOptional(to, 'summary', from.summary)
-    setOptional(to, 'histogram', from.histogram)
-    setOptional(to, 'exemplar', from.exemplar)
-    setOptional(to, 'createdTimestampMs', from.createdTimestampMs)
+    // Only what changed is written: most pushes change values alone.
+    if (to.value !== from.value) setOptional(to, 'value', from.value)
+    if (to.summary !== from.summary) setOptional(to, 'summary', from.summary)
+    if (to.histogram !== from.histogram) setOptional(to, 'histogram', from.histogram)
+    if (to.exemplar !== from.exemplar) setOptional(to, 'exemplar', from.exemplar)
+    if (to.createdTimestampMs !== from.createdTimestampMs) setOptional(to, 'createdTimestampMs', from.createdTimestampMs)
   }
 }
 

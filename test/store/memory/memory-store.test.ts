@@ -2,7 +2,7 @@ import t from 'tap'
 import { MemoryStore } from '../../../src/store/memory/memory-store.js'
 import type { GroupView } from '../../../src/store/store.js'
 import type { MetricFamily } from '../../../src/exposition/types.js'
-import { pushText } from '../../helpers/store.js'
+import { pushPrepared, pushText } from '../../helpers/store.js'
 import { group, testStoreContract } from '../contract.js'
 
 const PREFIX = 'pushed metrics are invalid or inconsistent with existing metrics: '
@@ -18,6 +18,23 @@ t.test('pushing the same series again updates the stored objects in place', asyn
   await pushText(store, { job: 'a' }, '# TYPE m counter\nm{x="1"} 2\n', { at: 2 })
   t.equal((await group(store, { job: 'a' }))?.families.get('m'), before)
   t.equal(before?.family.metrics[0]?.value, 2)
+  // Every field in turn: set, changed, and gone again, on the same stored objects.
+  const x = [{ name: 'x', value: '1' }]
+  const push = async (family: MetricFamily, at: number): Promise<void> => { await pushPrepared(store, { labels: { job: 'a' }, families: [family], replace: false, timeNs: BigInt(at) * 1_000_000_000n }) }
+  await push({ name: 'c', type: 'counter', help: 'Help.', unit: 'u', metrics: [{ labels: x, value: 3, exemplar: { labels: [], value: 1 }, createdTimestampMs: 5 }] }, 3)
+  const counter = (await group(store, { job: 'a' }))?.families.get('c')
+  await push({ name: 'c', type: 'counter', metrics: [{ labels: x, value: 4 }] }, 4)
+  t.equal((await group(store, { job: 'a' }))?.families.get('c'), counter, 'the same stored family')
+  t.strictSame(counter?.family, { name: 'c', type: 'counter', metrics: [{ labels: [{ name: 'instance', value: '' }, { name: 'job', value: 'a' }, { name: 'x', value: '1' }], value: 4 }] }, 'exemplar, created time, HELP and unit gone')
+  const summary = (value: number): MetricFamily => ({ name: 's', type: 'summary', metrics: [{ labels: x, summary: { sampleCount: value, sampleSum: value, quantiles: [] } }] })
+  await push(summary(1), 5)
+  const stored = (await group(store, { job: 'a' }))?.families.get('s')
+  await push(summary(6), 6)
+  t.equal(stored?.family.metrics[0]?.summary?.sampleCount, 6, 'a summary replaced')
+  await push({ name: 's', type: 'untyped', metrics: [{ labels: x, value: 7 }] }, 7)
+  t.strictSame([stored?.family.type, stored?.family.metrics[0]?.value, Object.hasOwn(stored?.family.metrics[0] ?? {}, 'summary')], ['untyped', 7, false], 'one type for another, in place')
+  await push({ name: 's', type: 'untyped', metrics: [{ labels: x, value: 7 }] }, 8)
+  t.equal(stored?.family.metrics[0]?.value, 7, 'the same value again')
 })
 
 t.test('the reserved families of the gateway', async t => {
