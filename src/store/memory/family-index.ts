@@ -281,7 +281,9 @@ export class FamilyIndex {
     const extraByName = new Map(extra.map(f => [f.name, f]))
     const allNames = extra.length === 0 ? names : [...new Set([...names, ...extraByName.keys()])].sort()
     let budget = RENDER_BATCH
-    let out = ''
+    // Every family's header and lines, joined once at the end into one flat string: it is copied
+    // out as it is, and a scrape leaves one large string for the collector, not one per family.
+    const parts: string[] = []
     for (const name of allNames) {
       await this.#sortSliced(this.#families.get(name), pause)
       // Lines are rendered ahead in batches, then the family is put together at once from them.
@@ -296,9 +298,9 @@ export class FamilyIndex {
       const own = extraByName.get(name)
       if (own !== undefined) {
         const pushed = family === undefined ? [] : this.#entries(family).map(e => ({ labels: e.labels, line: this.#line(e, name, family.type, viewOf(family)) }))
-        out += renderMerged(escapeFamily(own, escaping), pushed, RENDERERS[format])
+        parts.push(renderMerged(escapeFamily(own, escaping), pushed, RENDERERS[format]))
       } else if (family !== undefined) {
-        out += this.#renderFamily(family, viewOf(family))
+        this.#renderFamily(family, viewOf(family), parts)
         budget -= this.#entries(family).length
       }
       if (budget <= 0) {
@@ -306,7 +308,7 @@ export class FamilyIndex {
         budget = RENDER_BATCH
       }
     }
-    return out
+    return parts.join('')
   }
 
   // Renders up to `budget` of the family's missing lines; answers what is left of the budget.
@@ -395,13 +397,11 @@ export class FamilyIndex {
     return line
   }
 
-  // Put together from the cached lines at each scrape: keeping the family's text as well took
-  // a tenth of the heap, for scrapes in which nothing changed.
-  #renderFamily (family: IndexedFamily, view: View): string {
-    const parts = [RENDERERS[view.format].header(exposedName(family.name, view.escaping), family.type, helpOf(family), unitOf(family))]
+  // Adds the family's header and lines to `parts`, from the cached lines: keeping each family's
+  // text as well took a tenth of the heap, for scrapes in which nothing changed.
+  #renderFamily (family: IndexedFamily, view: View, parts: string[]): void {
+    parts.push(RENDERERS[view.format].header(exposedName(family.name, view.escaping), family.type, helpOf(family), unitOf(family)))
     for (const entry of this.#entries(family)) parts.push(this.#line(entry, family.name, family.type, view))
-    // Joined into one flat string, which is copied out as it is, rather than a rope of every line.
-    return parts.join('')
   }
 }
 
