@@ -9,6 +9,7 @@
 //   npm run bench:redis            (builds first; also the last part of npm run bench)
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { get } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -34,9 +35,33 @@ async function startRedis (dir) {
   return { child, url: `redis://127.0.0.1:${port}` }
 }
 
+// Ready answers in a row before the load starts: every worker must have connected to Redis (a
+// worker that has not answers 503), and the connections spread over the workers.
+const READY_IN_A_ROW = 20
+
+// A new connection each time, so that the workers take turns answering.
+function readyStatus (url) {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, res => {
+      res.resume()
+      res.once('end', () => resolve(res.statusCode))
+    }).once('error', reject)
+  })
+}
+
+async function ready (server) {
+  const deadline = Date.now() + 20_000
+  for (let inARow = 0; inARow < READY_IN_A_ROW;) {
+    if (Date.now() > deadline) throw new Error(`${server.name} did not get ready: ${server.stderr()}`)
+    inARow = (await readyStatus(`${server.base}/-/ready`)) === 200 ? inARow + 1 : 0
+    if (inARow === 0) await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
 async function measure (name, command, args, base) {
   const server = await start(name, command, args, base)
   try {
+    await ready(server)
     const row = { name }
     row.fill = await fill(server, 0, GROUPS)
     row.pushes = await throughput(server, GROUPS)
