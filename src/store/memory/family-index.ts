@@ -314,8 +314,8 @@ export class FamilyIndex {
 
   // Renders up to `budget` of the family's missing lines from where `ahead` stopped, or from the
   // start if the family's order changed since; answers what is left of the budget. (Scanning
-  // from the start each time cost a tenth of a scrape in which every line changed.) A line that
-  // changes behind the cursor is rendered when the family is put together.
+  // from the start at each batch was quadratic in the family's size.) A line that changes behind
+  // the cursor is rendered when the family is put together.
   #renderAhead (family: IndexedFamily, view: View, budget: number, ahead: Ahead): number {
     const entries = this.#entries(family)
     if (ahead.entries !== entries) {

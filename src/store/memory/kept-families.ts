@@ -13,9 +13,9 @@ import { shareSeriesKeys } from '../../groups/series-keys.js'
 
 /**
  * A copy of the family, its metrics, their label arrays and label pairs (pairs the group's
- * metrics share stay shared) and the strings in them (one string per label name), for the store to keep; values, summaries,
- * histograms and exemplars are shared with the original. Series keys kept with the original go
- * with the copy.
+ * metrics share stay shared) and the strings in them (one string per label name), for the store
+ * to keep; values, summaries, histograms and exemplars are shared with the original. Series keys
+ * kept with the original go with the copy.
  */
 export function keptFamily (family: MetricFamily): MetricFamily {
   const copyPair = pairCopier()
