@@ -64,7 +64,8 @@ export async function prepareFamilies (
   for (const family of families) {
     if (TIMESTAMP_FAMILIES.has(family.name)) continue
     const metrics: Metric[] = []
-    const keys: string[] = []
+    // Made only with the keys: a push of one slice, the common case, allocates no list for them.
+    const keys = hashed === undefined ? undefined : new Array<string>()
     for (const metric of family.metrics) {
       if (--budget < 0) {
         hashed?.clear()
@@ -73,14 +74,14 @@ export async function prepareFamilies (
       }
       const sanitized = sanitizeMetric(metric, groupLabels, groupPairs, groupHasInstance)
       metrics.push(sanitized)
-      if (hashed === undefined) continue
+      if (keys === undefined) continue
       const key = seriesKey(family.name, sanitized.labels)
       // Hashed here, a slice at a time: the store's check and index then look the key up at once.
-      hashed.add(key)
+      ;(hashed as Set<string>).add(key)
       keys.push(key)
     }
     const done: MetricFamily = { ...family, metrics }
-    if (hashed !== undefined) keepSeriesKeys(done, keys)
+    if (keys !== undefined) keepSeriesKeys(done, keys)
     prepared.push(done)
   }
   hashed?.clear()
