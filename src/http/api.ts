@@ -48,8 +48,7 @@ export async function metricsApiBody (groups: Iterable<GroupView>, pause: () => 
   }
   const pacer = new Pacer(API_BATCH, pause)
   for (const group of groups) {
-    let size = 0
-    for (const { family } of group.families.values()) size += family.metrics.length
+    const size = metricCount(group)
     if (size > API_BATCH) {
       flush()
       list.add(await largeGroupJson(group, pacer))
@@ -86,6 +85,13 @@ async function largeGroupJson (group: GroupView, pacer: Pacer): Promise<string> 
   }
 }
 
+// The metrics a group holds, its two timestamps included.
+function metricCount (group: GroupView): number {
+  let count = 0
+  for (const { family } of group.families.values()) count += family.metrics.length
+  return count
+}
+
 // One group's entry, with each family's metrics as `metricsOf` gives them.
 function groupEntry (group: GroupView, metricsOf: (family: MetricFamily) => unknown): Record<string, unknown> {
   // No prototype: a family may be named `__proto__` (or `constructor`) and is a key like any other.
@@ -118,8 +124,6 @@ export async function groupsApiBody (groups: Iterable<GroupView>, ttlOf: TtlOf |
   let batch: string[] = []
   const pacer = new Pacer(GROUPS_BATCH, pause)
   for (const group of groups) {
-    let series = 0
-    for (const { family } of group.families.values()) series += family.metrics.length
     const ttlNs = ttlOf?.(groupingKeyOf(group.labels))
     // From the last push; a group never pushed expires from its first failure, of which only the last is kept (an estimate then).
     const sinceNs = group.pushTimeNs > 0n ? group.pushTimeNs : group.failureTimeNs
@@ -128,7 +132,7 @@ export async function groupsApiBody (groups: Iterable<GroupView>, ttlOf: TtlOf |
       push_time: millisOrNull(group.pushTimeNs),
       failure_time: millisOrNull(group.failureTimeNs),
       expires: ttlNs === undefined ? null : millisOrNull(sinceNs + ttlNs),
-      series,
+      series: metricCount(group),
       families: [...group.families.keys()]
     }))
     if (!pacer.spent()) continue
