@@ -63,6 +63,8 @@ export class RedisStore implements MetricStore {
   #seq = 0
   // This replica's writes whose entries are not applied yet, by sequence number.
   readonly #own = new Map<number, { entry: LogEntry, settle: (outcome: Outcome) => void }>()
+  // Their sequence numbers and encoded entries, flat, until the next read appends them.
+  #appends: string[] = []
   #reading: Promise<void> | undefined
   #queued: Promise<void> | undefined
   #down = false
@@ -163,15 +165,16 @@ export class RedisStore implements MetricStore {
     }
   }
 
-  // Appends an entry, then reads the log up to it: answers the change applying it made, or
-  // rejects as the memory store would have.
+  // Appends an entry with the next read, which applies the log up to it: answers the change
+  // applying it made, or rejects as the memory store would have. Writes that come while a read
+  // is under way are appended together by the next one: one round trip for all of them.
   async #write (entry: LogEntry): Promise<AppliedChange | undefined> {
     const seq = ++this.#seq
     const applied = new Promise<Outcome>(resolve => { this.#own.set(seq, { entry, settle: resolve }) })
+    this.#appends.push(String(seq), encodeEntry(entry))
     try {
-      await this.#command(['XADD', this.#log, '*', 'e', encodeEntry(entry), 'r', this.#replica, 's', String(seq)])
-      // A read that starts now finds the entry, unless the log was lost in between.
       await this.#pull()
+      // The read appended the entry and read it back, unless the log was lost in between.
       if (this.#own.has(seq)) throw this.#unavailable('the Redis log was lost before the write was read back')
     } finally {
       this.#own.delete(seq)
@@ -197,8 +200,12 @@ export class RedisStore implements MetricStore {
   }
 
   async #readAll (): Promise<void> {
+    let appends = this.#appends
+    this.#appends = []
     for (;;) {
-      const [epoch, snapshotId, data, entries] = await this.#eval(READ, [this.#lastId, String(READ_COUNT), this.#epoch ?? this.#replica]) as [string, string, string | null, Array<[string, string[]]>]
+      // A new epoch each time: Redis records it only when the log is new, which tells every replica that it was lost.
+      const [epoch, snapshotId, data, entries] = await this.#eval(READ, [this.#lastId, String(READ_COUNT), randomUUID(), this.#replica, ...appends]) as [string, string, string | null, Array<[string, string[]]>]
+      appends = []
       if (this.#epoch !== undefined && epoch !== this.#epoch) {
         // Redis lost the log (flushed, or restarted without its append-only file): start over from what it holds.
         this.#context.logger.error({ prefix: this.#log }, 'the Redis log was lost; this replica starts over from what Redis holds')

@@ -23,14 +23,19 @@ end
 `
 
 /**
- * Reads what a replica has not applied yet. KEYS: the log, the snapshot. ARGV: the last entry
- * applied (`0-0` for none), how many entries at most, the epoch to record when there is none.
- * Answers the epoch, the snapshot's entry id (`''` for none), the snapshot's data when the
+ * Appends a replica's writes, then reads what it has not applied yet, in one atomic step, so a
+ * write is read back with the entries before it. KEYS: the log, the snapshot. ARGV: the last
+ * entry applied (`0-0` for none), how many entries at most, a new epoch to record when there is
+ * none, the replica's id, then a sequence number and an encoded entry per write (none for a
+ * read). Answers the epoch, the snapshot's entry id (`''` for none), the snapshot's data when the
  * replica must start from it (it has nothing, or entries it has not seen were trimmed) or nil,
  * and the entries after the last one applied (or after the snapshot).
  */
 export const READ = script(BEFORE + `
 redis.call('HSETNX', KEYS[2], 'epoch', ARGV[3])
+for i = 5, #ARGV, 2 do
+  redis.call('XADD', KEYS[1], '*', 'e', ARGV[i + 1], 'r', ARGV[4], 's', ARGV[i])
+end
 local snapshot = redis.call('HMGET', KEYS[2], 'epoch', 'id', 'floor')
 local from = ARGV[1]
 local data = false
