@@ -190,6 +190,18 @@ if (redis !== undefined) {
     t.ok(lines.some(line => line.includes('the Redis log was lost')), 'logged')
     t.same(changes.map(c => c.kind), ['wipe', 'push'], 'its gateway forgets the old deadlines')
 
+    t.test('the replica that reads first after the loss notices it too, and so do the others', async t => {
+      const prefix = newPrefix()
+      const first = redisStore({ client, prefix })
+      const other = redisStore({ client, prefix })
+      await pushText(first, { job: 'gone' }, 'm 1\n')
+      t.same([...await other.groups()].map(g => g.labels), [{ job: 'gone' }])
+      await client.del([`{${prefix}}:log`, `{${prefix}}:snapshot`])
+      await pushText(first, { job: 'new' }, 'n 1\n')
+      t.same([...await first.groups()].map(g => g.labels), [{ job: 'new' }], 'the first')
+      t.same([...await other.groups()].map(g => g.labels), [{ job: 'new' }], 'another')
+    })
+
     t.test('a write whose entry is lost with the log is answered 503', async t => {
       const prefix = newPrefix()
       const store = redisStore({
