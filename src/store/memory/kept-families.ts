@@ -9,26 +9,36 @@ import { shareSeriesKeys } from '../../groups/series-keys.js'
 // 12-series push, and the old generation (and RSS) grew under load. Copied here, the parsers'
 // objects die young whatever the push. Its strings are copied too: V8 makes a substring of 13
 // characters or more a view of its parent, so a name or HELP sliced from a body would keep the
-// whole body alive as long as the group.
+// whole body alive as long as the group. Names, HELP texts, units and label values met recently
+// are kept once (see `sharedString`): 10,000 groups of one job then hold one copy of its family's
+// name and of each label value they have in common.
 
 /**
  * A copy of the family, its metrics, their label arrays and label pairs (pairs the group's
- * metrics share stay shared) and the strings in them (one string per label name), for the store
- * to keep; values, summaries, histograms and exemplars are shared with the original. Series keys
- * kept with the original go with the copy.
+ * metrics share stay shared) and the strings in them (see `sharedString`), for the store to keep;
+ * values, summaries, histograms and exemplars are shared with the original. Series keys kept with
+ * the original go with the copy.
  */
 export function keptFamily (family: MetricFamily): MetricFamily {
   const copyPair = pairCopier()
   const metrics: Metric[] = new Array<Metric>(family.metrics.length)
-  for (let i = 0; i < metrics.length; i++) {
-    const metric = family.metrics[i] as Metric
-    metrics[i] = { ...metric, labels: metric.labels.map(copyPair) }
-  }
-  const kept: MetricFamily = { ...family, name: ownString(family.name), metrics }
-  if (family.help !== undefined) kept.help = ownString(family.help)
-  if (family.unit !== undefined) kept.unit = ownString(family.unit)
+  for (let i = 0; i < metrics.length; i++) metrics[i] = keptMetric(family.metrics[i] as Metric, copyPair)
+  const kept: MetricFamily = { ...family, name: sharedString(family.name), metrics }
+  if (family.help !== undefined) kept.help = sharedString(family.help)
+  if (family.unit !== undefined) kept.unit = sharedString(family.unit)
   shareSeriesKeys(family, kept)
   return kept
+}
+
+// A sample, the common case, is written as a literal: a spread copy takes the parser's object
+// layout, whose properties, added one by one, live in a separate array (40 bytes more per metric).
+function keptMetric (metric: Metric, copyPair: (pair: LabelPair) => LabelPair): Metric {
+  const labels = metric.labels.map(copyPair)
+  const { value } = metric
+  if (value !== undefined && metric.summary === undefined && metric.histogram === undefined && metric.timestampMs === undefined && metric.exemplar === undefined && metric.createdTimestampMs === undefined) {
+    return { labels, value }
+  }
+  return { ...metric, labels }
 }
 
 // Pairs remembered by a copier: the pairs metrics share are the group's (see prepareFamilies),
@@ -36,20 +46,14 @@ export function keptFamily (family: MetricFamily): MetricFamily {
 const SHARED_PAIRS = 16
 
 // Copies label pairs, a pair met again getting the same copy if it is among the first
-// SHARED_PAIRS met, and label names sharing one string per name.
+// SHARED_PAIRS met.
 function pairCopier (): (pair: LabelPair) => LabelPair {
   const originals: LabelPair[] = []
   const copies: LabelPair[] = []
-  const names = new Map<string, string>()
   return pair => {
     const at = originals.indexOf(pair)
     if (at !== -1) return copies[at] as LabelPair
-    let name = names.get(pair.name)
-    if (name === undefined) {
-      name = ownString(pair.name)
-      names.set(name, name)
-    }
-    const copy = { name, value: ownString(pair.value) }
+    const copy = { name: sharedString(pair.name), value: sharedString(pair.value) }
     if (originals.length < SHARED_PAIRS) {
       originals.push(pair)
       copies.push(copy)
@@ -57,6 +61,34 @@ function pairCopier (): (pair: LabelPair) => LabelPair {
     return copy
   }
 }
+
+// The strings `sharedString` hands out, each its own key; emptied when it holds more than these,
+// so that it keeps little alive once the groups that used its strings are gone.
+const SHARED = new Map<string, string>()
+const SHARED_MAX_STRINGS = 4096
+const SHARED_MAX_CHARACTERS = 1 << 20
+let sharedCharacters = 0
+
+/**
+ * The string as the store keeps it: the copy handed out before for the same text, when it is still
+ * remembered, else a copy that is not a view of a longer string (see above), remembered if short.
+ */
+export function sharedString (text: string): string {
+  let kept = SHARED.get(text)
+  if (kept !== undefined) return kept
+  kept = ownString(text)
+  // A long text (a HELP, a label value) is rarely met again, and would crowd the others out.
+  if (text.length > SHARED_MAX_LENGTH) return kept
+  if (SHARED.size >= SHARED_MAX_STRINGS || sharedCharacters + text.length > SHARED_MAX_CHARACTERS) {
+    SHARED.clear()
+    sharedCharacters = 0
+  }
+  SHARED.set(kept, kept)
+  sharedCharacters += text.length
+  return kept
+}
+
+const SHARED_MAX_LENGTH = 256
 
 /** The string, or a copy of it that is not a view of a longer string (see above). */
 export function ownString (text: string): string {

@@ -3,7 +3,7 @@ import type { AggregateWrite, GroupView, MetricStore, PushWrite, RenderFormat, R
 import { InconsistentPushError } from '../../errors.js'
 import { NO_STORE_LIMITS, limitExceeded, seriesCost, type StoreLimits } from '../../groups/limits.js'
 import { addFamilies, increaseSince } from '../../groups/aggregate.js'
-import { keptFamily, ownString } from './kept-families.js'
+import { keptFamily, sharedString } from './kept-families.js'
 import { FamilyIndex } from './family-index.js'
 import { NameClaims } from './name-claims.js'
 import type { EscapingScheme, NameValidation } from '../../exposition/names.js'
@@ -352,8 +352,8 @@ function updateInPlace (target: StoredFamily, source: StoredFamily): void {
   target.timeNs = source.timeNs
   target.family.type = family.type
   // Kept unless they changed: a HELP from the body would keep the body alive (see `keptFamily`).
-  if (target.family.help !== family.help) setOptional(target.family, 'help', family.help === undefined ? undefined : ownString(family.help))
-  if (target.family.unit !== family.unit) setOptional(target.family, 'unit', family.unit === undefined ? undefined : ownString(family.unit))
+  if (target.family.help !== family.help) setOptional(target.family, 'help', family.help === undefined ? undefined : sharedString(family.help))
+  if (target.family.unit !== family.unit) setOptional(target.family, 'unit', family.unit === undefined ? undefined : sharedString(family.unit))
   for (let i = 0; i < family.metrics.length; i++) {
     const from = family.metrics[i] as Metric
     const to = target.family.metrics[i] as Metric

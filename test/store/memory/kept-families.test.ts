@@ -1,5 +1,5 @@
 import t from 'tap'
-import { keptFamily, ownString } from '../../../src/store/memory/kept-families.js'
+import { keptFamily, ownString, sharedString } from '../../../src/store/memory/kept-families.js'
 import { keepSeriesKeys, seriesKeys } from '../../../src/groups/series-keys.js'
 import type { LabelPair, MetricFamily } from '../../../src/exposition/types.js'
 
@@ -46,4 +46,30 @@ t.test('ownString returns the same text', async t => {
   t.equal(ownString(sliced), 'a long enough name')
   t.equal(ownString('short'), 'short')
   t.equal(ownString(''), '')
+})
+
+t.test('sharedString returns the same text, whatever it remembers', async t => {
+  const body = 'x'.repeat(100) + 'a long enough name' + 'y'.repeat(100)
+  t.equal(sharedString(body.slice(100, 118)), 'a long enough name')
+  t.equal(sharedString(body.slice(100, 118)), 'a long enough name', 'met again')
+  const long = 'h'.repeat(300)
+  t.equal(sharedString(long), long, 'a long text')
+  // More texts than it remembers, then more characters: it starts over each time.
+  t.ok(Array.from({ length: 5000 }, (_, i) => `v${i}`).every(text => sharedString(text) === text), 'more texts than it keeps')
+  const texts = Array.from({ length: 5000 }, (_, i) => `${i}`.padStart(250, 'z'))
+  t.ok(texts.every(text => sharedString(text) === text), 'more characters than it keeps')
+})
+
+t.test('keptFamily copies metrics of every kind with what they hold', async t => {
+  const family = {
+    name: 'm',
+    type: 'summary',
+    metrics: [
+      { labels: [], summary: { sampleCount: 1, sampleSum: 2, quantiles: [] } },
+      { labels: [], value: 1, timestampMs: 5 },
+      { labels: [], value: 1, exemplar: { labels: [], value: 1 } },
+      { labels: [], value: 1, createdTimestampMs: 5 }
+    ]
+  } as unknown as MetricFamily
+  t.strictSame(keptFamily(family), family)
 })

@@ -100,7 +100,7 @@ if (redis !== undefined) {
     for (let i = 0; i < 12; i++) await pushText(a, { job: `j${i % 3}` }, `m{i="${i}"} ${i}\n`, { at: i + 1 })
     await a.aggregate({ labels: { job: 'w' }, families: [{ name: 'c_total', type: 'counter', metrics: [{ labels: [{ name: 'instance', value: '' }, { name: 'job', value: 'w' }], value: 2 }] }], timeNs: 20n, gaugeRule: () => 'last', writer: 'w1' })
     await a.recordFailure({ job: 'failed' }, 30n)
-    const [last] = await client.xRevRange(`{${prefix}}:log`, '+', '-', { COUNT: 1 })
+    const last = (await client.xRevRange(`{${prefix}}:log`, '+', '-', { COUNT: 1 }))?.[0]
     await eventually(async () => (await client.hGet(`{${prefix}}:snapshot`, 'id')) === last?.id, 'a snapshot of every group is saved')
     const fresh = redisStore({ client, prefix })
     const changes: AppliedChange[] = []
