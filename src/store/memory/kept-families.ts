@@ -16,18 +16,19 @@ import { shareSeriesKeys } from '../../groups/series-keys.js'
 /**
  * A copy of the family, its metrics, their label arrays and label pairs (pairs the group's
  * metrics share stay shared) and the strings in them (see `sharedString`), for the store to keep;
- * values, summaries, histograms and exemplars are shared with the original. Series keys kept with
- * the original go with the copy.
+ * values, summaries, histograms and exemplars are shared with the original. A pair equal to one
+ * of `kept` (the group's own, default none) is that one. Series keys kept with the original go
+ * with the copy.
  */
-export function keptFamily (family: MetricFamily): MetricFamily {
-  const copyPair = pairCopier()
+export function keptFamily (family: MetricFamily, kept: readonly LabelPair[] = []): MetricFamily {
+  const copyPair = pairCopier(kept)
   const metrics: Metric[] = new Array<Metric>(family.metrics.length)
   for (let i = 0; i < metrics.length; i++) metrics[i] = keptMetric(family.metrics[i] as Metric, copyPair)
-  const kept: MetricFamily = { ...family, name: sharedString(family.name), metrics }
-  if (family.help !== undefined) kept.help = sharedString(family.help)
-  if (family.unit !== undefined) kept.unit = sharedString(family.unit)
-  shareSeriesKeys(family, kept)
-  return kept
+  const copy: MetricFamily = { ...family, name: sharedString(family.name), metrics }
+  if (family.help !== undefined) copy.help = sharedString(family.help)
+  if (family.unit !== undefined) copy.unit = sharedString(family.unit)
+  shareSeriesKeys(family, copy)
+  return copy
 }
 
 // A sample, the common case, is written as a literal: a spread copy takes the parser's object
@@ -46,14 +47,14 @@ function keptMetric (metric: Metric, copyPair: (pair: LabelPair) => LabelPair): 
 const SHARED_PAIRS = 16
 
 // Copies label pairs, a pair met again getting the same copy if it is among the first
-// SHARED_PAIRS met.
-function pairCopier (): (pair: LabelPair) => LabelPair {
+// SHARED_PAIRS met, and a pair equal to one of `kept` getting that one.
+function pairCopier (kept: readonly LabelPair[]): (pair: LabelPair) => LabelPair {
   const originals: LabelPair[] = []
   const copies: LabelPair[] = []
   return pair => {
     const at = originals.indexOf(pair)
     if (at !== -1) return copies[at] as LabelPair
-    const copy = { name: sharedString(pair.name), value: sharedString(pair.value) }
+    const copy = kept.find(other => other.name === pair.name && other.value === pair.value) ?? { name: sharedString(pair.name), value: sharedString(pair.value) }
     if (originals.length < SHARED_PAIRS) {
       originals.push(pair)
       copies.push(copy)

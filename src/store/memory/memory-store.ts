@@ -107,7 +107,7 @@ export class MemoryStore implements MetricStore {
           throw limitExceeded('writersPerGroup', limits.writersPerGroup, `the group has ${writers.size} writers`)
         }
         // A copy: the store updates the objects it keeps in place.
-        cumulative = families.map(keptFamily)
+        cumulative = families.map(family => keptFamily(family))
         increments = increaseSince(writers?.get(writer), families)
         writerSeries = totalCost(cumulative)
         writerChange = writerSeries - totalCost(writers?.get(writer) ?? [])
@@ -268,7 +268,8 @@ export class MemoryStore implements MetricStore {
       updateInPlace(previous, stored)
       stored = previous
     } else if (!owned) {
-      stored = { family: keptFamily(stored.family), timeNs: stored.timeNs }
+      // The group's labels are the pairs its timestamps carry: one object each for all its families.
+      stored = { family: keptFamily(stored.family, group.exported), timeNs: stored.timeNs }
     }
     group.families.set(stored.family.name, stored)
     this.#index.set(group, stored)

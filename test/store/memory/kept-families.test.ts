@@ -73,3 +73,13 @@ t.test('keptFamily copies metrics of every kind with what they hold', async t =>
   } as unknown as MetricFamily
   t.strictSame(keptFamily(family), family)
 })
+
+t.test('keptFamily gives a pair equal to one of the group\'s that one', async t => {
+  const groupPairs: LabelPair[] = [{ name: 'instance', value: 'i' }, { name: 'job', value: 'j' }]
+  const family: MetricFamily = { name: 'm', type: 'gauge', metrics: [{ labels: [{ name: 'a', value: '1' }, { name: 'instance', value: 'i' }, { name: 'job', value: 'j' }], value: 1 }] }
+  const kept = keptFamily(family, groupPairs)
+  t.strictSame(kept, family)
+  t.equal(kept.metrics[0]?.labels[1], groupPairs[0])
+  t.equal(kept.metrics[0]?.labels[2], groupPairs[1])
+  t.not(kept.metrics[0]?.labels[0], family.metrics[0]?.labels[0], 'others are copied')
+})
