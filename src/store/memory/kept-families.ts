@@ -9,9 +9,9 @@ import { shareSeriesKeys } from '../../groups/series-keys.js'
 // 12-series push, and the old generation (and RSS) grew under load. Copied here, the parsers'
 // objects die young whatever the push. Its strings are copied too: V8 makes a substring of 13
 // characters or more a view of its parent, so a name or HELP sliced from a body would keep the
-// whole body alive as long as the group. Names, HELP texts, units and label values met recently
-// are kept once (see `sharedString`): 10,000 groups of one job then hold one copy of its family's
-// name and of each label value they have in common.
+// whole body alive as long as the group. Names, HELP texts, units and label pairs met recently
+// are kept once (see `sharedString`, `sharedPair`): 10,000 groups of one job then hold one copy
+// of its family's name and of each label pair they have in common.
 
 /**
  * A copy of the family, its metrics, their label arrays and label pairs (pairs the group's
@@ -54,7 +54,7 @@ function pairCopier (kept: readonly LabelPair[]): (pair: LabelPair) => LabelPair
   return pair => {
     const at = originals.indexOf(pair)
     if (at !== -1) return copies[at] as LabelPair
-    const copy = kept.find(other => other.name === pair.name && other.value === pair.value) ?? { name: sharedString(pair.name), value: sharedString(pair.value) }
+    const copy = kept.find(other => other.name === pair.name && other.value === pair.value) ?? sharedPair(pair)
     if (originals.length < SHARED_PAIRS) {
       originals.push(pair)
       copies.push(copy)
@@ -63,33 +63,56 @@ function pairCopier (kept: readonly LabelPair[]): (pair: LabelPair) => LabelPair
   }
 }
 
-// The strings `sharedString` hands out, each its own key; emptied when it holds more than these,
-// so that it keeps little alive once the groups that used its strings are gone.
-const SHARED = new Map<string, string>()
-const SHARED_MAX_STRINGS = 4096
-const SHARED_MAX_CHARACTERS = 1 << 20
-let sharedCharacters = 0
+// What was handed out recently, by key. It forgets everything when it holds more than
+// MAX_ENTRIES or keys of more than MAX_CHARACTERS in all, so that it keeps little alive once the
+// groups that used it are gone; a long key (a HELP, a label value) is rarely met again and would
+// crowd the others out, so it is not remembered.
+class Recent<T> {
+  readonly #kept = new Map<string, T>()
+  #characters = 0
+
+  get (key: string): T | undefined {
+    return this.#kept.get(key)
+  }
+
+  remember (key: string, value: T): T {
+    if (key.length > MAX_KEY_LENGTH) return value
+    if (this.#kept.size >= MAX_ENTRIES || this.#characters + key.length > MAX_CHARACTERS) {
+      this.#kept.clear()
+      this.#characters = 0
+    }
+    this.#kept.set(key, value)
+    this.#characters += key.length
+    return value
+  }
+}
+
+const MAX_ENTRIES = 4096
+const MAX_CHARACTERS = 1 << 20
+const MAX_KEY_LENGTH = 256
+const strings = new Recent<string>()
+const pairs = new Recent<LabelPair>()
 
 /**
  * The string as the store keeps it: the copy handed out before for the same text, when it is still
- * remembered, else a copy that is not a view of a longer string (see above), remembered if short.
+ * remembered, else a copy that is not a view of a longer string (see above).
  */
 export function sharedString (text: string): string {
-  let kept = SHARED.get(text)
-  if (kept !== undefined) return kept
-  kept = ownString(text)
-  // A long text (a HELP, a label value) is rarely met again, and would crowd the others out.
-  if (text.length > SHARED_MAX_LENGTH) return kept
-  if (SHARED.size >= SHARED_MAX_STRINGS || sharedCharacters + text.length > SHARED_MAX_CHARACTERS) {
-    SHARED.clear()
-    sharedCharacters = 0
-  }
-  SHARED.set(kept, kept)
-  sharedCharacters += text.length
-  return kept
+  const met = strings.get(text)
+  if (met !== undefined) return met
+  const kept = ownString(text)
+  return strings.remember(kept, kept)
 }
 
-const SHARED_MAX_LENGTH = 256
+/**
+ * A pair equal to `pair` for the store to keep: the one handed out before, when it is still
+ * remembered, else a copy (see `sharedString`). The store never changes a pair it keeps.
+ */
+export function sharedPair (pair: LabelPair): LabelPair {
+  // Prefixed with the name's length, the key of one pair cannot be that of another.
+  const key = pair.name.length + ':' + pair.name + pair.value
+  return pairs.get(key) ?? pairs.remember(ownString(key), { name: sharedString(pair.name), value: sharedString(pair.value) })
+}
 
 /** The string, or a copy of it that is not a view of a longer string (see above). */
 export function ownString (text: string): string {

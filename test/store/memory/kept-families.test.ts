@@ -1,5 +1,5 @@
 import t from 'tap'
-import { keptFamily, ownString, sharedString } from '../../../src/store/memory/kept-families.js'
+import { keptFamily, ownString, sharedPair, sharedString } from '../../../src/store/memory/kept-families.js'
 import { keepSeriesKeys, seriesKeys } from '../../../src/groups/series-keys.js'
 import type { LabelPair, MetricFamily } from '../../../src/exposition/types.js'
 
@@ -82,4 +82,23 @@ t.test('keptFamily gives a pair equal to one of the group\'s that one', async t 
   t.equal(kept.metrics[0]?.labels[1], groupPairs[0])
   t.equal(kept.metrics[0]?.labels[2], groupPairs[1])
   t.not(kept.metrics[0]?.labels[0], family.metrics[0]?.labels[0], 'others are copied')
+})
+
+t.test('sharedPair hands out one pair for equal pairs met recently', async t => {
+  const one = sharedPair({ name: 'kind', value: 'k1' })
+  t.strictSame(one, { name: 'kind', value: 'k1' })
+  t.equal(sharedPair({ name: 'kind', value: 'k1' }), one, 'the same object')
+  t.not(sharedPair({ name: 'kin', value: 'dk1' }), one, 'whatever the name and value put together')
+  t.strictSame(sharedPair({ name: 'kin', value: 'dk1' }), { name: 'kin', value: 'dk1' })
+  const long = { name: 'l', value: 'v'.repeat(300) }
+  t.strictSame(sharedPair(long), long, 'a long one is copied')
+  t.not(sharedPair(long), sharedPair(long), 'and not remembered')
+})
+
+t.test('keptFamily shares pairs across families and groups', async t => {
+  const family = (group: string): MetricFamily => ({ name: 'm', type: 'gauge', metrics: [{ labels: [{ name: 'group', value: group }, { name: 'status', value: 'ok' }], value: 1 }] })
+  const a = keptFamily(family('a'))
+  const b = keptFamily(family('b'))
+  t.equal(a.metrics[0]?.labels[1], b.metrics[0]?.labels[1], 'one status="ok"')
+  t.not(a.metrics[0]?.labels[0], b.metrics[0]?.labels[0])
 })
