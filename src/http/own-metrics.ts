@@ -1,5 +1,6 @@
-import type { Counter as CounterType, Summary as SummaryType } from 'prom-client'
-import { Counter, Gauge, Summary, type PromRegistry } from '../prom-client.js'
+import type { Counter as CounterType } from 'prom-client'
+import { Counter, Gauge, type PromRegistry } from '../prom-client.js'
+import { SketchSummary, type SummaryObserver } from './sketch-summary.js'
 import type { Metric, MetricFamily, MetricType } from '../exposition/types.js'
 import type { MetricStore, StoreSize } from '../store/store.js'
 
@@ -10,9 +11,9 @@ export class GatewayMetrics {
   /** `pushgateway_http_requests_total{code,handler,method}`: requests served, scrapes excluded. */
   readonly requests: CounterType<'code' | 'handler' | 'method'>
   /** `pushgateway_http_push_duration_seconds{method}`: time to handle a push. */
-  readonly pushDuration: SummaryType<'method'>
+  readonly pushDuration: SummaryObserver
   /** `pushgateway_http_push_size_bytes{method}`: approximate size of push requests. */
-  readonly pushSize: SummaryType<'method'>
+  readonly pushSize: SummaryObserver
   /** `pushgateway_groups_expired_total`: groups removed because their TTL passed. */
   readonly groupsExpired: CounterType
 
@@ -24,19 +25,19 @@ export class GatewayMetrics {
       labelNames: ['code', 'handler', 'method'],
       registers: [registry]
     }))
-    this.pushDuration = reuse(registry, 'pushgateway_http_push_duration_seconds', () => new Summary({
+    this.pushDuration = reuse(registry, 'pushgateway_http_push_duration_seconds', () => new SketchSummary({
       name: 'pushgateway_http_push_duration_seconds',
       help: 'HTTP request duration for pushes to the Pushgateway.',
-      labelNames: ['method'],
-      percentiles: OBJECTIVES,
-      registers: [registry]
+      labelName: 'method',
+      quantiles: OBJECTIVES,
+      registry
     }))
-    this.pushSize = reuse(registry, 'pushgateway_http_push_size_bytes', () => new Summary({
+    this.pushSize = reuse(registry, 'pushgateway_http_push_size_bytes', () => new SketchSummary({
       name: 'pushgateway_http_push_size_bytes',
       help: 'HTTP request size for pushes to the Pushgateway.',
-      labelNames: ['method'],
-      percentiles: OBJECTIVES,
-      registers: [registry]
+      labelName: 'method',
+      quantiles: OBJECTIVES,
+      registry
     }))
     this.groupsExpired = reuse(registry, 'pushgateway_groups_expired_total', () => new Counter({
       name: 'pushgateway_groups_expired_total',
