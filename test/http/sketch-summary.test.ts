@@ -48,7 +48,7 @@ t.test('SketchSummary in a prom-client registry: exposed as its Summary is, rese
   const registry = new Registry()
   const summary = new SketchSummary({ name: 's_seconds', help: 'Some durations.', labelName: 'method', quantiles: [0.1, 0.5, 0.9], registry })
   t.equal(registry.getSingleMetric('s_seconds'), summary as unknown)
-  t.equal(registry.getSingleMetric('s_seconds')?.type, 'summary')
+  t.equal((registry.getSingleMetric('s_seconds') as { type?: string } | undefined)?.type, 'summary')
   t.equal(await registry.metrics(), '# HELP s_seconds Some durations.\n# TYPE s_seconds summary\n', 'no line before an observation')
   summary.observe({ method: 'put' }, 2)
   summary.observe({ method: 'put' }, 2)
