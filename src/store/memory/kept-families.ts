@@ -21,7 +21,7 @@ import { shareSeriesKeys } from '../../groups/series-keys.js'
  * with the copy.
  */
 export function keptFamily (family: MetricFamily, kept: readonly LabelPair[] = []): MetricFamily {
-  const copyPair = pairCopier(kept)
+  const copyPair = pairCopier(kept, family.metrics.length <= SHARED_FAMILY_SIZE)
   const metrics: Metric[] = new Array<Metric>(family.metrics.length)
   for (let i = 0; i < metrics.length; i++) metrics[i] = keptMetric(family.metrics[i] as Metric, copyPair)
   const copy: MetricFamily = { ...family, name: sharedString(family.name), metrics }
@@ -46,21 +46,31 @@ function keptMetric (metric: Metric, copyPair: (pair: LabelPair) => LabelPair): 
 // all in the first metric, so a short list found by identity catches them without hashing.
 const SHARED_PAIRS = 16
 
+// Families of more metrics have their own pairs: their pairs are mostly unique, and looking
+// each up made a new 100,000-series group take a quarter longer.
+const SHARED_FAMILY_SIZE = 1024
+
 // Copies label pairs, a pair met again getting the same copy if it is among the first
-// SHARED_PAIRS met, and a pair equal to one of `kept` getting that one.
-function pairCopier (kept: readonly LabelPair[]): (pair: LabelPair) => LabelPair {
+// SHARED_PAIRS met, a pair equal to one of `kept` getting that one, and the others shared (see
+// `sharedPair`) when `share` is true.
+function pairCopier (kept: readonly LabelPair[], share: boolean): (pair: LabelPair) => LabelPair {
   const originals: LabelPair[] = []
   const copies: LabelPair[] = []
   return pair => {
     const at = originals.indexOf(pair)
     if (at !== -1) return copies[at] as LabelPair
-    const copy = kept.find(other => other.name === pair.name && other.value === pair.value) ?? sharedPair(pair)
+    const copy = equalPair(kept, pair) ?? (share ? sharedPair(pair) : { name: sharedString(pair.name), value: ownString(pair.value) })
     if (originals.length < SHARED_PAIRS) {
       originals.push(pair)
       copies.push(copy)
     }
     return copy
   }
+}
+
+function equalPair (pairs: readonly LabelPair[], pair: LabelPair): LabelPair | undefined {
+  for (const other of pairs) if (other.name === pair.name && other.value === pair.value) return other
+  return undefined
 }
 
 // What was handed out recently, by key. It forgets everything when it holds more than

@@ -102,3 +102,11 @@ t.test('keptFamily shares pairs across families and groups', async t => {
   t.equal(a.metrics[0]?.labels[1], b.metrics[0]?.labels[1], 'one status="ok"')
   t.not(a.metrics[0]?.labels[0], b.metrics[0]?.labels[0])
 })
+
+t.test('keptFamily gives a family of more than 1,024 metrics pairs of its own', async t => {
+  const family = (group: string): MetricFamily => ({ name: 'big', type: 'gauge', metrics: Array.from({ length: 1025 }, (_, i) => ({ labels: [{ name: 'group', value: group }, { name: 'i', value: `${i}` }], value: i })) })
+  const a = keptFamily(family('a'))
+  const b = keptFamily(family('b'))
+  t.strictSame(a, family('a'))
+  t.not(a.metrics[7]?.labels[1], b.metrics[7]?.labels[1], 'equal pairs of two groups are two objects')
+})
