@@ -90,19 +90,27 @@ function passBodiesThrough (routes: FastifyInstance): void {
   routes.addContentTypeParser('*', function rawStream (_request, payload, done) {
     done(null, payload)
   })
-  routes.addHook('onRequest', async function setContentTypeAside (request) {
+  // A hook that calls back rather than an async one, and the header kept on the request itself
+  // rather than in a WeakMap: no promise and no weak entry per push.
+  routes.addHook('onRequest', function setContentTypeAside (request, _reply, done) {
     const contentType = request.headers['content-type']
-    if (contentType === undefined) return
-    originalContentTypes.set(request.raw, contentType)
-    request.headers['content-type'] = 'application/octet-stream'
+    if (contentType !== undefined) {
+      (request as AsideRequest)[CONTENT_TYPE] = contentType
+      request.headers['content-type'] = 'application/octet-stream'
+    }
+    done()
   })
 }
 
-const originalContentTypes = new WeakMap<object, string>()
+const CONTENT_TYPE = Symbol('pushgateway-middleware content type')
+type AsideRequest = FastifyRequest & { [CONTENT_TYPE]?: string }
 
+// The headers as the client sent them: Fastify has parsed the body by now, so the Content-Type
+// set aside goes back in place.
 function headersFor (request: FastifyRequest): FastifyRequest['headers'] {
-  const contentType = originalContentTypes.get(request.raw)
-  return contentType === undefined ? request.headers : { ...request.headers, 'content-type': contentType }
+  const contentType = (request as AsideRequest)[CONTENT_TYPE]
+  if (contentType !== undefined) request.headers['content-type'] = contentType
+  return request.headers
 }
 
 function mountOf (prefix: string): string {
