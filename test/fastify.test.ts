@@ -191,6 +191,17 @@ t.test('request bodies reach the core untouched', async t => {
     t.notMatch(out, 'job="bad-gz"', 'a refused push leaves no group behind')
   })
 
+  t.test('the Content-Type set aside for Fastify is in place again for the gateway and after it', async t => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    const seen: unknown[] = []
+    app.addHook('onResponse', async request => { seen.push(request.headers['content-type']) })
+    await app.register(fastifyPushgateway, { registry: new Registry(), prefix: '/pgw' })
+    const res = await app.inject({ method: 'PUT', url: '/pgw/metrics/job/om', payload: '# TYPE om counter\nom_total 2\n# EOF\n', headers: { 'content-type': 'application/openmetrics-text; version=1.0.0' } })
+    t.equal(res.statusCode, 200, 'the gateway parsed OpenMetrics')
+    t.same(seen, ['application/openmetrics-text; version=1.0.0'])
+  })
+
   t.test('the core\'s bodyLimit applies, Fastify\'s does not', async t => {
     const app = await build(t, { bodyLimit: 64 * 1024 }, { bodyLimit: 1024 })
     const big = Array.from({ length: 2000 }, (_, i) => `big_${i} ${i}\n`).join('')
