@@ -35,7 +35,16 @@ interface Member {
   labelNames?: string[]
 }
 
-/** A metric in exposition order: which member holds it and at which position. */
+/**
+ * A family's metrics in exposition order: the member holding each, and its position there. Two
+ * flat arrays take 16 bytes per metric, where an object per metric took 56.
+ */
+interface Sorted {
+  members: Member[]
+  indexes: number[]
+}
+
+/** A metric while a family is sorted: which member holds it, at which position, with what labels. */
 interface Entry {
   member: Member
   index: number
@@ -49,7 +58,7 @@ interface IndexedFamily {
   /** Members by group id, in the order the groups first pushed the family. */
   members: Map<string, Member>
   /** Metrics in exposition order; undefined when it must be sorted again. */
-  sorted: Entry[] | undefined
+  sorted: Sorted | undefined
   /** Counts the changes that made `sorted` undefined, for a sort that spans turns of the event loop. */
   layout: number
   /** The label names of its members, when the index claims names. */
@@ -262,7 +271,8 @@ export class FamilyIndex {
     for (const name of this.#names()) await this.#sortSliced(this.#families.get(name), pause)
     return this.#names().map(name => {
       const family = this.#families.get(name) as IndexedFamily
-      const merged: MetricFamily = { name, type: family.type, metrics: this.#entries(family).map(e => e.member.stored.family.metrics[e.index] as Metric) }
+      const { members, indexes } = this.#sorted(family)
+      const merged: MetricFamily = { name, type: family.type, metrics: members.map((member, i) => member.stored.family.metrics[indexes[i] as number] as Metric) }
       const help = helpOf(family)
       if (help !== undefined) merged.help = help
       const unit = unitOf(family)
@@ -292,7 +302,7 @@ export class FamilyIndex {
     for (const name of allNames) {
       await this.#sortSliced(this.#families.get(name), pause)
       // Lines are rendered ahead in batches, then the family is put together at once from them.
-      const ahead: Ahead = { entries: undefined, next: 0 }
+      const ahead: Ahead = { sorted: undefined, next: 0 }
       for (let family = this.#families.get(name); family !== undefined;) {
         budget = this.#renderAhead(family, viewOf(family), budget, ahead)
         if (budget > 0) break
@@ -303,11 +313,18 @@ export class FamilyIndex {
       const family = this.#families.get(name)
       const own = extraByName.get(name)
       if (own !== undefined) {
-        const pushed = family === undefined ? [] : this.#entries(family).map(e => ({ labels: e.labels, line: this.#line(e, name, family.type, viewOf(family)) }))
+        const pushed: Array<{ labels: readonly LabelPair[], line: string }> = []
+        if (family !== undefined) {
+          const { members, indexes } = this.#sorted(family)
+          members.forEach((member, i) => {
+            const index = indexes[i] as number
+            pushed.push({ labels: (member.stored.family.metrics[index] as Metric).labels, line: this.#line(member, index, name, family.type, viewOf(family)) })
+          })
+        }
         parts.push(renderMerged(escapeFamily(own, escaping), pushed, RENDERERS[format]))
       } else if (family !== undefined) {
         this.#renderFamily(family, viewOf(family), parts)
-        budget -= this.#entries(family).length
+        budget -= this.#sorted(family).members.length
       }
       if (budget <= 0) {
         await pause()
@@ -322,17 +339,19 @@ export class FamilyIndex {
   // from the start at each batch was quadratic in the family's size.) A line that changes behind
   // the cursor is rendered when the family is put together.
   #renderAhead (family: IndexedFamily, view: View, budget: number, ahead: Ahead): number {
-    const entries = this.#entries(family)
-    if (ahead.entries !== entries) {
-      ahead.entries = entries
+    const sorted = this.#sorted(family)
+    if (ahead.sorted !== sorted) {
+      ahead.sorted = sorted
       ahead.next = 0
     }
-    for (; ahead.next < entries.length; ahead.next++) {
+    const { members, indexes } = sorted
+    for (; ahead.next < members.length; ahead.next++) {
       if (budget <= 0) return 0
-      const entry = entries[ahead.next] as Entry
-      const lines = cachedLines(entry.member, view.key)
-      if (lines === undefined || lines[entry.index] === undefined) {
-        this.#line(entry, family.name, family.type, view)
+      const member = members[ahead.next] as Member
+      const index = indexes[ahead.next] as number
+      const lines = cachedLines(member, view.key)
+      if (lines === undefined || lines[index] === undefined) {
+        this.#line(member, index, family.name, family.type, view)
         budget--
       }
     }
@@ -358,17 +377,14 @@ export class FamilyIndex {
     for (const key of seriesKeys(member.stored.family)) family.owners.delete(key)
   }
 
-  #entries (family: IndexedFamily): Entry[] {
-    if (family.sorted !== undefined) return family.sorted
-    const entries = unsortedEntries(family)
-    entries.sort(compareEntries)
-    family.sorted = entries
-    return entries
+  #sorted (family: IndexedFamily): Sorted {
+    family.sorted ??= compact(unsortedEntries(family).sort(compareEntries))
+    return family.sorted
   }
 
   // Sorts a family of more than SORT_RUN metrics a run at a time, then merges the runs, with a
   // turn of the event loop after each step. If its series change meanwhile, the sort is dropped
-  // and `#entries` sorts the family at once when it is next needed.
+  // and `#sorted` sorts the family at once when it is next needed.
   async #sortSliced (family: IndexedFamily | undefined, pause: () => Promise<void>): Promise<void> {
     if (family === undefined || family.sorted !== undefined) return
     let size = 0
@@ -390,24 +406,23 @@ export class FamilyIndex {
       }
       runs = merged
     }
-    if (family.layout === layout) family.sorted = runs[0]
+    if (family.layout === layout) family.sorted = compact(runs[0] as Entry[])
   }
 
-  #line (entry: Entry, name: string, type: MetricType, view: View): string {
-    const member = entry.member
+  #line (member: Member, index: number, name: string, type: MetricType, view: View): string {
     let lines = cachedLines(member, view.key)
     if (lines === undefined) {
       lines = new Array<string>(member.stored.family.metrics.length)
       cacheLines(member, view.key, lines)
     }
-    let line = lines[entry.index]
+    let line = lines[index]
     if (line === undefined) {
-      const metric = member.stored.family.metrics[entry.index] as Metric
+      const metric = member.stored.family.metrics[index] as Metric
       line = RENDERERS[view.format].metric(exposedName(name, view.escaping), type, escapeMetric(metric, view.escaping))
       // Reading a character flattens the line now, in a render's slice: a family put together from
       // flat lines is written out (Buffer.from, gzip) in a third of the time, in one piece.
       line.charCodeAt(0)
-      lines[entry.index] = line
+      lines[index] = line
     }
     return line
   }
@@ -416,7 +431,8 @@ export class FamilyIndex {
   // text as well took a tenth of the heap, for scrapes in which nothing changed.
   #renderFamily (family: IndexedFamily, view: View, parts: string[]): void {
     parts.push(RENDERERS[view.format].header(exposedName(family.name, view.escaping), family.type, helpOf(family), unitOf(family)))
-    for (const entry of this.#entries(family)) parts.push(this.#line(entry, family.name, family.type, view))
+    const { members, indexes } = this.#sorted(family)
+    for (let i = 0; i < members.length; i++) parts.push(this.#line(members[i] as Member, indexes[i] as number, family.name, family.type, view))
   }
 }
 
@@ -439,6 +455,11 @@ function unsortedEntries (family: IndexedFamily): Entry[] {
     }
   }
   return entries
+}
+
+// The sorted entries as a family keeps them.
+function compact (entries: readonly Entry[]): Sorted {
+  return { members: entries.map(entry => entry.member), indexes: entries.map(entry => entry.index) }
 }
 
 // Merges two sorted runs, the left one first among equals, as a stable sort of both would order them.
@@ -473,9 +494,9 @@ function countMember (family: IndexedFamily, member: Member, change: 1 | -1): vo
   if (members.total === 0) family.jobs.delete(member.job)
 }
 
-// Where rendering ahead stopped in a family's entries, during one render.
+// Where rendering ahead stopped in a family's sorted metrics, during one render.
 interface Ahead {
-  entries: Entry[] | undefined
+  sorted: Sorted | undefined
   next: number
 }
 
