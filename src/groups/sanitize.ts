@@ -74,10 +74,10 @@ export async function prepareFamilies (
       }
       const sanitized = sanitizeMetric(metric, groupLabels, groupPairs, groupHasInstance)
       metrics.push(sanitized)
-      if (keys === undefined) continue
+      if (hashed === undefined || keys === undefined) continue
       const key = seriesKey(family.name, sanitized.labels)
       // Hashed here, a slice at a time: the store's check and index then look the key up at once.
-      ;(hashed as Set<string>).add(key)
+      hashed.add(key)
       keys.push(key)
     }
     const done: MetricFamily = { ...family, metrics }

@@ -44,14 +44,14 @@ function keptMetric (metric: Metric, copyPair: (pair: LabelPair) => LabelPair): 
 
 // Pairs remembered by a copier: the pairs metrics share are the group's (see prepareFamilies),
 // all in the first metric, so a short list found by identity catches them without hashing.
-const SHARED_PAIRS = 16
+const REMEMBERED_PAIRS = 16
 
 // Families of more metrics have their own pairs: their pairs are mostly unique, and looking
 // each up made a new 100,000-series group take a quarter longer.
 const SHARED_FAMILY_SIZE = 1024
 
 // Copies label pairs, a pair met again getting the same copy if it is among the first
-// SHARED_PAIRS met, a pair equal to one of `kept` getting that one, and the others shared (see
+// REMEMBERED_PAIRS met, a pair equal to one of `kept` getting that one, and the others shared (see
 // `sharedPair`) when `share` is true.
 function pairCopier (kept: readonly LabelPair[], share: boolean): (pair: LabelPair) => LabelPair {
   const originals: LabelPair[] = []
@@ -60,7 +60,7 @@ function pairCopier (kept: readonly LabelPair[], share: boolean): (pair: LabelPa
     const at = originals.indexOf(pair)
     if (at !== -1) return copies[at] as LabelPair
     const copy = equalPair(kept, pair) ?? (share ? sharedPair(pair) : { name: sharedString(pair.name), value: ownString(pair.value) })
-    if (originals.length < SHARED_PAIRS) {
+    if (originals.length < REMEMBERED_PAIRS) {
       originals.push(pair)
       copies.push(copy)
     }
