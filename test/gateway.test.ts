@@ -92,6 +92,18 @@ t.test('push endpoints', async t => {
     t.equal(res.status, 200, 'a push without a body empties the group')
   })
 
+  t.test('a family pushed again with the same series is checked again when its type changes', async t => {
+    const gw = gateway()
+    let res = await gw.handle(request('PUT', '/metrics/job/q', 'x{quantile="0.5"} 1\n'))
+    t.equal(res.status, 200, 'an untyped series may carry a quantile label')
+    const summary: MetricFamily = { name: 'x', type: 'summary', metrics: [{ labels: [{ name: 'quantile', value: '0.5' }], summary: { sampleCount: 1, sampleSum: 1, quantiles: [] } }] }
+    res = await gw.handle(request('PUT', '/metrics/job/q', encodeDelimited([summary]), { 'content-type': PROTOBUF_CONTENT_TYPE }))
+    t.same([res.status, res.body], [400, 'pushed metrics are invalid or inconsistent with existing metrics: collected metric "x" {instance="",job="q",quantile="0.5"} has a "quantile" label, which summaries reserve\n'])
+    t.match(await pushed(gw), 'x{instance="",job="q",quantile="0.5"} 1\n', 'the untyped series stays')
+    res = await gw.handle(request('PUT', '/metrics/job/q', 'x{quantile="0.5"} 2\n'))
+    t.equal(res.status, 200, 'the same type and series again')
+  })
+
   t.test('a protobuf metric contradicting its family type records a failure', async t => {
     const gw = gateway()
     // A GAUGE family (name "g") whose one metric carries only an untyped value of 1.

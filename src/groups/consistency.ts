@@ -9,6 +9,7 @@ import { labelsKey, seriesKey, seriesKeys } from './series-keys.js'
 
 const HISTOGRAM_TYPES = new Set<MetricType>(['histogram', 'gaugehistogram'])
 const SUFFIXES = ['_count', '_sum', '_bucket'] as const
+const NO_PROBLEMS: FamilyProblems = Object.freeze({ name: undefined, labels: undefined })
 
 /** What a push alone shows is wrong with one of its families, found before a store looks at the others. */
 export interface FamilyProblems {
@@ -93,7 +94,10 @@ export function newGroupProblem ({ id, labels, exported }: { id: string, labels:
 function familyProblem (write: CheckedWrite, previous: StoredFamily | undefined, family: MetricFamily, typeAfter: (name: string) => MetricType | undefined, seen: Set<string>, lookup: ConsistencyLookup): string | undefined {
   const { id, families: written } = write
   const { name, type, metrics } = family
-  const problems = familyProblems(family, lookup.validation)
+  // The same series as this group already holds under the name passed every series check then,
+  // and with the same type the checks of its name and labels too.
+  const again = previous !== undefined && sameLabelSets(previous.family.metrics, metrics)
+  const problems = again && previous.family.type === type ? NO_PROBLEMS : familyProblems(family, lookup.validation)
   if (problems.name !== undefined) return problems.name
   if (metrics.length === 0) return undefined
   const reserved = lookup.reserved(name)
@@ -102,8 +106,7 @@ function familyProblem (write: CheckedWrite, previous: StoredFamily | undefined,
   if (otherType !== undefined && otherType !== type) return typeClash(family, otherType)
   const collision = suffixCollision(name, type, typeAfter)
   if (collision !== undefined) return collision
-  // The same series as this group already holds under the name passed every series check then.
-  if (previous !== undefined && sameLabelSets(previous.family.metrics, metrics)) return undefined
+  if (again) return problems.labels?.message
   const labelsAt = problems.labels?.index ?? metrics.length
   // Kept with the family only if its store looks series up by key (see `FamilyIndex`).
   const keys = seriesKeys(family, false)

@@ -389,7 +389,9 @@ function header (request: GatewayRequest, name: string): string | undefined {
 
 function approximateRequestSize (request: GatewayRequest): number {
   let size = request.url.length + request.method.length + 'HTTP/1.1'.length
-  for (const [name, value] of Object.entries(request.headers)) {
+  const headers = request.headers
+  for (const name in headers) {
+    const value = headers[name]
     if (value === undefined) continue
     size += name.length + (Array.isArray(value) ? value.join('').length : value.length)
   }
