@@ -166,7 +166,7 @@ export function checkPushLimits (families: readonly MetricFamily[], groupLabels:
       let count = groupNames.length
       let hasInstance = groupHasInstance
       for (const label of metric.labels) {
-        if (Object.hasOwn(groupLabels, label.name)) continue
+        if (groupNames.includes(label.name)) continue
         checkLabel(label.name, label.value, limits)
         count++
         if (label.name === 'instance') hasInstance = true

@@ -111,9 +111,9 @@ export class GroupService {
     } finally {
       this.#inFlight.release(buf.length)
     }
-    const id = groupId(labels)
-    if (ttlNs === undefined) this.#expiry.cancel(id)
-    else this.#expiry.schedule(id, { labels, timeNs }, ttlNs, timeNs)
+    // Without deadlines (no TTL, the common case) there is none to cancel, nor the group's id to make.
+    if (ttlNs !== undefined) this.#expiry.schedule(groupId(labels), { labels, timeNs }, ttlNs, timeNs)
+    else if (this.#expiry.size > 0) this.#expiry.cancel(groupId(labels))
     this.#events.changed()
   }
 

@@ -1,5 +1,6 @@
 import type { LabelPair, Metric, MetricFamily } from '../../exposition/types.js'
 import { shareSeriesKeys } from '../../groups/series-keys.js'
+import { withLabels } from '../../groups/sanitize.js'
 
 // Why the store copies what it keeps: V8 allocates straight in the old generation the objects of a
 // place in the code whose objects have tended to survive ("allocation-site pretenuring"). Filling
@@ -23,23 +24,15 @@ import { shareSeriesKeys } from '../../groups/series-keys.js'
 export function keptFamily (family: MetricFamily, kept: readonly LabelPair[] = []): MetricFamily {
   const copyPair = pairCopier(kept, family.metrics.length <= SHARED_FAMILY_SIZE)
   const metrics: Metric[] = new Array<Metric>(family.metrics.length)
-  for (let i = 0; i < metrics.length; i++) metrics[i] = keptMetric(family.metrics[i] as Metric, copyPair)
+  for (let i = 0; i < metrics.length; i++) {
+    const metric = family.metrics[i] as Metric
+    metrics[i] = withLabels(metric, metric.labels.map(copyPair))
+  }
   const copy: MetricFamily = { ...family, name: sharedString(family.name), metrics }
   if (family.help !== undefined) copy.help = sharedString(family.help)
   if (family.unit !== undefined) copy.unit = sharedString(family.unit)
   shareSeriesKeys(family, copy)
   return copy
-}
-
-// A sample, the common case, is written as a literal: a spread copy takes the parser's object
-// layout, whose properties, added one by one, live in a separate array (40 bytes more per metric).
-function keptMetric (metric: Metric, copyPair: (pair: LabelPair) => LabelPair): Metric {
-  const labels = metric.labels.map(copyPair)
-  const { value } = metric
-  if (value !== undefined && metric.summary === undefined && metric.histogram === undefined && metric.timestampMs === undefined && metric.exemplar === undefined && metric.createdTimestampMs === undefined) {
-    return { labels, value }
-  }
-  return { ...metric, labels }
 }
 
 // Pairs remembered by a copier: the pairs metrics share are the group's (see prepareFamilies),
