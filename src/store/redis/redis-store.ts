@@ -29,7 +29,7 @@ export interface RedisStoreOptions {
   prefix?: string | undefined
   /** Milliseconds a request waits for Redis before it is answered 503. Default 2,000. */
   timeout?: number | undefined
-  /** Entries in the log after which a replica saves a snapshot and trims what is older than 5 seconds. Default 10,000. */
+  /** Entries in the log after which a replica saves a snapshot and trims what is older than 5 seconds. Default: once there are 10,000 and they take as many bytes as the last snapshot, so that snapshots cost a push the same however many groups there are. */
   compactEvery?: number | undefined
 }
 
@@ -37,6 +37,8 @@ export interface RedisStoreOptions {
 const READ_COUNT = 10_000
 /** Entries younger than this are kept after a compaction, so that a replica a little behind catches up without the snapshot. */
 const KEEP_MS = 5000
+/** Entries since the last snapshot before a replica saves the next one, at least, when `compactEvery` is not given. */
+const COMPACT_ENTRIES = 10_000
 
 /**
  * A store that replicas of a service share through Redis. Every change is an entry appended to
@@ -44,21 +46,24 @@ const KEEP_MS = 5000
  * `MemoryStore`), so they all hold the same groups, and the consistency check, the limits and
  * aggregation hold across them. A write is answered once its entry is applied, with what applying
  * it did; a read first applies what other replicas appended (one round trip when nothing did).
- * A snapshot every `compactEvery` entries keeps the stream short.
+ * A snapshot now and then (see `compactEvery`) keeps the stream short.
  */
 export class RedisStore implements MetricStore {
   readonly #client: RedisClient
   readonly #log: string
   readonly #snapshot: string
   readonly #timeout: number
-  readonly #compactEvery: number
+  readonly #compactEvery: number | undefined
   readonly #replica = randomUUID()
   #context: StoreContext
   #groups: MemoryStore
   #lastId = '0-0'
   #epoch: string | undefined
   #snapshotId = ''
+  // Entries applied since the snapshot, their encoded size, and the size of the last snapshot this replica saved or loaded.
   #sinceSnapshot = 0
+  #sinceSnapshotBytes = 0
+  #snapshotBytes = 0
   #compacting = false
   #seq = 0
   // This replica's writes whose entries are not applied yet, by sequence number.
@@ -72,11 +77,11 @@ export class RedisStore implements MetricStore {
   constructor (options: RedisStoreOptions) {
     if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options)
     refuseUnknownOptions(options, ['client', 'prefix', 'timeout', 'compactEvery'])
-    const { client, prefix = 'pushgateway', timeout = 2000, compactEvery = 10_000 } = options
+    const { client, prefix = 'pushgateway', timeout = 2000, compactEvery } = options
     if (client === null || typeof client !== 'object' || typeof client.sendCommand !== 'function') throw new InvalidOptionError('client', 'a Redis client with sendCommand (node-redis)', client)
     if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix)) throw new InvalidOptionError('prefix', 'a non-empty string without braces', prefix)
     if (!Number.isSafeInteger(timeout) || timeout <= 0) throw new InvalidOptionError('timeout', 'a positive integer number of milliseconds', timeout)
-    if (!Number.isSafeInteger(compactEvery) || compactEvery <= 0) throw new InvalidOptionError('compactEvery', 'a positive integer number of entries', compactEvery)
+    if (compactEvery !== undefined && (!Number.isSafeInteger(compactEvery) || compactEvery <= 0)) throw new InvalidOptionError('compactEvery', 'a positive integer number of entries', compactEvery)
     this.#client = client
     // One hash tag: the scripts touch both keys, which Redis Cluster allows only in one slot.
     this.#log = `{${prefix}}:log`
@@ -217,6 +222,7 @@ export class RedisStore implements MetricStore {
       if (snapshotId !== this.#snapshotId) {
         this.#snapshotId = snapshotId
         this.#sinceSnapshot = 0
+        this.#sinceSnapshotBytes = 0
       }
       if (data !== null) this.#load(snapshotId, data)
       for (const [id, fields] of entries) await this.#apply(id, fields)
@@ -230,6 +236,7 @@ export class RedisStore implements MetricStore {
     this.#lastId = id
     this.#context.applied({ kind: 'wipe' })
     if (data === undefined) return
+    this.#snapshotBytes = data.length
     let views: GroupView[]
     try {
       views = decodeSnapshot(Buffer.from(data))
@@ -248,11 +255,13 @@ export class RedisStore implements MetricStore {
       return undefined
     }
     const own = field('r') === this.#replica ? this.#own.get(Number(field('s'))) : undefined
+    const text = field('e') ?? ''
     this.#lastId = id
     this.#sinceSnapshot++
+    this.#sinceSnapshotBytes += text.length
     let entry: LogEntry
     try {
-      entry = own?.entry ?? decodeEntry(field('e') ?? '')
+      entry = own?.entry ?? decodeEntry(text)
     } catch (err) {
       // Every replica skips it alike: the groups stay the same everywhere.
       this.#context.logger.error({ id, err: (err as Error).message }, 'skipped an entry of the Redis log that is not one of ours')
@@ -262,18 +271,27 @@ export class RedisStore implements MetricStore {
     if (own !== undefined) {
       this.#own.delete(Number(field('s')))
       own.settle(outcome)
-      if (this.#sinceSnapshot >= this.#compactEvery) this.#compact()
+      if (this.#compactDue()) this.#compact()
     } else if (outcome.change !== undefined) {
       this.#context.applied(outcome.change)
     }
+  }
+
+  // A snapshot costs time in proportion to the groups: by default the log grows as large as the
+  // last one before the next, which makes its cost per push the same whatever their number.
+  #compactDue (): boolean {
+    if (this.#compactEvery !== undefined) return this.#sinceSnapshot >= this.#compactEvery
+    return this.#sinceSnapshot >= COMPACT_ENTRIES && this.#sinceSnapshotBytes >= this.#snapshotBytes
   }
 
   #compact (): void {
     if (this.#compacting) return
     this.#compacting = true
     this.#sinceSnapshot = 0
+    this.#sinceSnapshotBytes = 0
     const id = this.#lastId
     const data = encodeSnapshot(this.#groups.snapshot(), new Date()).toString('utf8')
+    this.#snapshotBytes = data.length
     this.#eval(COMPACT, [id, data, this.#epoch as string, String(KEEP_MS)]).then(
       () => { this.#compacting = false },
       (err: unknown) => {

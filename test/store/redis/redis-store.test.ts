@@ -2,6 +2,7 @@ import t from 'tap'
 import { InconsistentPushError, StoreUnavailableError } from '../../../src/errors.js'
 import { RedisStore, redisStore, type RedisClient } from '../../../src/store/redis/redis-store.js'
 import { COMPACT, READ } from '../../../src/store/redis/scripts.js'
+import { encodeSnapshot } from '../../../src/store/memory/snapshot.js'
 import type { AppliedChange, StoreContext } from '../../../src/store/store.js'
 import { Pushgateway } from '../../../src/gateway.js'
 import { createLogger } from '../../../src/log.js'
@@ -111,6 +112,30 @@ if (redis !== undefined) {
     // As if the entries `behind` has not read yet had been trimmed.
     await client.hSet(`{${prefix}}:snapshot`, 'floor', '99999999999999-0')
     t.equal(await text(behind), await text(a), 'a replica whose next entries are gone starts from the snapshot')
+  })
+
+  t.test('by default a snapshot is saved once the log has 10,000 entries and as many bytes as the last snapshot', async t => {
+    const prefix = newPrefix()
+    const log = `{${prefix}}:log`
+    const labels = [{ name: 'instance', value: '' }, { name: 'job', value: 'big' }]
+    // One group whose HELP makes the snapshot about 1.3 MB.
+    const big = { name: 'm', help: 'h'.repeat(1_000_000), type: 'gauge' as const, metrics: [{ labels, value: 1 }] }
+    const data = encodeSnapshot([{ labels: { job: 'big' }, families: new Map([['m', { family: big, timeNs: 1n }]]), pushTimeNs: 1n, failureTimeNs: 0n }], new Date()).toString('utf8')
+    await client.hSet(`{${prefix}}:snapshot`, { id: '1-0', floor: '1-0', data })
+    const multi = client.multi()
+    for (let i = 0; i < 10_000; i++) multi.xAdd(log, '*', { e: JSON.stringify({ kind: 'delete', labels: { job: 'none' } }) })
+    await multi.exec()
+    let compactions = 0
+    const store = new RedisStore({ client: wrapped(client, args => { if (args[1] === COMPACT.sha) compactions++; return undefined }), prefix })
+    await pushText(store, { job: 'x' }, 'n 1\n')
+    t.equal(compactions, 0, '10,001 entries of about 500 KB in all are not enough')
+    await client.xAdd(log, '*', { e: JSON.stringify({ kind: 'delete', labels: { job: 'y'.repeat(1_000_000) } }) })
+    await pushText(store, { job: 'x' }, 'n 2\n')
+    t.equal(compactions, 1, 'an entry of 1 MB more is')
+    const last = (await client.xRevRange(log, '+', '-', { COUNT: 1 }))?.[0]
+    await eventually(async () => (await client.hGet(`{${prefix}}:snapshot`, 'id')) === last?.id, 'the snapshot is saved')
+    const fresh = redisStore({ client, prefix })
+    t.equal(await text(fresh), await text(store), 'and a new replica starts from it')
   })
 
   t.test('a compaction that fails or comes late changes nothing and is logged', async t => {
