@@ -138,6 +138,33 @@ if (redis !== undefined) {
     t.equal(await text(fresh), await text(store), 'and a new replica starts from it')
   })
 
+  t.test('a snapshot is encoded a batch of groups at a time, with turns of the event loop in between', async t => {
+    const prefix = newPrefix()
+    const groups = Array.from({ length: 2500 }, (_, i) => ({ labels: { job: `g${i}` }, families: new Map(), pushTimeNs: 1n, failureTimeNs: 0n }))
+    await client.hSet(`{${prefix}}:snapshot`, { id: '1-0', floor: '1-0', data: encodeSnapshot(groups, new Date()).toString('utf8') })
+    let turns = 0
+    let ticking = true
+    const tick = (): void => { turns++; if (ticking) setImmediate(tick) }
+    let atRead = -1
+    let atCompact = -1
+    const store = new RedisStore({
+      client: wrapped(client, args => {
+        if (args[1] === COMPACT.sha) atCompact = turns
+        if (args[1] !== READ.sha || args.length <= 9) return undefined
+        return client.sendCommand([...args]).then(reply => { atRead = turns; return reply })
+      }),
+      prefix,
+      compactEvery: 1
+    })
+    await store.size()
+    tick()
+    await pushText(store, { job: 'x' }, 'm 1\n')
+    ticking = false
+    t.ok(atRead >= 0 && atCompact - atRead >= 2, `turns of the event loop while 2,501 groups were encoded: ${atCompact - atRead}`)
+    await eventually(async () => (await client.hGet(`{${prefix}}:snapshot`, 'id')) !== '1-0', 'the snapshot is saved')
+    t.equal((await redisStore({ client, prefix }).size()).groups, 2501)
+  })
+
   t.test('a compaction that fails or comes late changes nothing and is logged', async t => {
     const prefix = newPrefix()
     const lines: string[] = []
