@@ -280,8 +280,9 @@ export class RedisStore implements MetricStore {
     }
   }
 
-  // A snapshot costs time in proportion to the groups: by default the log grows as large as the
-  // last one before the next, which makes its cost per push the same whatever their number.
+  // A snapshot costs time in proportion to the groups: by default the log grows to the size of
+  // the last snapshot before the next is saved, which makes their cost per push the same whatever
+  // the number of groups.
   #compactDue (): boolean {
     if (this.#compactEvery !== undefined) return this.#sinceSnapshot >= this.#compactEvery
     return this.#sinceSnapshot >= COMPACT_ENTRIES && this.#sinceSnapshotBytes >= this.#snapshotBytes
