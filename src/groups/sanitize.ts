@@ -63,17 +63,17 @@ export async function prepareFamilies (
   let budget = PREPARE_SLICE
   for (const family of families) {
     if (TIMESTAMP_FAMILIES.has(family.name)) continue
-    const metrics: Metric[] = []
+    const metrics = new Array<Metric>(family.metrics.length)
     // Made only with the keys: a push of one slice, the common case, allocates no list for them.
     const keys = hashed === undefined ? undefined : new Array<string>()
-    for (const metric of family.metrics) {
+    for (let i = 0; i < metrics.length; i++) {
       if (--budget < 0) {
         hashed?.clear()
         await pause()
         budget = PREPARE_SLICE - 1
       }
-      const sanitized = sanitizeMetric(metric, groupPairs, groupHasInstance)
-      metrics.push(sanitized)
+      const sanitized = sanitizeMetric(family.metrics[i] as Metric, groupPairs, groupHasInstance)
+      metrics[i] = sanitized
       if (hashed === undefined || keys === undefined) continue
       const key = seriesKey(family.name, sanitized.labels)
       // Hashed here, a slice at a time: the store's check and index then look the key up at once.
@@ -96,7 +96,7 @@ function sanitizeMetric (metric: Metric, groupPairs: readonly LabelPair[], group
     if (label.name === 'instance') hasInstance = true
     labels.push(label)
   }
-  labels.push(...groupPairs)
+  for (let i = 0; i < groupPairs.length; i++) labels.push(groupPairs[i] as LabelPair)
   if (!hasInstance) labels.push(EMPTY_INSTANCE)
   return withLabels(metric, sortLabels(labels))
 }
