@@ -724,17 +724,19 @@ interface Registered {
  * Label sets are found by an order-independent hash and then compared, so no key string is built.
  */
 class SignatureRegistry {
-  private readonly byHash = new Map<number, Registered>()
+  // Made for the first summary or histogram line: most bodies have none.
+  private byHash: Map<number, Registered> | undefined
 
   /** The metric registered for the label set, or undefined after registering `metric` for it. */
   findOrAdd (names: string[], values: string[], count: number, metric: Metric): Metric | undefined {
     let hash = 0
     for (let i = 0; i < count; i++) hash = (hash + hashPair(names[i] as string, values[i] as string)) | 0
-    const first = this.byHash.get(hash)
+    const byHash = this.byHash ??= new Map()
+    const first = byHash.get(hash)
     for (let entry = first; entry !== undefined; entry = entry.next) {
       if (sameLabelSet(entry, names, values, count)) return entry.metric
     }
-    this.byHash.set(hash, { names: names.slice(0, count), values: values.slice(0, count), metric, next: first })
+    byHash.set(hash, { names: names.slice(0, count), values: values.slice(0, count), metric, next: first })
     return undefined
   }
 }
