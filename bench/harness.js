@@ -2,7 +2,7 @@
 // and stopped, their memory and CPU read from /proc (Linux), and the push bodies.
 import { spawn, spawnSync } from 'node:child_process'
 import { once } from 'node:events'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { createServer } from 'node:net'
 import { performance } from 'node:perf_hooks'
@@ -93,10 +93,29 @@ const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' 
 
 /** CPU time of a process and all its threads so far, user + system, in seconds (Linux /proc). */
 export function cpuSeconds (pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  // The command name (field 2) may hold spaces; utime and stime are fields 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+  return statCpuSeconds(statFields(readFileSync(`/proc/${pid}/stat`, 'utf8')))
+}
+
+// The fields of /proc/<pid>/stat after the command name (field 2), which may hold spaces.
+const statFields = stat => stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+// utime and stime are fields 14 and 15.
+const statCpuSeconds = fields => (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+
+/** CPU time of a process and of its children (the workers of a cluster) so far, in seconds (Linux /proc). */
+export function treeCpuSeconds (pid) {
+  let total = cpuSeconds(pid)
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let fields
+    try {
+      fields = statFields(readFileSync(`/proc/${entry}/stat`, 'utf8'))
+    } catch {
+      continue // it exited meanwhile
+    }
+    // The parent's id is field 4.
+    if (Number(fields[1]) === pid) total += statCpuSeconds(fields)
+  }
+  return total
 }
 
 /** The 1, 5 and 15-minute load averages of the machine. */

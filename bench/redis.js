@@ -10,10 +10,10 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { get } from 'node:http'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CONNECTIONS, SECONDS, agent, fill, freePort, loadAverage, scrapeMs, start, stop, throughput } from './harness.js'
+import { CONNECTIONS, SECONDS, agent, cpuSeconds, fill, freePort, loadAverage, scrapeMs, start, stop, throughput, treeCpuSeconds } from './harness.js'
 
 const GROUPS = 10_000
 const REFERENCES = [
@@ -58,13 +58,24 @@ async function ready (server) {
   }
 }
 
-async function measure (name, command, args, base) {
+// CPU per push of the gateway (all its processes), of redis-server and of this process (the load
+// generator) during the throughput load: the machine's cores divided by their sum bound pushes/s.
+async function measure (name, command, args, base, redisPid) {
   const server = await start(name, command, args, base)
   try {
     await ready(server)
     const row = { name }
     row.fill = await fill(server, 0, GROUPS)
+    const gatewayBefore = treeCpuSeconds(server.child.pid)
+    const redisBefore = redisPid === undefined ? 0 : cpuSeconds(redisPid)
+    const loadBefore = process.cpuUsage()
     row.pushes = await throughput(server, GROUPS)
+    const perPush = seconds => seconds / (row.pushes * SECONDS) * 1e6
+    row.gatewayCpu = perPush(treeCpuSeconds(server.child.pid) - gatewayBefore)
+    if (redisPid !== undefined) row.redisCpu = perPush(cpuSeconds(redisPid) - redisBefore)
+    const load = process.cpuUsage(loadBefore)
+    row.loadCpu = perPush((load.user + load.system) / 1e6)
+    row.totalCpu = row.gatewayCpu + (row.redisCpu ?? 0) + row.loadCpu
     row.scrapeMs = await scrapeMs(server)
     row.scrapeChangedMs = await scrapeMs(server, GROUPS / 100)
     return row
@@ -94,7 +105,7 @@ export async function redisBench () {
       redis = await startRedis(dir)
       const port = await freePort()
       const args = ['dist/standalone/cli.js', `--web.listen-address=127.0.0.1:${port}`, '--log.level=error', `--store.redis-url=${redis.url}`, `--web.workers=${workers}`]
-      rows.push(await measure(`Redis store, ${workers} worker${workers > 1 ? 's' : ''}`, process.execPath, args, `http://127.0.0.1:${port}`))
+      rows.push(await measure(`Redis store, ${workers} worker${workers > 1 ? 's' : ''}`, process.execPath, args, `http://127.0.0.1:${port}`, redis.child.pid))
       redis.child.kill('SIGTERM')
       await new Promise(resolve => redis.child.once('exit', resolve))
       redis = undefined
@@ -106,13 +117,17 @@ export async function redisBench () {
   }
   const ref = binary === undefined ? undefined : rows[0]
   const format = value => value >= 100 ? Math.round(value).toLocaleString('en') : value.toFixed(value >= 10 ? 1 : 2)
-  const cell = (row, key) => format(row[key]) + (ref === undefined || row === ref ? '' : ` (${format(row[key] / ref[key])}x)`)
+  const cell = (row, key) => row[key] === undefined ? '—' : format(row[key]) + (ref?.[key] === undefined || row === ref ? '' : ` (${format(row[key] / ref[key])}x)`)
   console.log(`\nRedis store (issue 15): Node ${process.version}, ${GROUPS.toLocaleString('en')} groups x 10 series, ${CONNECTIONS} connections for ${SECONDS} s, loopback, redis-server and the load generator on the same cores (appendfsync everysec). Ratios: ours / reference.\n`)
   console.log(`| | ${rows.map(r => r.name).join(' | ')} |`)
   console.log(`|---|${rows.map(() => '---:').join('|')}|`)
-  for (const [label, key] of [['fill 10,000 groups (s)', 'fill'], ['pushes/s at 10,000 groups', 'pushes'], ['scrape, nothing changed, median of 20 (ms)', 'scrapeMs'], ['scrape after 1 % of groups changed, median of 20 (ms)', 'scrapeChangedMs']]) {
+  for (const [label, key] of [['fill 10,000 groups (s)', 'fill'], ['pushes/s at 10,000 groups', 'pushes'], ['scrape, nothing changed, median of 20 (ms)', 'scrapeMs'], ['scrape after 1 % of groups changed, median of 20 (ms)', 'scrapeChangedMs'],
+    ['CPU per push during the load: the gateway, all its processes (µs)', 'gatewayCpu'], ['… redis-server (µs)', 'redisCpu'],
+    ['… the load generator (µs)', 'loadCpu'], ['… all three (µs)', 'totalCpu']]) {
     console.log(`| ${label} | ${rows.map(row => cell(row, key)).join(' | ')} |`)
   }
+  const cores = availableParallelism()
+  console.log(`\nThe ${cores} cores bound pushes/s at ${cores} s of CPU / all three: ${rows.map(row => `${row.name} ${format(cores / row.totalCpu * 1e6)}`).join(', ')}.`)
   console.log(`\nLoad average (1, 5, 15 min) before and after each gateway: ${loads.join(' → ')}`)
   if (ref !== undefined) {
     const two = rows[rows.length - 1]
