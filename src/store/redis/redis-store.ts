@@ -26,7 +26,7 @@ export interface RedisClient {
 export interface RedisStoreOptions {
   /** The connected client (node-redis), which the application creates, configures (TLS, auth, Sentinel) and closes. Required. */
   client: RedisClient
-  /** The start of every key; replicas that share groups use the same prefix. Keys are `{prefix}:log` and `{prefix}:snapshot`, one hash slot. Default `'pushgateway'`. */
+  /** The start of every key; replicas that share groups use the same prefix. Keys are `{prefix}:log`, `{prefix}:snapshot` and `{prefix}:compacting`, one hash slot. Default `'pushgateway'`. */
   prefix?: string | undefined
   /** Milliseconds a request waits for Redis before it is answered 503. Default 2,000. */
   timeout?: number | undefined
@@ -42,6 +42,8 @@ const KEEP_MS = 5000
 const COMPACT_ENTRIES = 10_000
 /** Groups encoded into a snapshot between two turns of the event loop: some 20 milliseconds of work. */
 const SNAPSHOT_BATCH = 1000
+/** How long the replica that saves a snapshot holds the others off, at most: a snapshot of 100,000 groups takes some 5 seconds. */
+const COMPACT_LOCK_MS = 60_000
 
 /**
  * A store that replicas of a service share through Redis. Every change is an entry appended to
@@ -55,6 +57,7 @@ export class RedisStore implements MetricStore {
   readonly #client: RedisClient
   readonly #log: string
   readonly #snapshot: string
+  readonly #compactLock: string
   readonly #timeout: number
   readonly #compactEvery: number | undefined
   readonly #replica = randomUUID()
@@ -89,6 +92,7 @@ export class RedisStore implements MetricStore {
     // One hash tag: the scripts touch both keys, which Redis Cluster allows only in one slot.
     this.#log = `{${prefix}}:log`
     this.#snapshot = `{${prefix}}:snapshot`
+    this.#compactLock = `{${prefix}}:compacting`
     this.#timeout = timeout
     this.#compactEvery = compactEvery
     this.#context = { nameValidation: 'legacy', reserved: () => undefined, logger: createLogger(), applied: () => {} }
@@ -212,7 +216,7 @@ export class RedisStore implements MetricStore {
     this.#appends = []
     for (;;) {
       // A new epoch each time: Redis records it only when the log is new, which tells every replica that it was lost.
-      const [epoch, snapshotId, data, entries] = await this.#eval(READ, [this.#lastId, String(READ_COUNT), randomUUID(), this.#replica, ...appends]) as [string, string, string | null, Array<[string, string[]]>]
+      const [epoch, snapshotId, data, entries] = await this.#eval(READ, [this.#log, this.#snapshot], [this.#lastId, String(READ_COUNT), randomUUID(), this.#replica, ...appends]) as [string, string, string | null, Array<[string, string[]]>]
       appends = []
       if (this.#epoch !== undefined && epoch !== this.#epoch) {
         // Redis lost the log (flushed, or restarted without its append-only file): start over from what it holds.
@@ -289,21 +293,34 @@ export class RedisStore implements MetricStore {
   }
 
   // The read that applied the entry waits while the snapshot is encoded, so that no other entry
-  // changes the groups meanwhile; saving it is not waited for.
+  // changes the groups meanwhile; saving it is not waited for. Every replica counts the same
+  // entries, so they all find a compaction due at about the same time: the lock lets one of them
+  // do it, and the others count again from there.
   async #compact (): Promise<void> {
     if (this.#compacting) return
     this.#compacting = true
     this.#sinceSnapshot = 0
     this.#sinceSnapshotBytes = 0
     const id = this.#lastId
+    try {
+      if (await this.#command(['SET', this.#compactLock, this.#replica, 'NX', 'PX', String(COMPACT_LOCK_MS)]) === null) {
+        this.#compacting = false
+        return
+      }
+    } catch (err) {
+      this.#compactFailed(err)
+      return
+    }
     const data = await this.#snapshotText()
     this.#snapshotBytes = data.length
-    this.#eval(COMPACT, [id, data, this.#epoch as string, String(KEEP_MS)]).then(
+    this.#eval(COMPACT, [this.#log, this.#snapshot, this.#compactLock], [id, data, this.#epoch as string, String(KEEP_MS), this.#replica]).then(
       () => { this.#compacting = false },
-      (err: unknown) => {
-        this.#compacting = false
-        this.#context.logger.warn({ err: (err as Error).message }, 'could not compact the Redis log; it grows until a later compaction succeeds')
-      })
+      (err: unknown) => { this.#compactFailed(err) })
+  }
+
+  #compactFailed (err: unknown): void {
+    this.#compacting = false
+    this.#context.logger.warn({ err: (err as Error).message }, 'could not compact the Redis log; it grows until a later compaction succeeds')
   }
 
   // The snapshot of the groups, a batch of them at a time with turns of the event loop in between:
@@ -318,12 +335,12 @@ export class RedisStore implements MetricStore {
     return lines.join('')
   }
 
-  async #eval (script: Script, args: string[]): Promise<unknown> {
+  async #eval (script: Script, keys: string[], args: string[]): Promise<unknown> {
     try {
-      return await this.#command(['EVALSHA', script.sha, '2', this.#log, this.#snapshot, ...args])
+      return await this.#command(['EVALSHA', script.sha, String(keys.length), ...keys, ...args])
     } catch (err) {
       if (!(err instanceof StoreUnavailableError && /^NOSCRIPT/.test((err.cause as Error | undefined)?.message ?? ''))) throw err
-      return await this.#command(['EVAL', script.text, '2', this.#log, this.#snapshot, ...args])
+      return await this.#command(['EVAL', script.text, String(keys.length), ...keys, ...args])
     }
   }
 

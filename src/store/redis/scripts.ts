@@ -49,11 +49,13 @@ return { snapshot[1], snapshot[2] or '', data, entries }
 
 /**
  * Saves a snapshot of the groups as they are after an entry, then trims the entries before it
- * that are older than a margin. KEYS: the log, the snapshot. ARGV: the entry id, the data, the
- * epoch the replica read, the margin in milliseconds. Does nothing (answers 0) when a newer
- * snapshot is there or the log was lost since.
+ * that are older than a margin, and releases the replica's compaction lock. KEYS: the log, the
+ * snapshot, the lock. ARGV: the entry id, the data, the epoch the replica read, the margin in
+ * milliseconds, the replica's id. Saves nothing (answers 0) when a newer snapshot is there or the
+ * log was lost since.
  */
 export const COMPACT = script(BEFORE + `
+if redis.call('GET', KEYS[3]) == ARGV[5] then redis.call('DEL', KEYS[3]) end
 local snapshot = redis.call('HMGET', KEYS[2], 'epoch', 'id')
 if snapshot[1] ~= ARGV[3] then return 0 end
 if snapshot[2] and not before(snapshot[2], ARGV[1]) then return 0 end

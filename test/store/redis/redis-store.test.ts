@@ -174,7 +174,55 @@ if (redis !== undefined) {
     await eventually(() => lines.some(line => line.includes('could not compact')), 'the failure is logged')
     t.equal(await client.hGet(`{${prefix}}:snapshot`, 'id'), null, 'no snapshot')
     t.equal(await client.xLen(`{${prefix}}:log`), 3, 'the log as it was')
-    t.equal(await client.sendCommand(['EVALSHA', COMPACT.sha, '2', `{${prefix}}:log`, `{${prefix}}:snapshot`, '0-1', 'x', 'another epoch', '0']), 0, 'a snapshot of a lost log is not saved')
+    t.equal(await client.sendCommand(['EVALSHA', COMPACT.sha, '3', `{${prefix}}:log`, `{${prefix}}:snapshot`, `{${prefix}}:compacting`, '0-1', 'x', 'another epoch', '0', 'r']), 0, 'a snapshot of a lost log is not saved')
+  })
+
+  t.test('one replica saves each snapshot; the others count again from there', async t => {
+    const prefix = newPrefix()
+    const lock = `{${prefix}}:compacting`
+    let release = (): void => {}
+    const held = new Promise<void>(resolve => { release = resolve })
+    const compactions: string[] = []
+    const counted = (name: string, hold: Promise<void>): RedisClient => wrapped(client, args => args[1] === COMPACT.sha ? (compactions.push(name), hold.then(async () => await client.sendCommand([...args]))) : undefined)
+    const a = new RedisStore({ client: counted('a', held), prefix, compactEvery: 2 })
+    const b = new RedisStore({ client: counted('b', Promise.resolve()), prefix, compactEvery: 2 })
+    await pushText(a, { job: 'a' }, 'm 1\n')
+    await pushText(a, { job: 'a' }, 'm 2\n')
+    t.same(compactions, ['a'], 'the first replica that finds it due saves it')
+    await pushText(b, { job: 'b' }, 'm 3\n')
+    t.same(compactions, ['a'], 'the other, due as well, does not while the first holds the lock')
+    release()
+    await eventually(async () => (await client.exists(lock)) === 0, 'saving it releases the lock')
+    await pushText(b, { job: 'b' }, 'm 4\n')
+    t.same(compactions, ['a'], 'the other counts from the snapshot saved')
+    await pushText(b, { job: 'b' }, 'm 5\n')
+    t.same(compactions, ['a', 'b'], 'and saves the next one')
+    await eventually(async () => (await redisStore({ client, prefix }).size()).groups === 2, 'which a new replica starts from')
+  })
+
+  t.test('a lock left by a replica that stopped holds the others off until it expires', async t => {
+    const prefix = newPrefix()
+    const lock = `{${prefix}}:compacting`
+    await client.set(lock, 'a replica that stopped', { PX: 300 })
+    let compactions = 0
+    const store = new RedisStore({ client: wrapped(client, args => { if (args[1] === COMPACT.sha) compactions++; return undefined }), prefix, compactEvery: 1 })
+    await pushText(store, { job: 'a' }, 'm 1\n')
+    t.equal(compactions, 0, 'held off')
+    await eventually(async () => (await client.exists(lock)) === 0, 'the lock expires')
+    await pushText(store, { job: 'a' }, 'm 2\n')
+    t.equal(compactions, 1, 'then it compacts')
+  })
+
+  t.test('a compaction whose lock cannot be taken is logged, and the push answered', async t => {
+    const prefix = newPrefix()
+    const lines: string[] = []
+    const store = new RedisStore({ client: wrapped(client, args => args[0] === 'SET' ? Promise.reject(new Error('READONLY')) : undefined), prefix, compactEvery: 1 })
+    store.attach(context([], lines))
+    await pushText(store, { job: 'a' }, 'm 1\n')
+    t.ok(lines.some(line => line.includes('could not compact') && line.includes('READONLY')), 'logged')
+    t.equal(await client.hGet(`{${prefix}}:snapshot`, 'id'), null, 'no snapshot')
+    await pushText(store, { job: 'a' }, 'm 2\n')
+    t.match(await text(store), 'm{instance="",job="a"} 2\n', 'the store goes on')
   })
 
   t.test('a snapshot that cannot be read is a 503 naming it', async t => {
