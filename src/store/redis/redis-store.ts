@@ -22,10 +22,20 @@ export interface RedisClient {
   readonly isReady?: boolean
 }
 
+/** The part of a Redis Cluster client the store uses: node-redis's `createCluster()` gives one. */
+export interface RedisClusterClient {
+  /** Sends one command to the node that serves `firstKey`'s slot, following redirections; rejects as `RedisClient.sendCommand` does. */
+  sendCommand: (firstKey: string, isReadonly: boolean, args: string[]) => Promise<unknown>
+  /** The cluster's masters: what tells the store that the client is a cluster's. */
+  readonly masters: readonly unknown[]
+  /** Whether the client is connected now; when false the store answers 503 at once instead of waiting. Default: taken as connected. */
+  readonly isReady?: boolean
+}
+
 /** Options of `redisStore()`. */
 export interface RedisStoreOptions {
-  /** The connected client (node-redis), which the application creates, configures (TLS, auth, Sentinel) and closes. Required. */
-  client: RedisClient
+  /** The connected client (node-redis `createClient()`, or `createCluster()` for Redis Cluster), which the application creates, configures (TLS, auth, Sentinel) and closes. Required. */
+  client: RedisClient | RedisClusterClient
   /** The start of every key; replicas that share groups use the same prefix. Keys are `{prefix}:log`, `{prefix}:snapshot` and `{prefix}:compacting`, one hash slot. Default `'pushgateway'`. */
   prefix?: string | undefined
   /** Milliseconds a request waits for Redis before it is answered 503. Default 2,000. */
@@ -54,7 +64,8 @@ const COMPACT_LOCK_MS = 60_000
  * A snapshot now and then (see `compactEvery`) keeps the stream short.
  */
 export class RedisStore implements MetricStore {
-  readonly #client: RedisClient
+  readonly #client: RedisClient | RedisClusterClient
+  readonly #send: (args: string[]) => Promise<unknown>
   readonly #log: string
   readonly #snapshot: string
   readonly #compactLock: string
@@ -84,13 +95,15 @@ export class RedisStore implements MetricStore {
     if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options)
     refuseUnknownOptions(options, ['client', 'prefix', 'timeout', 'compactEvery'])
     const { client, prefix = 'pushgateway', timeout = 2000, compactEvery } = options
-    if (client === null || typeof client !== 'object' || typeof client.sendCommand !== 'function') throw new InvalidOptionError('client', 'a Redis client with sendCommand (node-redis)', client)
+    if (client === null || typeof client !== 'object' || typeof client.sendCommand !== 'function') throw new InvalidOptionError('client', 'a node-redis client or cluster (with sendCommand)', client)
     if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix)) throw new InvalidOptionError('prefix', 'a non-empty string without braces', prefix)
     if (!Number.isSafeInteger(timeout) || timeout <= 0) throw new InvalidOptionError('timeout', 'a positive integer number of milliseconds', timeout)
     if (compactEvery !== undefined && (!Number.isSafeInteger(compactEvery) || compactEvery <= 0)) throw new InvalidOptionError('compactEvery', 'a positive integer number of entries', compactEvery)
     this.#client = client
-    // One hash tag: the scripts touch both keys, which Redis Cluster allows only in one slot.
+    // One hash tag: the scripts touch several keys, which Redis Cluster allows only in one slot.
     this.#log = `{${prefix}}:log`
+    // Every key is in the log's slot, so that a cluster sends every command to its node.
+    this.#send = 'masters' in client ? async args => await client.sendCommand(this.#log, false, args) : async args => await client.sendCommand(args)
     this.#snapshot = `{${prefix}}:snapshot`
     this.#compactLock = `{${prefix}}:compacting`
     this.#timeout = timeout
@@ -354,7 +367,7 @@ export class RedisStore implements MetricStore {
     })
     let reply: unknown
     try {
-      reply = await Promise.race([this.#client.sendCommand(args), timedOut])
+      reply = await Promise.race([this.#send(args), timedOut])
     } catch (err) {
       if (err instanceof StoreUnavailableError) throw err
       throw this.#unavailable(`Redis answered ${(err as Error).message}`, err)

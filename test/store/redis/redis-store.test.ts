@@ -349,7 +349,7 @@ if (redis !== undefined) {
   t.test('options are checked once, by name', async t => {
     t.throws(() => redisStore(null as never), { name: 'TypeError', message: /option "options" must be an object/ })
     t.throws(() => redisStore({} as never), { code: 'ERR_INVALID_OPTION', option: 'client' })
-    t.throws(() => redisStore({ client: {} as never }), { message: /option "client" must be a Redis client/ })
+    t.throws(() => redisStore({ client: {} as never }), { message: /option "client" must be a node-redis client or cluster/ })
     t.throws(() => redisStore({ client, prefix: '' }), { message: /option "prefix"/ })
     t.throws(() => redisStore({ client, prefix: 'a{b}' }), { message: /option "prefix" must be a non-empty string without braces/ })
     t.throws(() => redisStore({ client, timeout: 0 }), { message: /option "timeout"/ })
@@ -360,7 +360,7 @@ if (redis !== undefined) {
   t.test('a gateway on the Redis store', async t => {
     let connected = true
     const prefix = newPrefix()
-    const store = redisStore({ client: { sendCommand: async args => await client.sendCommand([...args]), get isReady () { return connected } }, prefix })
+    const store = redisStore({ client: { sendCommand: async (args: readonly string[]) => await client.sendCommand([...args]), get isReady () { return connected } }, prefix })
     const gateway = new Pushgateway({ store, registry: new Registry(), logger: createLogger({ write: () => {} }) })
     const get = async (url: string): Promise<{ status: number, headers: Record<string, string>, body: string }> => {
       const response = await gateway.handle({ method: 'GET', url, headers: {} })
