@@ -5,13 +5,14 @@ import Fastify from 'fastify'
 import { Registry, type OpenMetricsContentType } from 'prom-client'
 import {
   Pushgateway, MemoryStore, PushgatewayError, LimitExceededError, AggregationError, AuthorizationError, ReadTimeoutError,
-  InvalidOptionError, createLogger,
-  type Authorize, type AuthorizationContext, type GroupingKey, type Limits, type Logger, type PushgatewayOptions, type MetricStore, type GatewayResponse
+  InvalidOptionError, createLogger, redisStore,
+  type Authorize, type AuthorizationContext, type GroupingKey, type Limits, type Logger, type PushgatewayOptions, type MetricStore, type GatewayResponse, type RedisStoreOptions
 } from '../../src/index.js'
 import { parseMetrics, type MetricFamily } from '../../src/exposition/index.js'
 import { pushgateway, type ExpressPushgatewayOptions, type PushgatewayMiddleware } from '../../src/express.js'
 import fastifyPushgateway, { type FastifyPushgatewayOptions } from '../../src/fastify.js'
 import pino from 'pino'
+import { createClient, createCluster } from 'redis'
 
 describe('Pushgateway options', () => {
   test('every option is optional and accepts undefined', () => {
@@ -112,5 +113,14 @@ describe('Fastify', () => {
   test('its options: the core options, gateway, prefix and errorHandling', () => {
     expect<FastifyPushgatewayOptions>().type.toBeAssignableFrom({ gateway: new Pushgateway(), prefix: '/pgw' })
     expect<FastifyPushgatewayOptions>().type.not.toBeAssignableFrom({ errorHandling: 'throw' })
+  })
+})
+
+describe('redisStore', () => {
+  test('takes a node-redis client or cluster, and nothing else', () => {
+    expect<RedisStoreOptions>().type.toBeAssignableFrom({ client: createClient() })
+    expect<RedisStoreOptions>().type.toBeAssignableFrom({ client: createCluster({ rootNodes: [] }) })
+    expect<RedisStoreOptions>().type.not.toBeAssignableFrom({ client: {} })
+    expect(redisStore).type.not.toBeCallableWith({ client: createClient(), prefx: 'x' })
   })
 })
