@@ -48,6 +48,8 @@ export interface ServerFlags {
   localAssets: string
   /** `--store.redis-url`: keep the groups in the Redis at this `redis://` or `rediss://` URL, shared by every process that uses it, instead of in memory; `''` for memory. Default `''`. */
   redisUrl: string
+  /** `--store.redis-cluster`: take `redisUrl` as one node of a Redis Cluster, from which the others are found. Default `false`. */
+  redisCluster: boolean
   /** `--store.redis-prefix`: the prefix of the Redis store's keys. Default `'pushgateway'`. */
   redisPrefix: string
   /** `--store.redis-timeout`: how long a request waits for Redis before it is answered 503, in nanoseconds. Default 2 seconds. */
@@ -106,6 +108,7 @@ const SPECS: readonly FlagSpec[] = [
   { name: 'web.config.file', kind: 'string', fallback: '', help: 'Path to configuration file that can enable TLS or authentication. See: https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md', apply: (f, v) => { f.webConfigFile = v } },
   { name: 'web.read-timeout', kind: 'duration', fallback: formatGoDuration(BigInt(DEFAULT_READ_TIMEOUT) * 1_000_000n), help: 'Time allowed to receive a request body (0s: no limit).', apply: (f, v) => { f.readTimeoutNs = parseGoDuration(v) } },
   { name: 'store.redis-url', kind: 'redis-url', fallback: '', help: 'Keep the groups in this Redis (redis://host:port/db or rediss://…), shared by every Pushgateway that uses it, instead of in memory. Redis keeps them across restarts (turn on its append-only file).', apply: (f, v) => { f.redisUrl = v } },
+  { name: 'store.redis-cluster', kind: 'bool', fallback: 'false', help: 'Take --store.redis-url as one node of a Redis Cluster, from which the others are found.', apply: (f, v) => { f.redisCluster = BOOLS[v] === true } },
   { name: 'store.redis-prefix', kind: 'string', fallback: 'pushgateway', help: 'Prefix of the keys in Redis, for several Pushgateways sharing one Redis.', check: v => v === '' || /[{}]/.test(v) ? 'expected a non-empty prefix without { or }' : undefined, apply: (f, v) => { f.redisPrefix = v } },
   { name: 'store.redis-timeout', kind: 'duration', fallback: '2s', help: 'How long a request waits for Redis before it is answered 503.', check: redisTimeoutProblem, apply: (f, v) => { f.redisTimeoutNs = parseGoDuration(v) } },
   { name: 'web.workers', kind: 'count', fallback: '1', help: 'Number of processes serving the listen addresses together. More than 1 needs --store.redis-url.', check: v => Number(v) === 0 ? 'expected 1 or more' : undefined, apply: (f, v) => { f.workers = Number(v) } },
@@ -181,6 +184,7 @@ export function defaultFlags (): ServerFlags {
     webConfigFile: '',
     localAssets: '',
     redisUrl: '',
+    redisCluster: false,
     redisPrefix: 'pushgateway',
     redisTimeoutNs: 2_000_000_000n,
     workers: 1,
@@ -234,6 +238,12 @@ export function parseArgs (argv: readonly string[]): ParsedArgs {
 function checkCombination (flags: ServerFlags): void {
   if (flags.persistenceFile !== '' && flags.redisUrl !== '') {
     throw new FlagError("flag '--persistence.file' cannot be used with '--store.redis-url': Redis keeps the groups itself (turn on its append-only file)")
+  }
+  if (flags.redisCluster && flags.redisUrl === '') {
+    throw new FlagError("flag '--store.redis-cluster' needs '--store.redis-url': the address of one node of the cluster")
+  }
+  if (flags.redisCluster && !/^\/?0?$/.test(new URL(flags.redisUrl).pathname)) {
+    throw new FlagError("flag '--store.redis-cluster' cannot be used with a database in '--store.redis-url': a Redis Cluster has only database 0")
   }
   if (flags.workers > 1 && flags.redisUrl === '') {
     throw new FlagError(`flag '--web.workers=${flags.workers}' needs '--store.redis-url': each worker would keep groups of its own`)
@@ -365,6 +375,7 @@ export function statusFlags (flags: ServerFlags): Record<string, string> {
     'web.systemd-socket': String(flags.systemdSocket),
     'web.telemetry-path': flags.telemetryPath,
     'store.redis-url': redactedUrl(flags.redisUrl),
+    'store.redis-cluster': String(flags.redisCluster),
     'store.redis-prefix': flags.redisPrefix,
     'store.redis-timeout': formatGoDuration(flags.redisTimeoutNs),
     'web.workers': String(flags.workers)

@@ -13,7 +13,7 @@ import { createLogger, type Logger } from '../log.js'
 import { VERSION } from '../version.js'
 import { BasicAuth, WebConfigFile, fileStamp, type WebConfig, type WebTlsConfig } from './web-config.js'
 import { redisStore } from '../store/redis/redis-store.js'
-import { connectRedis, type NodeRedisClient } from './redis-client.js'
+import { connectRedis } from './redis-client.js'
 
 /** A running standalone server. */
 export interface RunningServer {
@@ -107,7 +107,7 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
   }
 
   const redisTimeout = Number(settings.redisTimeoutNs / 1_000_000n)
-  const redis: NodeRedisClient | undefined = settings.redisUrl === '' ? undefined : await connectRedis(settings.redisUrl, redisTimeout, log)
+  const redis = settings.redisUrl === '' ? undefined : await connectRedis(settings.redisUrl, redisTimeout, log, { cluster: settings.redisCluster })
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const options: PushgatewayOptions = {

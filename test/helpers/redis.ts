@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { createClient } from 'redis'
+import { eventually } from './clock.js'
 import { freePort } from './reference.js'
 import { REDIS_SERVER, requirePeers } from './peers.js'
 import { stopProcess } from './processes.js'
@@ -101,4 +102,24 @@ export async function startRedis (t: Test, args: string[] = []): Promise<RedisSe
     rmSync(dir, { recursive: true, force: true })
   })
   return server
+}
+
+/**
+ * Starts `redis-server` as `startRedis` does, in cluster mode: a Redis Cluster of one node that
+ * serves every slot, so that a cluster client routes each command by its first key and the node
+ * refuses a command whose keys are in more than one slot. Waits until the cluster is up.
+ */
+export async function startRedisCluster (t: Test): Promise<RedisServer | undefined> {
+  const redis = await startRedis(t, ['--cluster-enabled', 'yes'])
+  if (redis === undefined) return undefined
+  // A client of its own, closed before the test counts connections.
+  const admin = newClient(redis.url)
+  await admin.connect()
+  try {
+    await admin.sendCommand(['CLUSTER', 'ADDSLOTSRANGE', '0', '16383'])
+    await eventually(async () => String(await admin.sendCommand(['CLUSTER', 'INFO'])).includes('cluster_state:ok'), 'the cluster serves every slot')
+  } finally {
+    admin.destroy()
+  }
+  return redis
 }

@@ -48,6 +48,7 @@ t.test('defaults are the Go binary\'s', async t => {
     webConfigFile: '',
     localAssets: '',
     redisUrl: '',
+    redisCluster: false,
     redisPrefix: 'pushgateway',
     redisTimeoutNs: 2_000_000_000n,
     workers: 1,
@@ -107,6 +108,7 @@ t.test('every flag, with = and with a separate argument', async t => {
   }
   t.equal(run(['--web.telemetry-path=']).telemetryPath, '', 'an empty value')
   t.same([run(['--web.systemd-socket']).systemdSocket, run(['--no-web.systemd-socket']).systemdSocket], [true, false])
+  t.same(['redis://r:7000', 'redis://r:7000/', 'redis://r:7000/0'].map(url => run(['--store.redis-cluster', `--store.redis-url=${url}`]).redisCluster), [true, true, true], 'a cluster node, with database 0 or none')
   const ttls = run(['--push.group-ttl=5m', '--push.group-ttl=backup=1h', '--push.group-ttl=ci=0s'])
   t.same([ttls.groupTtlNs, ttls.jobTtlsNs], [300_000_000_000n, { backup: 3_600_000_000_000n, ci: 0n }], 'the TTL flag repeats')
   t.same(statusFlags(ttls)['push.group-ttl'], '5m0s,backup=1h0m0s,ci=0s')
@@ -177,7 +179,7 @@ t.test('the usage lists every flag with its default', async t => {
     '--web.config.file=""', 'Path to configuration file that can enable TLS or authentication. See: https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md',
     '--[no-]web.systemd-socket', 'Use systemd socket activation listeners instead of port listeners (Linux only).',
     '--[no-]push.enable-utf8-names', 'Allow UTF-8 characters in metric and label names.', '--web.local-assets=""',
-    '--store.redis-url=""', '--store.redis-prefix="pushgateway"', '--store.redis-timeout="2s"', '--web.workers="1"',
+    '--store.redis-url=""', '--[no-]store.redis-cluster', 'Take --store.redis-url as one node of a Redis Cluster, from which the others are found.', '--store.redis-prefix="pushgateway"', '--store.redis-timeout="2s"', '--web.workers="1"',
     'How long a request waits for Redis before it is answered 503. Default: "2s".',
     'Number of processes serving the listen addresses together. More than 1 needs --store.redis-url. Default: "1".'
   ]) t.ok(text.includes(line), line)
@@ -234,6 +236,8 @@ t.test('bad command lines name the flag', async t => {
     [['--web.workers=0'], 'invalid value "0" for flag \'--web.workers\': expected 1 or more'],
     [['--web.workers=two'], 'invalid value "two" for flag \'--web.workers\': expected a whole number'],
     [['--store.redis-url=redis://r', '--persistence.file=pg.data'], "flag '--persistence.file' cannot be used with '--store.redis-url': Redis keeps the groups itself (turn on its append-only file)"],
+    [['--store.redis-cluster'], "flag '--store.redis-cluster' needs '--store.redis-url': the address of one node of the cluster"],
+    [['--store.redis-cluster', '--store.redis-url=redis://r:7000/1'], "flag '--store.redis-cluster' cannot be used with a database in '--store.redis-url': a Redis Cluster has only database 0"],
     [['--web.workers=2'], "flag '--web.workers=2' needs '--store.redis-url': each worker would keep groups of its own"],
     [['--web.workers', '3', '--store.redis-url='], "flag '--web.workers=3' needs '--store.redis-url': each worker would keep groups of its own"],
     [['--web.workers=2', '--store.redis-url=redis://r', '--web.systemd-socket'], "flag '--web.workers=2' cannot be used with '--web.systemd-socket'"]
@@ -347,6 +351,7 @@ t.test('status flags are formatted as Go prints them', async t => {
     'limits.body-bytes-in-flight': '134217728',
     'web.read-timeout': '1m0s',
     'store.redis-url': '',
+    'store.redis-cluster': 'false',
     'store.redis-prefix': 'pushgateway',
     'store.redis-timeout': '2s',
     'web.workers': '1'

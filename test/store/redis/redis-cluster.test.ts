@@ -2,17 +2,13 @@ import t from 'tap'
 import { createCluster } from 'redis'
 import { RedisStore, redisStore } from '../../../src/store/redis/redis-store.js'
 import { eventually } from '../../helpers/clock.js'
-import { startRedis } from '../../helpers/redis.js'
+import { startRedisCluster } from '../../helpers/redis.js'
 import { pushText } from '../../helpers/store.js'
 import { testStoreContract, text } from '../contract.js'
 
-// A Redis Cluster of one node that serves every slot: the cluster client routes each command by
-// its first key, and the node refuses a command whose keys are in more than one slot.
-const redis = await startRedis(t, ['--cluster-enabled', 'yes'])
+const redis = await startRedisCluster(t)
 if (redis !== undefined) {
   const admin = await redis.client()
-  await admin.sendCommand(['CLUSTER', 'ADDSLOTSRANGE', '0', '16383'])
-  await eventually(async () => String(await admin.sendCommand(['CLUSTER', 'INFO'])).includes('cluster_state:ok'), 'the cluster serves every slot')
 
   const newCluster = (url: string) => createCluster({ rootNodes: [{ url }] })
   const clusters: Array<ReturnType<typeof newCluster>> = []
