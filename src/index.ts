@@ -18,7 +18,7 @@ export type { LogFields, LogFn, LogFormat, LogLevel, Logger, LoggerOptions } fro
 export { MemoryStore } from './store/memory/memory-store.js'
 export type { MemoryStoreOptions } from './store/memory/memory-store.js'
 export { RedisStore, redisStore } from './store/redis/redis-store.js'
-export type { RedisClient, RedisClusterClient, RedisStoreOptions } from './store/redis/redis-store.js'
+export type { RedisClient, RedisClusterClient, RedisSentinelClient, RedisStoreOptions } from './store/redis/redis-store.js'
 export type {
   AggregateWrite, AppliedChange, GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamily, ReservedFamilyLookup, StoreContext, StoreSize, StoredFamily
 } from './store/store.js'

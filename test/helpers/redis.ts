@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
@@ -122,4 +122,51 @@ export async function startRedisCluster (t: Test): Promise<RedisServer | undefin
     admin.destroy()
   }
   return redis
+}
+
+/** A Redis Sentinel a test started, on a loopback port, watching one master under the name `primary`. */
+export interface RedisSentinel {
+  /** The name the sentinel gives the master. */
+  name: string
+  /** Its port. */
+  port: number
+}
+
+/**
+ * Starts `redis-server --sentinel` on a free loopback port, watching `master` (quorum 1) under the
+ * name `primary`, and waits until it does; stops it and removes its directory when the test ends.
+ * Returns undefined, having skipped (or failed, under CI) the test, when `redis-server` is missing.
+ */
+export async function startSentinel (t: Test, master: RedisServer): Promise<RedisSentinel | undefined> {
+  const paths = requirePeers(t, REDIS_SERVER)
+  if (paths === undefined) return undefined
+  const dir = mkdtempSync(join(tmpdir(), 'pgw-sentinel-'))
+  let child: ChildProcess | undefined
+  t.teardown(async () => {
+    if (child !== undefined) await stopProcess(child)
+    rmSync(dir, { recursive: true, force: true })
+  })
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort()
+    // The sentinel rewrites its configuration file: one of its own, in its directory.
+    const config = join(dir, 'sentinel.conf')
+    writeFileSync(config, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor primary 127.0.0.1 ${master.port} 1\n`)
+    const started = spawn(paths[0] as string, [config, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    child = started
+    let log = ''
+    const watching = await new Promise<boolean>(resolve => {
+      const timer = setTimeout(() => { resolve(false) }, 30_000)
+      const seen = (text: string): void => {
+        log += text
+        if (log.includes('+monitor master primary')) { clearTimeout(timer); resolve(true) }
+      }
+      started.stdout.setEncoding('utf8').on('data', seen)
+      started.stderr.setEncoding('utf8').on('data', seen)
+      started.once('exit', () => { clearTimeout(timer); resolve(false) })
+    })
+    if (watching) return { name: 'primary', port }
+    await stopProcess(started)
+    // Another process may have taken the port between freePort() and the bind: only that is worth another try.
+    if (!/address already in use/i.test(log) || attempt === 3) throw new Error(`redis-server --sentinel did not start:\n${log}`)
+  }
 }

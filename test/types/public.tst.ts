@@ -12,7 +12,7 @@ import { parseMetrics, type MetricFamily } from '../../src/exposition/index.js'
 import { pushgateway, type ExpressPushgatewayOptions, type PushgatewayMiddleware } from '../../src/express.js'
 import fastifyPushgateway, { type FastifyPushgatewayOptions } from '../../src/fastify.js'
 import pino from 'pino'
-import { createClient, createCluster } from 'redis'
+import { createClient, createCluster, createSentinel } from 'redis'
 
 describe('Pushgateway options', () => {
   test('every option is optional and accepts undefined', () => {
@@ -117,8 +117,9 @@ describe('Fastify', () => {
 })
 
 describe('redisStore', () => {
-  test('takes a node-redis client or cluster, and nothing else', () => {
+  test('takes a node-redis client, sentinel or cluster, and nothing else', () => {
     expect<RedisStoreOptions>().type.toBeAssignableFrom({ client: createClient() })
+    expect<RedisStoreOptions>().type.toBeAssignableFrom({ client: createSentinel({ name: 'primary', sentinelRootNodes: [] }) })
     expect<RedisStoreOptions>().type.toBeAssignableFrom({ client: createCluster({ rootNodes: [] }) })
     expect<RedisStoreOptions>().type.not.toBeAssignableFrom({ client: {} })
     expect(redisStore).type.not.toBeCallableWith({ client: createClient(), prefx: 'x' })

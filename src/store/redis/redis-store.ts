@@ -32,10 +32,20 @@ export interface RedisClusterClient {
   readonly isReady?: boolean
 }
 
+/** The part of a Redis Sentinel client the store uses: node-redis's `createSentinel()` gives one. */
+export interface RedisSentinelClient {
+  /** Sends one command to the master the sentinels name (`isReadonly` false); rejects as `RedisClient.sendCommand` does. */
+  sendCommand: (isReadonly: boolean, args: string[]) => Promise<unknown>
+  /** The master's address: what tells the store that the client is a sentinel client. */
+  getMasterNode: () => unknown
+  /** Whether the client is connected now; when false the store answers 503 at once instead of waiting. Default: taken as connected. */
+  readonly isReady?: boolean
+}
+
 /** Options of `redisStore()`. */
 export interface RedisStoreOptions {
-  /** The connected client (node-redis `createClient()`, or `createCluster()` for Redis Cluster), which the application creates, configures (TLS, auth, Sentinel) and closes. Required. */
-  client: RedisClient | RedisClusterClient
+  /** The connected client (node-redis `createClient()`, `createSentinel()` or `createCluster()`), which the application creates, configures (TLS, auth) and closes. Required. */
+  client: RedisClient | RedisSentinelClient | RedisClusterClient
   /** The start of every key; replicas that share groups use the same prefix. Keys are `{prefix}:log`, `{prefix}:snapshot` and `{prefix}:compacting`, one hash slot. Default `'pushgateway'`. */
   prefix?: string | undefined
   /** Milliseconds a request waits for Redis before it is answered 503. Default 2,000. */
@@ -64,7 +74,7 @@ const COMPACT_LOCK_MS = 60_000
  * A snapshot now and then (see `compactEvery`) keeps the stream short.
  */
 export class RedisStore implements MetricStore {
-  readonly #client: RedisClient | RedisClusterClient
+  readonly #client: RedisClient | RedisSentinelClient | RedisClusterClient
   readonly #send: (args: string[]) => Promise<unknown>
   readonly #log: string
   readonly #snapshot: string
@@ -95,15 +105,14 @@ export class RedisStore implements MetricStore {
     if (options === null || typeof options !== 'object') throw new InvalidOptionError('options', 'an object', options)
     refuseUnknownOptions(options, ['client', 'prefix', 'timeout', 'compactEvery'])
     const { client, prefix = 'pushgateway', timeout = 2000, compactEvery } = options
-    if (client === null || typeof client !== 'object' || typeof client.sendCommand !== 'function') throw new InvalidOptionError('client', 'a node-redis client or cluster (with sendCommand)', client)
+    if (client === null || typeof client !== 'object' || typeof client.sendCommand !== 'function') throw new InvalidOptionError('client', 'a node-redis client, sentinel or cluster (with sendCommand)', client)
     if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix)) throw new InvalidOptionError('prefix', 'a non-empty string without braces', prefix)
     if (!Number.isSafeInteger(timeout) || timeout <= 0) throw new InvalidOptionError('timeout', 'a positive integer number of milliseconds', timeout)
     if (compactEvery !== undefined && (!Number.isSafeInteger(compactEvery) || compactEvery <= 0)) throw new InvalidOptionError('compactEvery', 'a positive integer number of entries', compactEvery)
     this.#client = client
     // One hash tag: the scripts touch several keys, which Redis Cluster allows only in one slot.
     this.#log = `{${prefix}}:log`
-    // Every key is in the log's slot, so that a cluster sends every command to its node.
-    this.#send = 'masters' in client ? async args => await client.sendCommand(this.#log, false, args) : async args => await client.sendCommand(args)
+    this.#send = sender(client, this.#log)
     this.#snapshot = `{${prefix}}:snapshot`
     this.#compactLock = `{${prefix}}:compacting`
     this.#timeout = timeout
@@ -389,6 +398,14 @@ export class RedisStore implements MetricStore {
     }
     return new StoreUnavailableError(`the store is unavailable: ${reason}`, cause === undefined ? undefined : { cause })
   }
+}
+
+// How each kind of node-redis client takes a command: a sentinel client sends it to the master
+// and a cluster client to the node of its first key, and every key is in the log's slot.
+function sender (client: RedisClient | RedisSentinelClient | RedisClusterClient, log: string): (args: string[]) => Promise<unknown> {
+  if ('masters' in client) return async args => await client.sendCommand(log, false, args)
+  if ('getMasterNode' in client) return async args => await client.sendCommand(false, args)
+  return async args => await client.sendCommand(args)
 }
 
 /** A store shared through Redis by every replica given the same `prefix` (see `RedisStore`). */

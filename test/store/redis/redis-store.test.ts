@@ -349,7 +349,7 @@ if (redis !== undefined) {
   t.test('options are checked once, by name', async t => {
     t.throws(() => redisStore(null as never), { name: 'TypeError', message: /option "options" must be an object/ })
     t.throws(() => redisStore({} as never), { code: 'ERR_INVALID_OPTION', option: 'client' })
-    t.throws(() => redisStore({ client: {} as never }), { message: /option "client" must be a node-redis client or cluster/ })
+    t.throws(() => redisStore({ client: {} as never }), { message: /option "client" must be a node-redis client, sentinel or cluster/ })
     t.throws(() => redisStore({ client, prefix: '' }), { message: /option "prefix"/ })
     t.throws(() => redisStore({ client, prefix: 'a{b}' }), { message: /option "prefix" must be a non-empty string without braces/ })
     t.throws(() => redisStore({ client, timeout: 0 }), { message: /option "timeout"/ })
