@@ -333,7 +333,14 @@ export class RedisStore implements MetricStore {
       this.#compactFailed(err)
       return
     }
-    const data = await this.#snapshotText()
+    let data: string
+    try {
+      data = await this.#snapshotText()
+    } catch (err) {
+      // Over V8's longest string, about 512 MB: the log is not trimmed, and the lock expires.
+      this.#compactFailed(err)
+      return
+    }
     this.#snapshotBytes = data.length
     this.#eval(COMPACT, [this.#log, this.#snapshot, this.#compactLock], [id, data, this.#epoch as string, String(KEEP_MS), this.#replica]).then(
       () => { this.#compacting = false },

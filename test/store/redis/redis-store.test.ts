@@ -2,7 +2,7 @@ import t from 'tap'
 import { InconsistentPushError, StoreUnavailableError } from '../../../src/errors.js'
 import { RedisStore, redisStore, type RedisClient } from '../../../src/store/redis/redis-store.js'
 import { COMPACT, READ } from '../../../src/store/redis/scripts.js'
-import { encodeSnapshot } from '../../../src/store/memory/snapshot.js'
+import { decodeSnapshot, encodeSnapshot } from '../../../src/store/memory/snapshot.js'
 import type { AppliedChange, StoreContext } from '../../../src/store/store.js'
 import { Pushgateway } from '../../../src/gateway.js'
 import { createLogger } from '../../../src/log.js'
@@ -223,6 +223,32 @@ if (redis !== undefined) {
     t.equal(await client.hGet(`{${prefix}}:snapshot`, 'id'), null, 'no snapshot')
     await pushText(store, { job: 'a' }, 'm 2\n')
     t.match(await text(store), 'm{instance="",job="a"} 2\n', 'the store goes on')
+  })
+
+  t.test('a snapshot that cannot be made (over V8\'s longest string) is logged, the push answered, and a later compaction tries again', async t => {
+    let made = 0
+    const { RedisStore: Mocked } = await t.mockImport<typeof import('../../../src/store/redis/redis-store.js')>('../../../src/store/redis/redis-store.js', {
+      '../../../src/store/memory/snapshot.js': {
+        decodeSnapshot,
+        snapshotLines: function * () {
+          made++
+          yield 'pushgateway-middleware snapshot 2\n'
+          throw new RangeError('Invalid string length')
+        }
+      }
+    })
+    const prefix = newPrefix()
+    const lines: string[] = []
+    const store = new Mocked({ client, prefix, compactEvery: 1 })
+    store.attach(context([], lines))
+    await pushText(store, { job: 'a' }, 'm 1\n')
+    t.ok(lines.some(line => line.includes('could not compact') && line.includes('Invalid string length')), 'logged')
+    t.equal(await client.hGet(`{${prefix}}:snapshot`, 'id'), null, 'no snapshot')
+    // As when its lock expires.
+    await client.del(`{${prefix}}:compacting`)
+    await pushText(store, { job: 'a' }, 'm 2\n')
+    t.equal(made, 2, 'a later compaction tries again')
+    t.match(await text(store), 'm{instance="",job="a"} 2\n')
   })
 
   t.test('a snapshot that cannot be read is a 503 naming it', async t => {
