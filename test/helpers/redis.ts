@@ -36,11 +36,11 @@ export interface RedisServer {
 
 /**
  * Starts `redis-server` for a test on a free loopback port, with append-only persistence
- * (`appendfsync always`) in a temporary directory, plus `args`; stops it and removes the directory
+ * (`appendfsync always`) in a temporary directory, plus `extra` arguments; stops it and removes the directory
  * when the test ends. Returns undefined, having skipped (or failed, under CI) the test, when
  * `redis-server` is missing.
  */
-export async function startRedis (t: Test, args: string[] = []): Promise<RedisServer | undefined> {
+export async function startRedis (t: Test, extra: string[] = []): Promise<RedisServer | undefined> {
   const paths = requirePeers(t, REDIS_SERVER)
   if (paths === undefined) return undefined
   const binary = paths[0] as string
@@ -51,30 +51,12 @@ export async function startRedis (t: Test, args: string[] = []): Promise<RedisSe
   let log = ''
 
   const start = async (): Promise<void> => {
-    for (let attempt = 1; ; attempt++) {
-      log = ''
-      const started = spawn(binary, [
-        '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
-        '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no', ...args
-      ], { stdio: ['ignore', 'pipe', 'pipe'] })
-      child = started
-      const ready = await new Promise<boolean>(resolve => {
-        const timer = setTimeout(() => { resolve(false) }, 30_000)
-        const seen = (text: string): void => {
-          log += text
-          if (log.includes('Ready to accept connections')) { clearTimeout(timer); resolve(true) }
-        }
-        started.stdout.setEncoding('utf8').on('data', seen)
-        started.stderr.setEncoding('utf8').on('data', seen)
-        started.once('exit', () => { clearTimeout(timer); resolve(false) })
-      })
-      if (ready) return
-      await stopProcess(started)
-      // Another process may have taken the port between freePort() and the bind: only that is worth another try.
-      const clash = /address already in use/i.test(log)
-      if (!clash || attempt === 3) throw new Error(`redis-server did not start:\n${log}`)
-      port = await freePort()
-    }
+    log = ''
+    const args = (port: number): string[] => [
+      '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
+      '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no', ...extra
+    ]
+    ;({ child, port } = await startOnPort('redis-server', binary, port, args, 'Ready to accept connections', text => { log += text }))
   }
 
   await start()
@@ -141,32 +123,50 @@ export async function startSentinel (t: Test, master: RedisServer): Promise<Redi
   const paths = requirePeers(t, REDIS_SERVER)
   if (paths === undefined) return undefined
   const dir = mkdtempSync(join(tmpdir(), 'pgw-sentinel-'))
-  let child: ChildProcess | undefined
+  // The sentinel rewrites its configuration file: one of its own, in its directory.
+  const config = join(dir, 'sentinel.conf')
+  const args = (port: number): string[] => {
+    writeFileSync(config, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor primary 127.0.0.1 ${master.port} 1\n`)
+    return [config, '--sentinel']
+  }
+  let started: { child: ChildProcess, port: number }
+  try {
+    started = await startOnPort('redis-server --sentinel', paths[0] as string, await freePort(), args, '+monitor master primary', () => {})
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
   t.teardown(async () => {
-    if (child !== undefined) await stopProcess(child)
+    await stopProcess(started.child)
     rmSync(dir, { recursive: true, force: true })
   })
+  return { name: 'primary', port: started.port }
+}
+
+/**
+ * Starts `binary` with `args(port)` and waits until it prints `ready`. When another process took
+ * the port between freePort() and the bind (the only failure worth another try), tries again on a
+ * new port, three times in all. `output` gets all it prints. Throws with its output when it does
+ * not get ready within 30 s.
+ */
+async function startOnPort (what: string, binary: string, port: number, args: (port: number) => string[], ready: string, output: (text: string) => void): Promise<{ child: ChildProcess, port: number }> {
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort()
-    // The sentinel rewrites its configuration file: one of its own, in its directory.
-    const config = join(dir, 'sentinel.conf')
-    writeFileSync(config, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor primary 127.0.0.1 ${master.port} 1\n`)
-    const started = spawn(paths[0] as string, [config, '--sentinel'], { stdio: ['ignore', 'pipe', 'pipe'] })
-    child = started
     let log = ''
-    const watching = await new Promise<boolean>(resolve => {
+    const child = spawn(binary, args(port), { stdio: ['ignore', 'pipe', 'pipe'] })
+    const started = await new Promise<boolean>(resolve => {
       const timer = setTimeout(() => { resolve(false) }, 30_000)
       const seen = (text: string): void => {
         log += text
-        if (log.includes('+monitor master primary')) { clearTimeout(timer); resolve(true) }
+        output(text)
+        if (log.includes(ready)) { clearTimeout(timer); resolve(true) }
       }
-      started.stdout.setEncoding('utf8').on('data', seen)
-      started.stderr.setEncoding('utf8').on('data', seen)
-      started.once('exit', () => { clearTimeout(timer); resolve(false) })
+      child.stdout.setEncoding('utf8').on('data', seen)
+      child.stderr.setEncoding('utf8').on('data', seen)
+      child.once('exit', () => { clearTimeout(timer); resolve(false) })
     })
-    if (watching) return { name: 'primary', port }
-    await stopProcess(started)
-    // Another process may have taken the port between freePort() and the bind: only that is worth another try.
-    if (!/address already in use/i.test(log) || attempt === 3) throw new Error(`redis-server --sentinel did not start:\n${log}`)
+    if (started) return { child, port }
+    await stopProcess(child)
+    if (!/address already in use/i.test(log) || attempt === 3) throw new Error(`${what} did not start:\n${log}`)
+    port = await freePort()
   }
 }

@@ -5,11 +5,11 @@ import { createLogger } from '../../src/log.js'
 import { eventually } from '../helpers/clock.js'
 import { startRedis, startRedisCluster } from '../helpers/redis.js'
 
-class FakeClient extends EventEmitter implements NodeRedisClient {
+// What the fake client and the fake cluster share: options kept, connect() counted.
+class FakeConnection<Options> extends EventEmitter {
   isReady = false
-  destroyed = false
   connects = 0
-  constructor (readonly options: NodeRedisOptions, readonly connectResult: () => Promise<unknown>) {
+  constructor (readonly options: Options, readonly connectResult: () => Promise<unknown>) {
     super()
   }
 
@@ -21,29 +21,17 @@ class FakeClient extends EventEmitter implements NodeRedisClient {
     this.connects++
     return this.connectResult()
   }
+}
 
+class FakeClient extends FakeConnection<NodeRedisOptions> implements NodeRedisClient {
+  destroyed = false
   destroy (): void {
     this.destroyed = true
   }
 }
 
-class FakeCluster extends EventEmitter implements NodeRedisCluster {
-  isReady = false
+class FakeCluster extends FakeConnection<NodeRedisClusterOptions> implements NodeRedisCluster {
   masters = []
-  connects = 0
-  constructor (readonly options: NodeRedisClusterOptions, readonly connectResult: () => Promise<unknown>) {
-    super()
-  }
-
-  async sendCommand (): Promise<unknown> {
-    return 'OK'
-  }
-
-  async connect (): Promise<unknown> {
-    this.connects++
-    return this.connectResult()
-  }
-
   destroy (): void {
     this.emit('disconnect')
   }

@@ -1,10 +1,9 @@
 import t from 'tap'
 import { createCluster } from 'redis'
-import { RedisStore, redisStore } from '../../../src/store/redis/redis-store.js'
-import { eventually } from '../../helpers/clock.js'
+import { redisStore } from '../../../src/store/redis/redis-store.js'
 import { startRedisCluster } from '../../helpers/redis.js'
-import { pushText } from '../../helpers/store.js'
-import { testStoreContract, text } from '../contract.js'
+import { testStoreContract } from '../contract.js'
+import { checkReplicas } from './replicas.js'
 
 const redis = await startRedisCluster(t)
 if (redis !== undefined) {
@@ -23,7 +22,7 @@ if (redis !== undefined) {
   let prefixes = 0
   const newPrefix = (): string => `cluster${++prefixes}`
 
-  t.test('a keyless command on the cluster client is refused, which the store does not send', async t => {
+  t.test('keys in two slots are refused by the cluster, keys under the store\'s hash tag are not', async t => {
     const client = await cluster()
     await t.rejects(admin.sendCommand(['EVAL', "return redis.call('GET', KEYS[1]) or redis.call('GET', KEYS[2])", '2', 'a', 'b']), /CROSSSLOT/, 'keys in two slots are refused')
     t.equal(await client.sendCommand('{p}:log', false, ['SET', '{p}:compacting', 'x']), 'OK', 'keys sharing a hash tag are not')
@@ -35,17 +34,6 @@ if (redis !== undefined) {
   })
 
   t.test('replicas on one prefix share their groups through the cluster, and one of them compacts', async t => {
-    const prefix = newPrefix()
-    const a = new RedisStore({ client: await cluster(), prefix, compactEvery: 2 })
-    const b = new RedisStore({ client: await cluster(), prefix, compactEvery: 2 })
-    await pushText(a, { job: 'x' }, '# TYPE m gauge\nm 1\n', { at: 1 })
-    t.equal(await text(b), await text(a), 'a push through one is in the other')
-    await t.rejects(pushText(b, { job: 'y' }, '# TYPE m counter\nm 2\n', { at: 2 }), { name: 'InconsistentPushError' })
-    await pushText(b, { job: 'y' }, '# TYPE n gauge\nn 3\n', { at: 3 })
-    await eventually(async () => (await admin.hGet(`{${prefix}}:snapshot`, 'id')) !== null, 'a snapshot is saved')
-    const fresh = redisStore({ client: await cluster(), prefix })
-    t.equal(await text(fresh), await text(a), 'a new replica starts from it')
-    await a.delete({ job: 'x' })
-    t.same(await b.size(), await a.size(), 'a delete through one is gone from the other')
+    await checkReplicas(t, cluster, admin, newPrefix())
   })
 }

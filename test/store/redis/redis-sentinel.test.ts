@@ -1,10 +1,9 @@
 import t from 'tap'
 import { createSentinel } from 'redis'
-import { RedisStore, redisStore } from '../../../src/store/redis/redis-store.js'
-import { eventually } from '../../helpers/clock.js'
+import { redisStore } from '../../../src/store/redis/redis-store.js'
 import { startRedis, startSentinel } from '../../helpers/redis.js'
-import { pushText } from '../../helpers/store.js'
-import { testStoreContract, text } from '../contract.js'
+import { testStoreContract } from '../contract.js'
+import { checkReplicas } from './replicas.js'
 
 // A master and a sentinel watching it: a sentinel client asks the sentinel where the master is
 // and sends every command there.
@@ -31,14 +30,6 @@ if (redis !== undefined && sentinel !== undefined) {
   })
 
   t.test('replicas on one prefix share their groups through the master the sentinel names', async t => {
-    const prefix = newPrefix()
-    const a = new RedisStore({ client: await client(), prefix, compactEvery: 2 })
-    const b = new RedisStore({ client: await client(), prefix, compactEvery: 2 })
-    await pushText(a, { job: 'x' }, '# TYPE m gauge\nm 1\n', { at: 1 })
-    t.equal(await text(b), await text(a), 'a push through one is in the other')
-    await t.rejects(pushText(b, { job: 'y' }, '# TYPE m counter\nm 2\n', { at: 2 }), { name: 'InconsistentPushError' })
-    await pushText(b, { job: 'y' }, '# TYPE n gauge\nn 3\n', { at: 3 })
-    await eventually(async () => (await admin.hGet(`{${prefix}}:snapshot`, 'id')) !== null, 'a snapshot is saved on the master')
-    t.equal(await text(redisStore({ client: await client(), prefix })), await text(a), 'a new replica starts from it')
+    await checkReplicas(t, client, admin, newPrefix())
   })
 }
