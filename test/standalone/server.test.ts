@@ -315,45 +315,29 @@ async function otherClients (client: TestRedisClient): Promise<number> {
   return list.split('\n').filter(line => line !== '').length - 1
 }
 
-t.test('--store.redis-url: two servers share the groups in Redis; each closes its client when it closes', async t => {
-  const redis = await startRedis(t)
-  if (redis === undefined) return
-  const probe = await redis.client()
-  const flags = { redisUrl: redis.url, redisPrefix: 'pgw-test', redisTimeoutNs: 1_000_000_000n }
-  const one = await start(t, flags)
-  const two = await start(t, flags)
-  await eventually(async () => (await send(one.base, 'GET', '/-/ready')).status === 200 && (await send(two.base, 'GET', '/-/ready')).status === 200, 'both are ready')
-  t.equal((await send(one.base, 'PUT', '/metrics/job/shared', 'm 1\n')).status, 200)
-  t.match((await send(two.base, 'GET', '/metrics')).body, 'm{instance="",job="shared"} 1\n', 'pushed through one, scraped from the other')
-  t.match(await probe.sendCommand(['EXISTS', '{pgw-test}:log']), 1, 'under the prefix')
-  const status = JSON.parse((await send(one.base, 'GET', '/api/v1/status')).body) as { data: { flags: Record<string, string> } }
-  t.match(status.data.flags, { 'store.redis-url': redis.url, 'store.redis-prefix': 'pgw-test', 'store.redis-timeout': '1s', 'persistence.file': '' })
-  t.match(one.lines.join(''), /level=info msg="connected to Redis" url=redis:\/\/127\.0\.0\.1:\d+\n/)
-  t.equal(await otherClients(probe), 2)
-  await one.server.close()
-  await eventually(async () => await otherClients(probe) === 1, 'the closed server\'s client is gone')
-  await two.server.close()
-  await eventually(async () => await otherClients(probe) === 0, 'both clients are gone')
-})
-
-t.test('--store.redis-cluster: two servers share the groups through a Redis Cluster; each closes its clients', async t => {
-  const redis = await startRedisCluster(t)
-  if (redis === undefined) return
-  const probe = await redis.client()
-  const flags = { redisUrl: redis.url, redisCluster: true, redisPrefix: 'pgw-cluster' }
-  const one = await start(t, flags)
-  const two = await start(t, flags)
-  await eventually(async () => (await send(one.base, 'GET', '/-/ready')).status === 200 && (await send(two.base, 'GET', '/-/ready')).status === 200, 'both are ready')
-  t.equal((await send(one.base, 'PUT', '/metrics/job/shared', 'm 1\n')).status, 200)
-  t.match((await send(two.base, 'GET', '/metrics')).body, 'm{instance="",job="shared"} 1\n', 'pushed through one, scraped from the other')
-  t.match(await probe.sendCommand(['EXISTS', '{pgw-cluster}:log']), 1, 'under the prefix')
-  const status = JSON.parse((await send(one.base, 'GET', '/api/v1/status')).body) as { data: { flags: Record<string, string> } }
-  t.match(status.data.flags, { 'store.redis-url': redis.url, 'store.redis-cluster': 'true' })
-  t.match(one.lines.join(''), /level=info msg="connected to Redis" url=redis:\/\/127\.0\.0\.1:\d+\n/)
-  await one.server.close()
-  await two.server.close()
-  await eventually(async () => await otherClients(probe) === 0, 'every client of both is gone')
-})
+for (const cluster of [false, true]) {
+  const what = cluster ? '--store.redis-cluster: two servers share the groups through a Redis Cluster' : '--store.redis-url: two servers share the groups in Redis'
+  t.test(`${what}; each closes its client when it closes`, async t => {
+    const redis = cluster ? await startRedisCluster(t) : await startRedis(t)
+    if (redis === undefined) return
+    const probe = await redis.client()
+    const flags = { redisUrl: redis.url, redisCluster: cluster, redisPrefix: 'pgw-test', redisTimeoutNs: 1_000_000_000n }
+    const one = await start(t, flags)
+    const two = await start(t, flags)
+    await eventually(async () => (await send(one.base, 'GET', '/-/ready')).status === 200 && (await send(two.base, 'GET', '/-/ready')).status === 200, 'both are ready')
+    t.equal((await send(one.base, 'PUT', '/metrics/job/shared', 'm 1\n')).status, 200)
+    t.match((await send(two.base, 'GET', '/metrics')).body, 'm{instance="",job="shared"} 1\n', 'pushed through one, scraped from the other')
+    t.match(await probe.sendCommand(['EXISTS', '{pgw-test}:log']), 1, 'under the prefix')
+    const status = JSON.parse((await send(one.base, 'GET', '/api/v1/status')).body) as { data: { flags: Record<string, string> } }
+    t.match(status.data.flags, { 'store.redis-url': redis.url, 'store.redis-cluster': String(cluster), 'store.redis-prefix': 'pgw-test', 'store.redis-timeout': '1s', 'persistence.file': '' })
+    t.match(one.lines.join(''), /level=info msg="connected to Redis" url=redis:\/\/127\.0\.0\.1:\d+\n/)
+    t.equal(await otherClients(probe), 2)
+    await one.server.close()
+    await eventually(async () => await otherClients(probe) === 1, 'the closed server\'s client is gone')
+    await two.server.close()
+    await eventually(async () => await otherClients(probe) === 0, 'both clients are gone')
+  })
+}
 
 t.test('a server that cannot be built after its Redis client was made destroys the client', async t => {
   const redis = await startRedis(t)
