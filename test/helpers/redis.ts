@@ -36,9 +36,9 @@ export interface RedisServer {
 
 /**
  * Starts `redis-server` for a test on a free loopback port, with append-only persistence
- * (`appendfsync always`) in a temporary directory, plus `extra` arguments; stops it and removes the directory
- * when the test ends. Returns undefined, having skipped (or failed, under CI) the test, when
- * `redis-server` is missing.
+ * (`appendfsync always`) in a temporary directory, plus `extra` arguments; stops it and removes
+ * the directory when the test ends. Returns undefined, having skipped (or failed, under CI) the
+ * test, when `redis-server` is missing.
  */
 export async function startRedis (t: Test, extra: string[] = []): Promise<RedisServer | undefined> {
   const paths = requirePeers(t, REDIS_SERVER)
