@@ -324,20 +324,15 @@ export class RedisStore implements MetricStore {
     this.#sinceSnapshot = 0
     this.#sinceSnapshotBytes = 0
     const id = this.#lastId
+    let data: string
     try {
       if (await this.#command(['SET', this.#compactLock, this.#replica, 'NX', 'PX', String(COMPACT_LOCK_MS)]) === null) {
         this.#compacting = false
         return
       }
-    } catch (err) {
-      this.#compactFailed(err)
-      return
-    }
-    let data: string
-    try {
+      // Throws past V8's longest string, about 512 MB: the log is not trimmed, and the lock expires.
       data = await this.#snapshotText()
     } catch (err) {
-      // Over V8's longest string, about 512 MB: the log is not trimmed, and the lock expires.
       this.#compactFailed(err)
       return
     }
