@@ -4,6 +4,7 @@ import type { Bucket, Histogram, LabelPair, Metric, MetricFamily, MetricType } f
 import { emptyHistogram } from './types.js'
 import { isDuplicateName, isValidLabelName, isValidMetricName, type NameValidation } from './names.js'
 import type { ParseBudget, SlicedParser } from './parse.js'
+import type { ValueRecord } from './text-template.js'
 
 // A port of the TextParser state machine of prometheus/common `expfmt/text_parse.go` (v0.69.0)
 // with legacy name validation. It keeps the reference's state, including what carries over from
@@ -87,15 +88,19 @@ export function parseText (text: string, budget?: ParseBudget, validation: NameV
   return parser.result()
 }
 
-/** A text format 0.0.4 parser that works through `text` in slices, as `parseText` parses it at once (`validation` default `'legacy'`). */
-export function textParser (text: string, budget?: ParseBudget, validation: NameValidation = 'legacy'): SlicedParser {
-  return new TextParser(text, budget, validation)
+/**
+ * A text format 0.0.4 parser that works through `text` in slices, as `parseText` parses it at once
+ * (`validation` default `'legacy'`); it notes where the sample values are in `record`, when given.
+ */
+export function textParser (text: string, budget?: ParseBudget, validation: NameValidation = 'legacy', record?: ValueRecord): SlicedParser {
+  return new TextParser(text, budget, validation, record)
 }
 
 class TextParser implements SlicedParser {
   private readonly text: string
   private readonly budget: ParseBudget | undefined
   private readonly validation: NameValidation
+  private readonly record: ValueRecord | undefined
   private metricsLeft: number
   private readonly labelsMax: number
   private state = START_OF_LINE
@@ -136,11 +141,12 @@ class TextParser implements SlicedParser {
   private insideBraces = false
   private insideBracesNamePresent = false
 
-  constructor (text: string, budget: ParseBudget | undefined, validation: NameValidation) {
+  constructor (text: string, budget: ParseBudget | undefined, validation: NameValidation, record?: ValueRecord) {
     this.text = text
     this.end = text.length
     this.budget = budget
     this.validation = validation
+    this.record = record
     this.metricsLeft = budget?.metrics ?? Infinity
     this.labelsMax = budget?.labels ?? Infinity
   }
@@ -384,6 +390,7 @@ class TextParser implements SlicedParser {
     } else {
       metric.value = value
     }
+    this.record?.add(type, mf.name, mf.metrics.length - 1, start, this.pos - 1, value)
     return this.byte === LF ? START_OF_LINE : START_TIMESTAMP
   }
 
@@ -827,7 +834,7 @@ function indexOfBackslash (text: string, start: number, stop: number): number {
  * case-insensitive. Hex floats and underscores never pass (the parser refuses `p`, `P` and `_`),
  * nor do values that overflow.
  */
-function parseGoFloat (s: string, start: number, end: number): number | undefined {
+export function parseGoFloat (s: string, start: number, end: number): number | undefined {
   if (start === end) return undefined
   let c = s.charCodeAt(start)
   const negative = c === MINUS

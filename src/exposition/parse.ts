@@ -6,6 +6,7 @@ import { textParser } from './parse-text.js'
 import { openMetricsParser } from './parse-openmetrics.js'
 import { isDelimitedProtobuf, protobufParser } from './protobuf.js'
 import type { NameValidation } from './names.js'
+import type { ValueRecord } from './text-template.js'
 
 /** The body formats a push may use. */
 export type PushFormat = 'text' | 'openmetrics' | 'protobuf'
@@ -61,9 +62,10 @@ export function parseMetrics (body: Buffer | string, contentType?: string, budge
 /**
  * Parses a pushed body as `parseMetrics` does, a slice at a time with a turn of the event loop
  * (`pause`) between slices, so that the host serves other requests while a large body is parsed.
+ * A body in the text format notes where its values are in `record`, when given (see `textTemplate`).
  */
-export async function parseMetricsSliced (body: Buffer, contentType: string | undefined, budget: ParseBudget, validation: NameValidation = 'legacy', pause: () => Promise<void> = nextTurn): Promise<MetricFamily[]> {
-  const parse = new BodyParse(body, contentType, budget, validation)
+export async function parseMetricsSliced (body: Buffer | string, contentType: string | undefined, budget: ParseBudget, validation: NameValidation = 'legacy', pause: () => Promise<void> = nextTurn, record?: ValueRecord): Promise<MetricFamily[]> {
+  const parse = new BodyParse(body, contentType, budget, validation, record)
   while (!parse.parser.parseSlice(SLICE_SIZE)) await pause()
   return parse.result()
 }
@@ -73,7 +75,7 @@ class BodyParse {
   readonly parser: SlicedParser
   readonly #invalidUtf8: boolean
 
-  constructor (body: Buffer | string, contentType: string | undefined, budget: ParseBudget | undefined, validation: NameValidation) {
+  constructor (body: Buffer | string, contentType: string | undefined, budget: ParseBudget | undefined, validation: NameValidation, record?: ValueRecord) {
     const format = pushFormat(contentType)
     if (format === 'protobuf') {
       this.parser = protobufParser(typeof body === 'string' ? Buffer.from(body) : body, budget)
@@ -81,7 +83,7 @@ class BodyParse {
     } else {
       const text = typeof body === 'string' ? body : body.toString('utf8')
       // OpenMetrics 1.0 has no quoted names: its grammar only reads legacy ones.
-      this.parser = format === 'openmetrics' ? openMetricsParser(text, budget) : textParser(text, budget, validation)
+      this.parser = format === 'openmetrics' ? openMetricsParser(text, budget) : textParser(text, budget, validation, record)
       this.#invalidUtf8 = typeof body !== 'string' && !isUtf8(body)
     }
   }

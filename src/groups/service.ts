@@ -4,7 +4,10 @@ import type { ResolvedOptions } from '../options.js'
 import type { GroupingKey } from './grouping-key.js'
 import { InconsistentPushError, InvalidGroupingKeyError, PushgatewayError } from '../errors.js'
 import { InFlightBytes, readBody, type RequestBody } from '../http/body.js'
-import { parseMetricsSliced, type ParseBudget } from '../exposition/parse.js'
+import { isUtf8 } from 'node:buffer'
+import { parseMetricsSliced, pushFormat, type ParseBudget } from '../exposition/parse.js'
+import { TEMPLATE_MAX_LENGTH, ValueRecord, textTemplate, type TextTemplate } from '../exposition/text-template.js'
+import { nextTurn } from '../clock.js'
 import type { MemoryStore } from '../store/memory/memory-store.js'
 import { groupId } from './consistency.js'
 import { ExpiryQueue } from './expiry.js'
@@ -21,8 +24,12 @@ export interface BodyFormat {
   contentEncoding?: string | undefined
 }
 
-/** Hands prepared families (see `prepareFamilies`) to the store (a push or an aggregate push), received at `timeNs`. */
-export type Apply = (families: MetricFamily[], timeNs: bigint) => unknown
+/** Hands prepared families (see `prepareFamilies`) to the store (a push or an aggregate push), received at `timeNs`, with the text body's template if it has one. */
+export interface Apply {
+  (families: MetricFamily[], timeNs: bigint, template?: TextTemplate): unknown
+  /** Hands the store a text body that may repeat the group's last push but for its values (see `MetricStore.repeat`); answers whether it did. Only a push to a store that can has it. */
+  repeat?: ((text: string, timeNs: bigint) => Promise<boolean>) | undefined
+}
 
 /** A group with an expiry deadline, and when it was last written (what its deadline counts from). */
 interface ExpiringGroup {
@@ -66,7 +73,10 @@ export class GroupService {
 
   /** Replaces the group (`replace`, a PUT) or its pushed families (a POST). */
   pusher (labels: Record<string, string>, replace: boolean): Apply {
-    return (families, timeNs) => this.#store.push({ labels, families, replace, timeNs, limits: this.#options.limits })
+    const store = this.#store
+    const apply: Apply = (families, timeNs, template) => store.push({ labels, families, replace, timeNs, limits: this.#options.limits, template })
+    if (store.repeat !== undefined) apply.repeat = async (text, timeNs) => await (store.repeat as NonNullable<MetricStore['repeat']>)({ labels, text, replace, timeNs })
+    return apply
   }
 
   /** Adds to the group; throws a 404 `PushgatewayError` when aggregation is turned off. */
@@ -91,23 +101,8 @@ export class GroupService {
     // The body still counts while it is parsed, a slice at a time, and applied.
     this.#inFlight.keep(buf.length)
     try {
-      let families: MetricFamily[]
-      try {
-        families = await parseMetricsSliced(buf, format.contentType, this.#budget, options.nameValidation)
-      } catch (err) {
-        // A protobuf metric that contradicts its family's type fails like an inconsistent push.
-        if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, false)
-        throw err
-      }
-      checkStorable(families, options.limits, options.nameValidation)
-      checkPushLimits(families, labels, options.limits)
-      const prepared = await prepareFamilies(families, labels)
-      try {
-        await apply(prepared, timeNs)
-      } catch (err) {
-        if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, true)
-        throw err
-      }
+      const text = apply.repeat === undefined ? undefined : repeatableText(buf, format.contentType)
+      if (text === undefined || !await (apply.repeat as NonNullable<Apply['repeat']>)(text, timeNs)) await this.#pushInFull(labels, text ?? buf, format.contentType, timeNs, apply)
     } finally {
       this.#inFlight.release(buf.length)
     }
@@ -115,6 +110,29 @@ export class GroupService {
     if (ttlNs !== undefined) this.#expiry.schedule(groupId(labels), { labels, timeNs }, ttlNs, timeNs)
     else if (this.#expiry.size > 0) this.#expiry.cancel(groupId(labels))
     this.#events.changed()
+  }
+
+  // Parses, checks and applies a body; a text one (`text`, when the store may be handed its repeats) is given its template.
+  async #pushInFull (labels: Record<string, string>, body: Buffer | string, contentType: string | undefined, timeNs: bigint, apply: Apply): Promise<void> {
+    const options = this.#options
+    const record = typeof body === 'string' ? new ValueRecord() : undefined
+    let families: MetricFamily[]
+    try {
+      families = await parseMetricsSliced(body, contentType, this.#budget, options.nameValidation, nextTurn, record)
+    } catch (err) {
+      // A protobuf metric that contradicts its family's type fails like an inconsistent push.
+      if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, false)
+      throw err
+    }
+    checkStorable(families, options.limits, options.nameValidation)
+    checkPushLimits(families, labels, options.limits)
+    const prepared = await prepareFamilies(families, labels)
+    try {
+      await apply(prepared, timeNs, record === undefined ? undefined : textTemplate(body as string, record, prepared))
+    } catch (err) {
+      if (err instanceof InconsistentPushError) await this.#failed(labels, timeNs, true)
+      throw err
+    }
   }
 
   /** Deletes the group with exactly these labels; a missing group is not an error. */
@@ -213,6 +231,11 @@ export class GroupService {
     if (!this.#expiry.has(id)) this.#schedule(labels, timeNs)
     this.#events.changed()
   }
+}
+
+// The body as text when a store could take it as a repeat: a short body in the text format, valid UTF-8.
+function repeatableText (body: Buffer, contentType: string | undefined): string | undefined {
+  return body.length <= TEMPLATE_MAX_LENGTH && pushFormat(contentType) === 'text' && isUtf8(body) ? body.toString('utf8') : undefined
 }
 
 /** The grouping key of a group's labels. */

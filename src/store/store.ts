@@ -2,6 +2,7 @@ import type { LabelPair, MetricFamily, MetricType } from '../exposition/types.js
 import type { EscapingScheme } from '../exposition/names.js'
 import type { StoreLimits } from '../groups/limits.js'
 import type { GaugeRule } from '../groups/aggregate.js'
+import type { TextTemplate } from '../exposition/text-template.js'
 import type { NameValidation } from '../exposition/names.js'
 import type { Logger } from '../log.js'
 
@@ -39,6 +40,20 @@ export interface PushWrite {
   timeNs: bigint
   /** The capacity limits to enforce; a push over one is refused with a `LimitExceededError` and records nothing. Default: none. */
   limits?: StoreLimits
+  /** The template of the pushed text body (see `textTemplate`), for a store with `repeat` to keep with the group. Default: none. */
+  template?: TextTemplate | undefined
+}
+
+/** A push whose body may repeat the group's last one but for its values (see `MetricStore.repeat`). */
+export interface RepeatWrite {
+  /** The grouping labels, `job` included. */
+  labels: Readonly<Record<string, string>>
+  /** The body, in the text format. */
+  text: string
+  /** True for PUT (replace the group), false for POST (replace same-name families). */
+  replace: boolean
+  /** When the request was received, in nanoseconds since the epoch. */
+  timeNs: bigint
 }
 
 /** An aggregate push as the store receives it: parsed and prepared (see `prepareFamilies`), to be added to the group's families. */
@@ -78,6 +93,14 @@ export type RenderFormat = 'text' | 'openmetrics'
 export interface MetricStore {
   /** Checks and applies a push; rejects with a `LimitExceededError`, or an `InconsistentPushError` after recording the failure time. */
   push (write: PushWrite): Promise<void>
+  /**
+   * Applies a push whose text body repeats, but for its sample values, the body of the group's
+   * last push (see `PushWrite.template`) when nothing but failures and such repeats changed the
+   * group since: the values alone change, as a full push of the body would change them. Answers
+   * false, having changed nothing, for any other push, which is then made in full. Optional:
+   * without it every push is made in full.
+   */
+  repeat? (write: RepeatWrite): Promise<boolean>
   /**
    * Adds an aggregate push to the group (see `addFamilies`), then checks and applies the result as
    * a POST; rejects with an `AggregationError` when the values cannot be added, with nothing recorded.

@@ -1,10 +1,25 @@
-import { parseText } from '../../src/exposition/parse-text.js'
+import { textParser } from '../../src/exposition/parse-text.js'
+import { ValueRecord, textTemplate } from '../../src/exposition/text-template.js'
 import type { AggregateWrite, MetricStore, PushWrite } from '../../src/store/store.js'
 import { prepareFamilies } from '../../src/groups/sanitize.js'
 
-/** Pushes a text body to a group of the store at a given time (seconds). */
-export async function pushText (store: MetricStore, labels: Record<string, string>, text: string, options: { replace?: boolean, at?: number } = {}): Promise<void> {
-  await store.push({ labels, families: await prepareFamilies(parseText(text), labels), replace: options.replace ?? true, timeNs: BigInt(options.at ?? 1) * 1_000_000_000n })
+/** Pushes a text body to a group of the store at a given time (seconds), with its template (see `textTemplate`) when `template` is true. */
+export async function pushText (store: MetricStore, labels: Record<string, string>, text: string, options: { replace?: boolean, at?: number, template?: boolean } = {}): Promise<void> {
+  const record = new ValueRecord()
+  const parser = textParser(text, undefined, 'legacy', record)
+  parser.parseSlice(Infinity)
+  const families = await prepareFamilies(parser.result(), labels)
+  const template = options.template === true ? textTemplate(text, record, families) : undefined
+  await store.push({ labels, families, replace: options.replace ?? true, timeNs: seconds(options.at), template })
+}
+
+/** Hands a store a text body that may repeat the group's last push (see `MetricStore.repeat`) at a given time (seconds). */
+export async function repeatText (store: MetricStore, labels: Record<string, string>, text: string, options: { replace?: boolean, at?: number } = {}): Promise<boolean> {
+  return await (store.repeat as NonNullable<MetricStore['repeat']>)({ labels, text, replace: options.replace ?? true, timeNs: seconds(options.at) })
+}
+
+function seconds (at = 1): bigint {
+  return BigInt(at) * 1_000_000_000n
 }
 
 /** Pushes families to a store as the gateway does: prepared first. */

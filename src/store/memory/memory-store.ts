@@ -1,5 +1,6 @@
 import type { LabelPair, Metric, MetricFamily } from '../../exposition/types.js'
-import type { AggregateWrite, GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamilyLookup, StoreSize, StoredFamily } from '../store.js'
+import type { AggregateWrite, GroupView, MetricStore, PushWrite, RenderFormat, RepeatWrite, ReservedFamilyLookup, StoreSize, StoredFamily } from '../store.js'
+import { repeatedValues, type TextTemplate } from '../../exposition/text-template.js'
 import { InconsistentPushError } from '../../errors.js'
 import { NO_STORE_LIMITS, limitExceeded, seriesCost, type StoreLimits } from '../../groups/limits.js'
 import { addFamilies, increaseSince } from '../../groups/aggregate.js'
@@ -26,6 +27,10 @@ interface Group {
   writers: Map<string, MetricFamily[]> | undefined
   // The part of `series` that `writers` holds.
   writerSeries: number
+  // The template of the last full push, while nothing else changed the group's families (see `repeat`).
+  template: TextTemplate | undefined
+  // Whether that push was a PUT: only then may a PUT repeat it, the group holding nothing else.
+  templateReplaces: boolean
 }
 
 /** What one job holds, for the per-job quotas. */
@@ -93,6 +98,34 @@ export class MemoryStore implements MetricStore {
     this.#write(write, write.replace)
   }
 
+  async repeat (write: RepeatWrite): Promise<boolean> {
+    const group = this.#groups.get(groupId(write.labels))
+    const template = group?.template
+    if (group === undefined || template === undefined || (write.replace && !group.templateReplaces)) return false
+    const values = repeatedValues(write.text, template)
+    if (values === undefined) return false
+    const { families, metrics } = template
+    // The one check whose answer can change while the group does not: the gateway's own families.
+    for (let k = 0; k < families.length; k++) {
+      const name = families[k] as string
+      if (name === families[k - 1]) continue
+      const reserved = this.#reserved(name)?.type
+      if (reserved !== undefined && reserved !== (group.families.get(name) as StoredFamily).family.type) return false
+    }
+    let stored: StoredFamily | undefined
+    for (let k = 0; k < values.length; k++) {
+      const name = families[k] as string
+      if (name !== stored?.family.name) {
+        stored = group.families.get(name) as StoredFamily
+        stored.timeNs = write.timeNs
+        this.#index.set(group, stored)
+      }
+      (stored.family.metrics[metrics[k] as number] as Metric).value = values[k] as number
+    }
+    this.#setTimestamp(group, PUSH_TIME, write.timeNs, write.timeNs)
+    return true
+  }
+
   async aggregate (write: AggregateWrite): Promise<void> {
     const { writer, gaugeRule } = write
     const limits = write.limits ?? NO_STORE_LIMITS
@@ -151,6 +184,8 @@ export class MemoryStore implements MetricStore {
       }
     }
     for (const family of families) this.#setFamily(group, { family, timeNs: write.timeNs })
+    group.template = combine === undefined ? (write as PushWrite).template : undefined
+    group.templateReplaces = replace
     group.pushTimeNs = write.timeNs
     this.#setTimestamp(group, PUSH_TIME, write.timeNs, write.timeNs)
     if (!group.families.has(PUSH_FAILURE_TIME)) this.#setTimestamp(group, PUSH_FAILURE_TIME, 0n, write.timeNs)
@@ -236,7 +271,7 @@ export class MemoryStore implements MetricStore {
   }
 
   #createGroup (id: string, labels: Readonly<Record<string, string>>, exported: LabelPair[]): Group {
-    const group: Group = { id, labels: { ...labels }, exported, families: new Map(), pushTimeNs: 0n, failureTimeNs: 0n, series: 0, writers: undefined, writerSeries: 0 }
+    const group: Group = { id, labels: { ...labels }, exported, families: new Map(), pushTimeNs: 0n, failureTimeNs: 0n, series: 0, writers: undefined, writerSeries: 0, template: undefined, templateReplaces: false }
     this.#groups.set(id, group)
     this.#changeGroups(labels, 1)
     return group

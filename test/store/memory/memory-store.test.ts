@@ -1,8 +1,9 @@
 import t from 'tap'
 import { MemoryStore } from '../../../src/store/memory/memory-store.js'
-import type { GroupView } from '../../../src/store/store.js'
+import type { GroupView, ReservedFamily } from '../../../src/store/store.js'
 import type { MetricFamily } from '../../../src/exposition/types.js'
-import { pushPrepared, pushText } from '../../helpers/store.js'
+import { aggregatePrepared, pushPrepared, pushText, repeatText } from '../../helpers/store.js'
+import { parseText } from '../../../src/exposition/parse-text.js'
 import { group, testStoreContract } from '../contract.js'
 
 const PREFIX = 'pushed metrics are invalid or inconsistent with existing metrics: '
@@ -35,6 +36,53 @@ t.test('pushing the same series again updates the stored objects in place', asyn
   t.strictSame([stored?.family.type, stored?.family.metrics[0]?.value, Object.hasOwn(stored?.family.metrics[0] ?? {}, 'summary')], ['untyped', 7, false], 'one type for another, in place')
   await push({ name: 's', type: 'untyped', metrics: [{ labels: x, value: 7 }] }, 8)
   t.equal(stored?.family.metrics[0]?.value, 7, 'the same value again')
+})
+
+t.test('repeat() changes only the values of a group pushed with a template, as a full push of the body would', async t => {
+  const reserved = new Map<string, ReservedFamily>()
+  const store = new MemoryStore({ reserved: name => reserved.get(name) })
+  const full = new MemoryStore()
+  const a = { job: 'a' }
+  const body = (x: number): string => `# TYPE m counter\nm{k="1"} ${x}\nm{k="2"} ${x + 1}\n# TYPE g gauge\ng ${x / 2}\nu 1\nm{k="3"} ${-x}\n`
+  // Both stores as a full push leaves them, for the same body at the same time.
+  const same = async (text: string, at: number, replace = true): Promise<void> => {
+    await pushText(full, a, text, { at, replace })
+    t.equal(await store.render('text', []), await full.render('text', []))
+    t.strictSame(await views(store), await views(full))
+    t.strictSame(await store.size(), await full.size())
+  }
+  const views = async (of: MemoryStore): Promise<GroupView[]> => [...await of.groups()].map(({ labels, families, pushTimeNs, failureTimeNs, writers }) => ({ labels, families, pushTimeNs, failureTimeNs, writers }))
+  t.equal(await repeatText(store, a, body(1)), false, 'no group')
+  await pushText(store, a, body(1))
+  await pushText(full, a, body(1))
+  t.equal(await repeatText(store, a, body(2)), false, 'a group pushed without a template')
+  await pushText(store, a, body(1), { template: true, at: 2 })
+  await pushText(full, a, body(1), { at: 2 })
+  t.equal(await repeatText(store, a, body(5), { at: 3 }), true)
+  await same(body(5), 3)
+  t.equal(await repeatText(store, a, body(6), { at: 4, replace: false }), true, 'a POST repeats a PUT')
+  await same(body(6), 4, false)
+  t.equal(await repeatText(store, a, body(6).replace('k="1"', 'k="9"'), { at: 5 }), false, 'another body')
+  await store.recordFailure(a, 6_000_000_000n)
+  await full.recordFailure(a, 6_000_000_000n)
+  t.equal(await repeatText(store, a, body(7), { at: 7 }), true, 'a failure changes no family')
+  await same(body(7), 7)
+  reserved.set('g', { type: 'gauge' })
+  t.equal(await repeatText(store, a, body(8), { at: 8 }), true, 'a family of the gateway\'s own of the same type')
+  await same(body(8), 8)
+  reserved.set('g', { type: 'counter' })
+  t.equal(await repeatText(store, a, body(9), { at: 9 }), false, 'a family of the gateway\'s own of another type, registered since')
+  reserved.clear()
+
+  const b = { job: 'b' }
+  await pushText(store, b, body(1), { template: true, replace: false })
+  t.equal(await repeatText(store, b, body(2)), false, 'a PUT does not repeat a POST: the group may hold more')
+  t.equal(await repeatText(store, b, body(2), { replace: false }), true)
+  await aggregatePrepared(store, { labels: b, families: parseText('u 1\n'), timeNs: 10n, gaugeRule: () => 'last' })
+  t.equal(await repeatText(store, b, body(3), { replace: false }), false, 'after an aggregate push')
+  await pushText(store, b, body(1), { template: true })
+  await store.delete(b)
+  t.equal(await repeatText(store, b, body(3)), false, 'after a delete')
 })
 
 t.test('the reserved families of the gateway', async t => {

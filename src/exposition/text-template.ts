@@ -1,0 +1,113 @@
+import type { MetricFamily, MetricType } from './types.js'
+import { parseGoFloat } from './parse-text.js'
+
+// A job usually pushes the same families and series again with new values. A text body that
+// repeats the group's last one byte for byte, but for the values of its samples, parses to the
+// same families, passes the same checks and changes nothing but those values: the values alone
+// are read then, in place of a parse, and the store writes them where the last push put them.
+
+/** Text bodies longer than this (in bytes) get no template: a large push is rare and pays for its parse anyway. */
+export const TEMPLATE_MAX_LENGTH = 16 * 1024
+
+const TAB = 9
+const LF = 10
+const SPACE = 32
+
+// Templates made lately, by their text: the groups of a job that push alike share one.
+const REMEMBERED = 256
+const remembered = new Map<string, TextTemplate>()
+
+/**
+ * What a text body is once its sample values are taken out, and where each value goes. Only
+ * bodies of counters, gauges and untyped samples have one: a summary's or histogram's values
+ * are not copied as read.
+ */
+export interface TextTemplate {
+  /** The text between the values: one more part than there are values. */
+  readonly parts: readonly string[]
+  /** The name of the family of each value. */
+  readonly families: readonly string[]
+  /** The position of each value's metric in its family's metrics. */
+  readonly metrics: readonly number[]
+}
+
+/** Where the text parser found each sample value of a body (see `textParser`), to make its template. */
+export class ValueRecord {
+  /** Whether every sample was of a counter, gauge or untyped family. */
+  plain = true
+  readonly starts: number[] = []
+  readonly ends: number[] = []
+  readonly families: string[] = []
+  readonly metrics: number[] = []
+  readonly values: number[] = []
+
+  /** Notes the value read from `start` to before `end` for the metric at `metric` of the family `family`, of `type`. */
+  add (type: MetricType, family: string, metric: number, start: number, end: number, value: number): void {
+    if (type !== 'counter' && type !== 'gauge' && type !== 'untyped') {
+      this.plain = false
+      return
+    }
+    this.starts.push(start)
+    this.ends.push(end)
+    this.families.push(family)
+    this.metrics.push(metric)
+    this.values.push(value)
+  }
+}
+
+/**
+ * The template of the body `text`, parsed with `record`, whose families became `families` (the
+ * prepared ones a store keeps, metrics in the same order); undefined when it has none. Each
+ * recorded value must be that of the metric it names there, which proves where values go.
+ */
+export function textTemplate (text: string, record: ValueRecord, families: readonly MetricFamily[]): TextTemplate | undefined {
+  if (!record.plain) return undefined
+  const { starts, ends, values } = record
+  const byName = new Map<string, MetricFamily>()
+  for (const family of families) byName.set(family.name, family)
+  for (let k = 0; k < values.length; k++) {
+    const metric = byName.get(record.families[k] as string)?.metrics[record.metrics[k] as number]
+    if (metric === undefined || !Object.is(metric.value, values[k])) return undefined
+  }
+  const parts: string[] = []
+  let from = 0
+  for (let k = 0; k < starts.length; k++) {
+    parts.push(text.slice(from, starts[k]))
+    from = ends[k] as number
+  }
+  parts.push(text.slice(from))
+  // The lengths of the parts tell apart bodies whose parts differ but join alike.
+  const key = parts.map(part => part.length).join(',') + ':' + parts.join('')
+  const known = remembered.get(key)
+  if (known !== undefined) return known
+  if (remembered.size >= REMEMBERED) remembered.clear()
+  // Copied, so that a template kept by many groups does not keep alive the body it came from.
+  const template: TextTemplate = { parts: parts.map(part => (' ' + part).slice(1)), families: record.families.slice(), metrics: record.metrics.slice() }
+  remembered.set(key, template)
+  return template
+}
+
+/**
+ * The values of `text` if it repeats the template's body but for its sample values, in the
+ * template's order; undefined when it does not, or when one of its values is not one the parser
+ * reads (the body must then be parsed, which refuses it or makes another template).
+ */
+export function repeatedValues (text: string, template: TextTemplate): Float64Array | undefined {
+  const { parts } = template
+  const values = new Float64Array(parts.length - 1)
+  let at = 0
+  for (let k = 0; k < values.length; k++) {
+    const part = parts[k] as string
+    if (!text.startsWith(part, at)) return undefined
+    at += part.length
+    // What the parser reads as the value: up to a blank or a line feed, which must come.
+    const start = at
+    let c = text.charCodeAt(at)
+    while (at < text.length && c !== SPACE && c !== TAB && c !== LF) c = text.charCodeAt(++at)
+    const value = at === start || at === text.length ? undefined : parseGoFloat(text, start, at)
+    if (value === undefined) return undefined
+    values[k] = value
+  }
+  const last = parts[values.length] as string
+  return text.length - at === last.length && text.startsWith(last, at) ? values : undefined
+}
