@@ -11,7 +11,8 @@
 // empty; every group filled with one PUT; one scrape, as a Prometheus would; wrk PUTs of 12-series
 // bodies to the groups in turn for BENCH_SECONDS (the load); RSS growth after fill and load; two
 // loads more; server CPU (utime + stime of all its threads) per push served, the median over the
-// three loads; scrape time of GET /metrics after every group changed and after 1 % changed; then
+// three loads; the same for three loads in which every push is parsed in full (see
+// bench/rotate-groups.lua); scrape time of GET /metrics after every group changed and after 1 % changed; then
 // a wipe. Ours run with --expose-gc and bench/probe.js, which reports heap and buffers after full
 // collections: empty (after the warm-up), stored, and after the wipe. The reference's heap cannot
 // be read from outside after a collection, so for it the wipe row compares RSS.
@@ -77,12 +78,15 @@ async function scrape (server) {
 
 const median = values => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
-/** wrk PUTs to the groups in turn for SECONDS: pushes served and seconds taken. */
-export function load (server, groups) {
+/**
+ * wrk PUTs to the groups in turn for SECONDS: pushes served and seconds taken. With `full`, no
+ * push repeats its group's last body but for the values (see `bench/rotate-groups.lua`).
+ */
+export function load (server, groups, full = false) {
   const url = new URL(server.base)
   const run = spawnSync(WRK, [
     '-t1', '-c16', `-d${SECONDS}s`, '--timeout', '10s', '-s', 'bench/rotate-groups.lua', url.origin,
-    '--', url.pathname === '/' ? '' : url.pathname, String(groups), String(SERIES)
+    '--', url.pathname === '/' ? '' : url.pathname, String(groups), String(SERIES), ...(full ? ['full'] : [])
   ], { encoding: 'utf8', timeout: (SECONDS + 30) * 1000 })
   const line = /BENCH requests=(\d+) failed=(\d+) microseconds=(\d+)/.exec(run.stdout)
   if (line === null) throw new Error(`${server.name}: wrk failed: ${run.stderr}${run.stdout}`)
@@ -104,9 +108,9 @@ async function wipe (server) {
 }
 
 /** One load (see `load`): the server's CPU per push served, and pushes per second. */
-function measuredLoad (server, groups) {
+function measuredLoad (server, groups, full = false) {
   const cpuBefore = cpuSeconds(server.child.pid)
-  const { pushes, seconds } = load(server, groups)
+  const { pushes, seconds } = load(server, groups, full)
   return { cpuPerPushUs: (cpuSeconds(server.child.pid) - cpuBefore) / pushes * 1e6, pushesPerSecond: pushes / seconds }
 }
 
@@ -140,6 +144,9 @@ async function measure (target, groups) {
     for (let i = 1; i < LOADS; i++) loads.push(measuredLoad(server, groups))
     row.cpuPerPushUs = median(loads.map(one => one.cpuPerPushUs))
     row.pushesPerSecond = median(loads.map(one => one.pushesPerSecond))
+    const fullLoads = []
+    for (let i = 0; i < LOADS; i++) fullLoads.push(measuredLoad(server, groups, true))
+    row.cpuPerFullPushUs = median(fullLoads.map(one => one.cpuPerPushUs))
 
     step('scrapes')
     const rounds = groups > 10_000 ? 1 : 3
@@ -186,6 +193,7 @@ function report (groups, rows) {
     ['RSS growth after fill and load (MB)', row => row.rssGrowth / MB],
     [`server CPU per push, user+sys / pushes, median of ${LOADS} loads (µs)`, row => row.cpuPerPushUs],
     [`pushes/s (wrk, 16 connections), median of ${LOADS} loads`, row => row.pushesPerSecond],
+    [`server CPU per push when no push repeats its group's last body but for the values (HELP alternating), median of ${LOADS} loads (µs)`, row => row.cpuPerFullPushUs],
     [`scrape after every group changed, median of ${groups > 10_000 ? 1 : 3} (ms)`, row => row.scrapeAllMs],
     ['scrape after 1 % changed, median of 5 (ms)', row => row.scrapeSomeMs],
     // Not comparable: ours is the heap after collections, the reference's its RSS.
