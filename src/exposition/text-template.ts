@@ -13,9 +13,12 @@ const TAB = 9
 const LF = 10
 const SPACE = 32
 
-// Templates made lately, by their text: the groups of a job that push alike share one.
+// Templates made lately, by a hash of their parts: the groups of a job that push alike share one.
 const REMEMBERED = 256
-const remembered = new Map<string, TextTemplate>()
+let remembered = new Map<number, TextTemplate[]>()
+let rememberedCount = 0
+// Hashes a part boundary as no character code can be.
+const BOUNDARY = 0x10000
 
 /**
  * What a text body is once its sample values are taken out, and where each value goes. Only
@@ -56,35 +59,76 @@ export class ValueRecord {
 }
 
 /**
- * The template of the body `text`, parsed with `record`, whose families became `families` (the
- * prepared ones a store keeps, metrics in the same order); undefined when it has none. Each
- * recorded value must be that of the metric it names there, which proves where values go.
+ * A body's template, to be made only when a store asks for it: most full pushes are followed by
+ * one that is no repeat of them either, and a store makes a group's template only when its body
+ * comes twice in a row (see `MemoryStore`), so the text between the values is only hashed here.
  */
-export function textTemplate (text: string, record: ValueRecord, families: readonly MetricFamily[]): TextTemplate | undefined {
+export interface TemplateSource {
+  /** A hash of the text between the values: two bodies of the same template have the same. */
+  readonly hash: number
+  /** The template; undefined when the body has none. */
+  make: () => TextTemplate | undefined
+}
+
+/**
+ * The template source of the body `text`, parsed with `record`, whose families became `families`
+ * (the prepared ones a store keeps, metrics in the same order); undefined when the body can have
+ * no template. Each recorded value must be that of the metric it names there, which proves where
+ * values go; the template is made then, or found among those made lately.
+ */
+export function textTemplate (text: string, record: ValueRecord, families: readonly MetricFamily[]): TemplateSource | undefined {
   if (!record.plain) return undefined
+  const { starts, ends } = record
+  let hash = 0x811c9dc5
+  let from = 0
+  for (let k = 0; k <= starts.length; k++) {
+    const end = starts[k] ?? text.length
+    for (let i = from; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
+    hash = Math.imul(hash ^ BOUNDARY, 0x01000193)
+    from = ends[k] ?? text.length
+  }
+  return { hash, make: () => madeTemplate(text, record, families, hash) }
+}
+
+function madeTemplate (text: string, record: ValueRecord, families: readonly MetricFamily[], hash: number): TextTemplate | undefined {
   const { starts, ends, values } = record
-  const byName = new Map<string, MetricFamily>()
-  for (const family of families) byName.set(family.name, family)
+  let family: MetricFamily | undefined
   for (let k = 0; k < values.length; k++) {
-    const metric = byName.get(record.families[k] as string)?.metrics[record.metrics[k] as number]
+    const name = record.families[k] as string
+    if (family?.name !== name) family = families.find(one => one.name === name)
+    const metric = family?.metrics[record.metrics[k] as number]
     if (metric === undefined || !Object.is(metric.value, values[k])) return undefined
   }
+  const known = remembered.get(hash)
+  for (const template of known ?? []) if (sameParts(template, text, starts, ends)) return template
   const parts: string[] = []
   let from = 0
-  for (let k = 0; k < starts.length; k++) {
-    parts.push(text.slice(from, starts[k]))
-    from = ends[k] as number
+  for (let k = 0; k <= starts.length; k++) {
+    // Copied, so that a template kept by many groups does not keep alive the body it came from.
+    parts.push((' ' + text.slice(from, starts[k] ?? text.length)).slice(1))
+    from = ends[k] ?? text.length
   }
-  parts.push(text.slice(from))
-  // The lengths of the parts tell apart bodies whose parts differ but join alike.
-  const key = parts.map(part => part.length).join(',') + ':' + parts.join('')
-  const known = remembered.get(key)
-  if (known !== undefined) return known
-  if (remembered.size >= REMEMBERED) remembered.clear()
-  // Copied, so that a template kept by many groups does not keep alive the body it came from.
-  const template: TextTemplate = { parts: parts.map(part => (' ' + part).slice(1)), families: record.families.slice(), metrics: record.metrics.slice() }
-  remembered.set(key, template)
+  const template: TextTemplate = { parts, families: record.families.slice(), metrics: record.metrics.slice() }
+  if (rememberedCount >= REMEMBERED) {
+    remembered = new Map()
+    rememberedCount = 0
+  }
+  remembered.set(hash, [...known ?? [], template])
+  rememberedCount++
   return template
+}
+
+// Whether the template's parts are the text between the values at `starts` and `ends`.
+function sameParts ({ parts }: TextTemplate, text: string, starts: readonly number[], ends: readonly number[]): boolean {
+  if (parts.length !== starts.length + 1) return false
+  let from = 0
+  for (let k = 0; k < parts.length; k++) {
+    const part = parts[k] as string
+    const end = starts[k] ?? text.length
+    if (part.length !== end - from || !text.startsWith(part, from)) return false
+    from = ends[k] ?? text.length
+  }
+  return true
 }
 
 /**

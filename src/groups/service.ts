@@ -6,7 +6,7 @@ import { InconsistentPushError, InvalidGroupingKeyError, PushgatewayError } from
 import { InFlightBytes, readBody, type RequestBody } from '../http/body.js'
 import { isUtf8 } from 'node:buffer'
 import { parseMetricsSliced, pushFormat, type ParseBudget } from '../exposition/parse.js'
-import { TEMPLATE_MAX_LENGTH, ValueRecord, textTemplate, type TextTemplate } from '../exposition/text-template.js'
+import { TEMPLATE_MAX_LENGTH, ValueRecord, textTemplate, type TemplateSource } from '../exposition/text-template.js'
 import { nextTurn } from '../clock.js'
 import type { MemoryStore } from '../store/memory/memory-store.js'
 import { groupId } from './consistency.js'
@@ -26,7 +26,7 @@ export interface BodyFormat {
 
 /** Hands prepared families (see `prepareFamilies`) to the store (a push or an aggregate push), received at `timeNs`, with the text body's template if it has one. */
 export interface Apply {
-  (families: MetricFamily[], timeNs: bigint, template?: TextTemplate): unknown
+  (families: MetricFamily[], timeNs: bigint, template?: TemplateSource): unknown
   /** Hands the store a text body that may repeat the group's last push but for its values (see `MetricStore.repeat`); answers whether it did. Only a push to a store that can has it. */
   repeat?: ((text: string, timeNs: bigint) => Promise<boolean>) | undefined
 }

@@ -2,7 +2,7 @@ import type { LabelPair, MetricFamily, MetricType } from '../exposition/types.js
 import type { EscapingScheme } from '../exposition/names.js'
 import type { StoreLimits } from '../groups/limits.js'
 import type { GaugeRule } from '../groups/aggregate.js'
-import type { TextTemplate } from '../exposition/text-template.js'
+import type { TemplateSource } from '../exposition/text-template.js'
 import type { NameValidation } from '../exposition/names.js'
 import type { Logger } from '../log.js'
 
@@ -40,8 +40,8 @@ export interface PushWrite {
   timeNs: bigint
   /** The capacity limits to enforce; a push over one is refused with a `LimitExceededError` and records nothing. Default: none. */
   limits?: StoreLimits
-  /** The template of the pushed text body (see `textTemplate`), for a store with `repeat` to keep with the group. Default: none. */
-  template?: TextTemplate | undefined
+  /** Where the template of the pushed text body comes from (see `textTemplate`), for a store with `repeat` to keep with the group. Default: none. */
+  template?: TemplateSource | undefined
 }
 
 /** A push whose body may repeat the group's last one but for its values (see `MetricStore.repeat`). */

@@ -3,12 +3,15 @@ import { parseText, textParser } from '../../src/exposition/parse-text.js'
 import { ValueRecord, repeatedValues, textTemplate, type TextTemplate } from '../../src/exposition/text-template.js'
 import type { MetricFamily } from '../../src/exposition/types.js'
 
-// The template of a body as the service makes it: parsed with a record, then checked against the families.
+// The template of a body as the service and the store make it: parsed with a record, then checked against the families.
 function templateOf (text: string, families?: MetricFamily[]): TextTemplate | undefined {
+  return textTemplate(text, recordOf(text), families ?? parseText(text))?.make()
+}
+
+function recordOf (text: string): ValueRecord {
   const record = new ValueRecord()
-  const parser = textParser(text, undefined, 'legacy', record)
-  parser.parseSlice(Infinity)
-  return textTemplate(text, record, families ?? parser.result())
+  textParser(text, undefined, 'legacy', record).parseSlice(Infinity)
+  return record
 }
 
 const BODY = '# HELP a_total A counter.\n# TYPE a_total counter\na_total{kind="x"} 1\na_total{kind="y",note="a \\"}\\" b"} 2\n# TYPE g gauge\ng 3.5\nu{l="1"}\t-4e3\n'
@@ -43,6 +46,7 @@ t.test('a body that differs elsewhere, or whose value the parser would not read,
 })
 
 t.test('only bodies of counters, gauges and untyped samples have a template', async t => {
+  t.equal(textTemplate('# TYPE s summary\ns_sum 2\n', recordOf('# TYPE s summary\ns_sum 2\n'), parseText('# TYPE s summary\ns_sum 2\n')), undefined, 'no template to make')
   t.equal(templateOf('# TYPE s summary\ns{quantile="0.5"} 1\ns_sum 2\ns_count 3\n'), undefined)
   t.equal(templateOf('# TYPE h histogram\nh_bucket{le="+Inf"} 1\nh_sum 2\nh_count 1\n'), undefined)
   t.same(templateOf('# TYPE g gauge\n')?.families, [], 'no samples: a template of the text alone')
@@ -66,6 +70,18 @@ t.test('bodies pushed alike share one template, which keeps nothing of the body'
   const again = templateOf('m{host="a-long-host-name-1"} 1\n')
   t.not(again, first)
   t.same(again, first)
+  // Two bodies whose text between the values hashes alike (found by search) keep two templates.
+  const one = templateOf('m{l="1cl"} 1\n')
+  const other = templateOf('m{l="28nh0"} 1\n')
+  t.not(one, other)
+  t.equal(templateOf('m{l="1cl"} 2\n'), one)
+  t.equal(templateOf('m{l="28nh0"} 2\n'), other)
+  // And two with as many values as parts: one value against two.
+  const two = templateOf('a{l="55a"} 1\nb 1\n')
+  t.same(two?.families, ['a', 'b'])
+  t.same(templateOf('m{l="5d6r"} 1\n')?.families, ['m'])
+  t.equal(templateOf('a{l="55a"} 1\nb 1\n'), two)
+  t.equal(textTemplate('m{l="1cl"} 1\n', recordOf('m{l="1cl"} 1\n'), parseText('m{l="1cl"} 1\n'))?.hash, textTemplate('m{l="28nh0"} 1\n', recordOf('m{l="28nh0"} 1\n'), parseText('m{l="28nh0"} 1\n'))?.hash)
 })
 
 t.test('a repeat is read exactly as the parser reads it', async t => {

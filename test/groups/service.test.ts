@@ -66,7 +66,7 @@ t.test('a repeat answers and shows exactly what a full push does', async t => {
   // Mostly the body last pushed to the path, with other values.
   const last = new Map<string, () => string>()
   const bodyFor = (url: string): () => string => {
-    const body = random() < 0.7 ? last.get(url) ?? pick(BODIES) : pick(BODIES)
+    const body = random() < 0.8 ? last.get(url) ?? pick(BODIES) : pick(BODIES)
     last.set(url, body)
     return body
   }
@@ -87,19 +87,18 @@ t.test('a repeat answers and shows exactly what a full push does', async t => {
     steps++
   }
   const repeats = fast.repeated.filter(Boolean).length
-  t.ok(repeats > 100 && repeats < fast.repeated.length, `${repeats} of ${fast.repeated.length} pushes of ${steps} steps were repeats`)
+  t.ok(repeats > 75 && repeats < fast.repeated.length, `${repeats} of ${fast.repeated.length} pushes of ${steps} steps were repeats`)
 })
 
 t.test('a family of the gateway\'s own registered with another type since the last push is refused as in full', async t => {
   const { gateway, registry, repeated } = gatewayOf(true)
   const push = async (value: number): Promise<GatewayResponse> => await gateway.handle({ method: 'PUT', url: '/metrics/job/a', headers: {}, body: `# TYPE mine gauge\nmine ${value}\n` })
-  t.equal((await push(1)).status, 200)
-  t.equal((await push(2)).status, 200)
+  for (const value of [1, 2, 3]) t.equal((await push(value)).status, 200)
   registry.registerMetric(new (await import('prom-client')).Counter({ name: 'mine', help: 'Mine.', registers: [] }))
-  const refused = await push(3)
+  const refused = await push(4)
   t.equal(refused.status, 400)
   t.match(refused.body, /mine has type GAUGE but should have COUNTER/)
-  t.same(repeated, [false, true, false])
+  t.same(repeated, [false, false, true, false])
 })
 
 t.test('only short text bodies in valid UTF-8 are handed to the store as repeats', async t => {
@@ -114,7 +113,7 @@ t.test('only short text bodies in valid UTF-8 are handed to the store as repeats
   t.equal(await push({}, Buffer.from([...Buffer.from('m{x="'), 0xff, ...Buffer.from('"} 1\n')])), 400, 'not UTF-8')
   t.equal(await push({}, body + '#' + ' '.repeat(TEMPLATE_MAX_LENGTH) + '\n'), 200, 'too long to have a template')
   t.equal(await push({}, body), 200)
-  t.same(repeated, [false, true, true, false], 'the first push, the same body twice, then the body after the one too long')
+  t.same(repeated, [false, false, true, false], 'the first push, the second (which makes the template), the gzipped one, then the body after the one too long')
 })
 
 // A small deterministic generator, so that a failure repeats.

@@ -29,6 +29,8 @@ interface Group {
   writerSeries: number
   // The template of the last full push, while nothing else changed the group's families (see `repeat`).
   template: TextTemplate | undefined
+  // The hash of the last full push's template (see `TemplateSource`): its template is made when the next comes with the same.
+  templateHash: number | undefined
   // Whether that push was a PUT: only then may a PUT repeat it, the group holding nothing else.
   templateReplaces: boolean
 }
@@ -184,7 +186,11 @@ export class MemoryStore implements MetricStore {
       }
     }
     for (const family of families) this.#setFamily(group, { family, timeNs: write.timeNs })
-    group.template = combine === undefined ? (write as PushWrite).template : undefined
+    // A body's template is made when it comes twice in a row: most full pushes are of a body whose
+    // values are not all that changes from push to push, and a template would cost them time.
+    const source = combine === undefined ? (write as PushWrite).template : undefined
+    group.template = source !== undefined && source.hash === group.templateHash ? source.make() : undefined
+    group.templateHash = source?.hash
     group.templateReplaces = replace
     group.pushTimeNs = write.timeNs
     this.#setTimestamp(group, PUSH_TIME, write.timeNs, write.timeNs)
@@ -271,7 +277,7 @@ export class MemoryStore implements MetricStore {
   }
 
   #createGroup (id: string, labels: Readonly<Record<string, string>>, exported: LabelPair[]): Group {
-    const group: Group = { id, labels: { ...labels }, exported, families: new Map(), pushTimeNs: 0n, failureTimeNs: 0n, series: 0, writers: undefined, writerSeries: 0, template: undefined, templateReplaces: false }
+    const group: Group = { id, labels: { ...labels }, exported, families: new Map(), pushTimeNs: 0n, failureTimeNs: 0n, series: 0, writers: undefined, writerSeries: 0, template: undefined, templateHash: undefined, templateReplaces: false }
     this.#groups.set(id, group)
     this.#changeGroups(labels, 1)
     return group
