@@ -20,8 +20,9 @@ export type { MemoryStoreOptions } from './store/memory/memory-store.js'
 export { RedisStore, redisStore } from './store/redis/redis-store.js'
 export type { RedisClient, RedisClusterClient, RedisSentinelClient, RedisStoreOptions } from './store/redis/redis-store.js'
 export type {
-  AggregateWrite, AppliedChange, GroupView, MetricStore, PushWrite, RenderFormat, ReservedFamily, ReservedFamilyLookup, StoreContext, StoreSize, StoredFamily
+  AggregateWrite, AppliedChange, GroupView, MetricStore, PushWrite, RenderFormat, RepeatWrite, ReservedFamily, ReservedFamilyLookup, StoreContext, StoreSize, StoredFamily
 } from './store/store.js'
+export type { TemplateSource, TextTemplate } from './exposition/text-template.js'
 export type { StoreLimits } from './groups/limits.js'
 export {
   PushgatewayError, InvalidGroupingKeyError, ParseError, InconsistentPushError, AggregationError, BodyTooLargeError,
