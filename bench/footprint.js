@@ -15,7 +15,11 @@
 // bench/rotate-groups.lua); scrape time of GET /metrics after every group changed and after 1 % changed; then
 // a wipe. Ours run with --expose-gc and bench/probe.js, which reports heap and buffers after full
 // collections: empty (after the warm-up), stored, and after the wipe. The reference's heap cannot
-// be read from outside after a collection, so for it the wipe row compares RSS.
+// be read from outside after a collection, so for it the wipe row compares RSS. Then, for each of
+// ours, its framework alone (bench/server.js bare-http, bare-fastify, bare-express: a handler that
+// reads the body) under the same warm-up and loads, without the fill: its CPU per request, what is
+// left of ours once it is taken away, and its RSS growth; where it costs more than the reference's
+// whole push, the benchmark says so.
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
@@ -45,6 +49,8 @@ function targets (groups) {
     args: port => [...node, 'bench/server.js', kind, String(port)],
     base: port => `${origin(port)}/pushgateway`
   })
+  // What the framework costs by itself under the same load: a handler that reads the body.
+  const alone = (target, kind) => ({ ...target, alone: { ...mount(`bare-${kind}`), name: `${kind} alone`, args: port => ['bench/server.js', `bare-${kind}`, String(port)] } })
   const reference = {
     name: `reference ${version}`,
     reference: true,
@@ -58,7 +64,7 @@ function targets (groups) {
     args: port => [...node, 'dist/standalone/cli.js', listen(port), '--log.level=error', '--web.enable-admin-api', '--limits.groups=0', '--limits.series=0'],
     base: origin
   }
-  return [...(binary === undefined ? [] : [reference]), standalone, mount('fastify'), mount('express')]
+  return [...(binary === undefined ? [] : [reference]), alone(standalone, 'http'), alone(mount('fastify'), 'fastify'), alone(mount('express'), 'express')]
 }
 
 /** Heap used plus memory outside the heap (buffers), in bytes, after full collections (ours only). */
@@ -170,6 +176,10 @@ async function measure (target, groups) {
     row.rssAfterWipe = end.rss - empty
     row.peakGrowth = end.peak - empty
     row.wipeRatio = row.reference ? memory(pid).rss / empty : await heap(server) / row.heapEmpty
+    if (target.alone !== undefined) {
+      step(`${target.alone.name}`)
+      Object.assign(row, await measureAlone(target.alone, groups))
+    }
   } catch (error) {
     error.message += `\n${target.name}'s exit: ${server.child.exitCode ?? server.child.signalCode ?? 'still running'}, stderr: ${server.stderr()}`
     throw error
@@ -201,15 +211,20 @@ function report (groups, rows) {
     ['RSS over empty after the scrapes and the wipe (MB)', row => row.rssAfterWipe / MB],
     ['peak RSS over empty, whole run (MB)', row => row.peakGrowth / MB],
     ['heap + buffers per stored series (bytes)', row => row.heapPerSeries],
-    [`fill ${groups.toLocaleString('en')} groups, 16 connections (s)`, row => row.fillSeconds]
+    [`fill ${groups.toLocaleString('en')} groups, 16 connections (s)`, row => row.fillSeconds],
+    // The reference has no framework to take away: these compare with its whole push.
+    [`the framework alone (node:http, Fastify, Express: a handler that reads the body), CPU per request, median of ${LOADS} loads (µs)`, row => row.aloneCpuPerPushUs, row => row.cpuPerPushUs],
+    ['the gateway\'s share: CPU per push minus the framework\'s alone (µs)', row => row.cpuPerPushUs - row.aloneCpuPerPushUs, row => row.cpuPerPushUs],
+    ['the framework alone: RSS growth after the warm-up and one load (MB)', row => row.aloneRssGrowth / MB, row => row.rssGrowth / MB]
   ]
   const head = rows.map(row => row.reference ? row.name : `${row.name} | ratio`)
   console.log(`\n| ${groups.toLocaleString('en')} groups x ${SERIES} series | ${head.join(' | ')} |`)
   console.log(`|---|${head.map(name => name.includes('|') ? '---:|---:' : '---:').join('|')}|`)
-  for (const [label, value, noRatio] of lines) {
+  // A line's third element is 'no ratio', or what the reference's cell shows and the ratios divide by.
+  for (const [label, value, reference = value] of lines) {
     const cells = rows.map(row => {
-      if (row.reference) return format(value(row))
-      const ratio = ref === undefined || noRatio !== undefined ? undefined : value(row) / value(ref)
+      if (row.reference) return typeof reference === 'function' && reference !== value ? '–' : format(value(row))
+      const ratio = ref === undefined || typeof reference !== 'function' ? undefined : value(row) / reference(ref)
       return `${format(value(row))} | ${ratio === undefined || !Number.isFinite(ratio) ? '' : `${format(ratio)}x`}`
     })
     console.log(`| ${label} | ${cells.join(' | ')} |`)
@@ -223,10 +238,31 @@ function report (groups, rows) {
     check(`RSS growth <= 0.5x the reference's (${size})`, row.rssGrowth <= 0.5 * ref.rssGrowth)
     if (groups > 10_000) continue
     check('CPU per push <= 1.0x the reference\'s with its check off', row.cpuPerPushUs <= ref.cpuPerPushUs)
+    // Where the framework alone costs more than the reference's whole push, no mount in it can meet that target.
+    if (row.aloneCpuPerPushUs > ref.cpuPerPushUs) console.log(`\n${row.name}: the framework alone costs ${format(row.aloneCpuPerPushUs / ref.cpuPerPushUs)}x the reference's whole push (CPU per request); its CPU target cannot be met by the gateway.`)
     check('scrapes <= 0.5x the reference\'s, after every group and after 1 % changed', row.scrapeAllMs <= 0.5 * ref.scrapeAllMs && row.scrapeSomeMs <= 0.5 * ref.scrapeSomeMs)
     check('scrape after 1 % changed <= 0.5x ours after every group changed (cost follows what changed)', row.scrapeSomeMs <= 0.5 * row.scrapeAllMs)
   }
   return checks
+}
+
+/**
+ * The framework alone (see bench/server.js) under the same warm-up and load as a gateway, without
+ * the fill: its RSS growth after the first load, and its CPU per request, the median of LOADS.
+ */
+async function measureAlone (target, groups) {
+  const port = await freePort()
+  const server = await start(target.name, target.command, target.args(port), target.base(port))
+  try {
+    for (let round = 0; round < WARM_ROUNDS; round++) await fill(server, 0, 100, { round, series: SERIES })
+    const empty = memory(server.child.pid).rss
+    const loads = [measuredLoad(server, groups)]
+    const aloneRssGrowth = memory(server.child.pid).rss - empty
+    for (let i = 1; i < LOADS; i++) loads.push(measuredLoad(server, groups))
+    return { aloneRssGrowth, aloneCpuPerPushUs: median(loads.map(one => one.cpuPerPushUs)) }
+  } finally {
+    await stop(server)
+  }
 }
 
 /** Measures each gateway at 10,000 groups (and 100,000 with BENCH_LARGE=1); prints tables and targets. */
