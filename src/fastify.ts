@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import fp from 'fastify-plugin'
-import { errorHandlingOf, gatewayFromOptions, isPushPath, type Pushgateway, type GatewayRequest, type PushgatewayOptions } from './gateway.js'
+import { errorHandlingOf, gatewayFromOptions, isPushPath, type Pushgateway, type GatewayRequest, type GatewayResponse, type PushgatewayOptions } from './gateway.js'
 import type { RequestBody } from './http/body.js'
 import { InvalidOptionError } from './errors.js'
 import type { Logger } from './log.js'
@@ -131,10 +131,17 @@ function handlerFor (gateway: Pushgateway, mount: string, passErrors: boolean): 
     const response = await gateway.handle(gatewayRequest)
     if (passErrors && response.error !== undefined) throw response.error
     reply.code(response.status).headers(response.headers)
-    // A Buffer keeps the core's Content-Type as is (Fastify adds a charset to a JSON string) and skips serialization.
     if (response.body.length === 0) return reply.send()
-    return reply.send(typeof response.body === 'string' ? Buffer.from(response.body) : response.body)
+    return reply.send(serializes(response) ? Buffer.from(response.body) : response.body)
   }
+}
+
+// Fastify serializes a string it sends as JSON (and adds a charset) when its Content-Type is JSON
+// or missing: those go as a Buffer, kept as they are. Any other text (a scrape: megabytes) goes as
+// it is, without a copy.
+function serializes (response: GatewayResponse): response is GatewayResponse & { body: string } {
+  const contentType = response.headers['content-type']
+  return typeof response.body === 'string' && (contentType === undefined || contentType.includes('json'))
 }
 
 /**

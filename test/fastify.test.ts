@@ -266,6 +266,23 @@ t.test('scrape', async t => {
     t.equal(res.headers['content-length'], String(res.rawPayload.length))
   })
 
+  t.test('a text answer goes to Fastify as the core\'s string, a JSON one as bytes that keep their Content-Type', async t => {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    const payloads: Array<[string, string, string]> = []
+    app.addHook('onSend', async (request, reply, payload) => {
+      payloads.push([request.url, typeof payload === 'string' ? 'string' : Buffer.isBuffer(payload) ? 'buffer' : typeof payload, String(reply.getHeader('content-type'))])
+      return payload
+    })
+    await app.register(fastifyPushgateway, { registry: new Registry() })
+    await app.pushgateway.push({ job: 'a' }, '# TYPE c counter\nc 1\n')
+    const scrape = await app.inject({ url: '/metrics' })
+    const status = await app.inject({ url: '/api/v1/status' })
+    t.match(scrape.body, 'c{instance="",job="a"} 1\n')
+    t.equal(status.json().status, 'success')
+    t.same(payloads, [['/metrics', 'string', TEXT_EXPOSITION], ['/api/v1/status', 'buffer', 'application/json']])
+  })
+
   t.test('telemetryPath is honoured', async t => {
     const cases: Array<[string, string | false, string[], string[]]> = [
       ['another path', '/prom', ['/prom'], ['/metrics']],
