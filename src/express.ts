@@ -1,6 +1,6 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
-import { errorAnswer, errorHandlingOf, gatewayFromOptions, isPushPath, type GatewayRequest, type GatewayResponse, type Pushgateway, type PushgatewayOptions } from './gateway.js'
+import { errorAnswer, errorHandlingOf, gatewayFromOptions, isPushPath, writeResponse, type GatewayRequest, type Pushgateway, type PushgatewayOptions } from './gateway.js'
 import { InvalidOptionError, PushgatewayError } from './errors.js'
 
 /** Options of the Express middleware: the `Pushgateway` options (a new gateway is built from them), or `gateway` to share an existing one. */
@@ -49,7 +49,7 @@ export function pushgateway (options: ExpressPushgatewayOptions = {}): Pushgatew
     const answering = request instanceof PushgatewayError ? Promise.resolve(errorAnswer(request)) : gateway.handle(request)
     answering.then(answer => {
       if (passErrors && answer.error !== undefined) next(answer.error)
-      else send(res, answer)
+      else writeResponse(res, answer)
     }).catch(next)
   }
 
@@ -62,7 +62,7 @@ export function pushgateway (options: ExpressPushgatewayOptions = {}): Pushgatew
     }
     const refusal = new BodyConsumedError(err as Error & { status?: number })
     if (passErrors) next(refusal)
-    else send(res, errorAnswer(refusal))
+    else writeResponse(res, errorAnswer(refusal))
   }
   return Object.assign([pushgatewayMiddleware, pushgatewayBodyParserErrors] as [RequestHandler, ErrorRequestHandler], { gateway })
 }
@@ -120,10 +120,4 @@ class BodyConsumedError extends PushgatewayError {
     const status = refused?.status !== undefined && refused.status >= 400 && refused.status < 500 ? refused.status : 400
     super('ERR_BODY_CONSUMED', `the request body ${what} before the pushgateway middleware: mount the pushgateway middleware before every body parser`, status, refused === undefined ? undefined : { cause: refused })
   }
-}
-
-function send (res: ServerResponse, answer: GatewayResponse): void {
-  // writeHead() fixes the headers at once: without a length Node would answer chunked where the reference does not.
-  res.setHeader('content-length', Buffer.byteLength(answer.body))
-  res.writeHead(answer.status, answer.headers).end(answer.body)
 }

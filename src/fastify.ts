@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import fp from 'fastify-plugin'
-import { errorHandlingOf, gatewayFromOptions, isPushPath, type Pushgateway, type GatewayRequest, type GatewayResponse, type PushgatewayOptions } from './gateway.js'
+import { Readable } from 'node:stream'
+import { chunksLength, errorHandlingOf, gatewayFromOptions, isPushPath, type Pushgateway, type GatewayRequest, type GatewayResponse, type PushgatewayOptions } from './gateway.js'
 import type { RequestBody } from './http/body.js'
 import { InvalidOptionError } from './errors.js'
 import type { Logger } from './log.js'
@@ -131,6 +132,8 @@ function handlerFor (gateway: Pushgateway, mount: string, passErrors: boolean): 
     const response = await gateway.handle(gatewayRequest)
     if (passErrors && response.error !== undefined) throw response.error
     reply.code(response.status).headers(response.headers)
+    // A scrape in chunks goes as a stream of them, with its length: no string of the whole text is made.
+    if (response.chunks !== undefined) return reply.header('content-length', chunksLength(response.chunks)).send(Readable.from(response.chunks))
     if (response.body.length === 0) return reply.send()
     return reply.send(serializes(response) ? Buffer.from(response.body) : response.body)
   }

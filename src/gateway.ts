@@ -16,7 +16,7 @@ import { HttpSurface, type GatewayRequest, type GatewayResponse } from './http/h
 
 export type { PersistenceOptions, PushgatewayOptions } from './options.js'
 export { errorHandlingOf } from './options.js'
-export { errorAnswer, isPushPath } from './http/handler.js'
+export { chunksLength, errorAnswer, isPushPath, withHeaders, writeResponse } from './http/handler.js'
 export type { GatewayRequest, GatewayResponse } from './http/handler.js'
 
 const OPENMETRICS_REGISTRY_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8'

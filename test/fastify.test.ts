@@ -2,6 +2,7 @@ import t from 'tap'
 import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { gunzipSync, gzipSync } from 'node:zlib'
+import { Readable } from 'node:stream'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type LightMyRequestResponse } from 'fastify'
 import { Registry } from 'prom-client'
 import fastifyPushgateway, { fastifyPushgateway as named, type FastifyPushgatewayOptions } from '../src/fastify.js'
@@ -266,21 +267,25 @@ t.test('scrape', async t => {
     t.equal(res.headers['content-length'], String(res.rawPayload.length))
   })
 
-  t.test('a text answer goes to Fastify as the core\'s string, a JSON one as bytes that keep their Content-Type', async t => {
+  t.test('a scrape goes to Fastify as a stream of the core\'s chunks with its length, other text as the core\'s string, JSON as bytes that keep their Content-Type', async t => {
     const app = Fastify()
     t.teardown(() => app.close())
     const payloads: Array<[string, string, string]> = []
     app.addHook('onSend', async (request, reply, payload) => {
-      payloads.push([request.url, typeof payload === 'string' ? 'string' : Buffer.isBuffer(payload) ? 'buffer' : typeof payload, String(reply.getHeader('content-type'))])
+      const kind = typeof payload === 'string' ? 'string' : Buffer.isBuffer(payload) ? 'buffer' : payload instanceof Readable ? 'stream' : typeof payload
+      payloads.push([request.url, kind, String(reply.getHeader('content-type'))])
       return payload
     })
     await app.register(fastifyPushgateway, { registry: new Registry() })
     await app.pushgateway.push({ job: 'a' }, '# TYPE c counter\nc 1\n')
     const scrape = await app.inject({ url: '/metrics' })
+    const healthy = await app.inject({ url: '/-/healthy' })
     const status = await app.inject({ url: '/api/v1/status' })
-    t.match(scrape.body, 'c{instance="",job="a"} 1\n')
+    t.match(scrape.body, /^# TYPE c counter\nc\{instance="",job="a"\} 1\n[^]*\npushgateway_series 3\n$/)
+    t.equal(scrape.headers['content-length'], String(Buffer.byteLength(scrape.body)))
+    t.equal(healthy.body, 'OK')
     t.equal(status.json().status, 'success')
-    t.same(payloads, [['/metrics', 'string', TEXT_EXPOSITION], ['/api/v1/status', 'buffer', 'application/json']])
+    t.same(payloads, [['/metrics', 'stream', TEXT_EXPOSITION], ['/-/healthy', 'string', PLAIN], ['/api/v1/status', 'buffer', 'application/json']])
   })
 
   t.test('telemetryPath is honoured', async t => {

@@ -1,4 +1,5 @@
 import { gzip } from 'node:zlib'
+import type { ServerResponse } from 'node:http'
 import { promisify } from 'node:util'
 import type { MetricFamily } from '../exposition/types.js'
 import type { GroupView, MetricStore } from '../store/store.js'
@@ -55,8 +56,10 @@ export interface GatewayResponse {
   status: number
   /** The response headers, names in lower case. */
   headers: Record<string, string>
-  /** The response body. */
+  /** The response body; for an answer that has `chunks`, their text, joined when first read. */
   body: string | Buffer
+  /** The body as chunks to write in order, instead of `body`, when it came so: a scrape in a text format from a store that renders in chunks (see `MetricStore.renderChunks`). Default: none. */
+  chunks?: readonly string[]
   /** For an answer to a bad request, the error it reports; adapters may hand it to the framework instead. */
   error?: PushgatewayError
 }
@@ -226,18 +229,22 @@ export class HttpSurface {
     // Without UTF-8 names every name is legacy-valid, which every scheme keeps: one cached render serves all.
     const names = this.#options.nameValidation === 'utf8' ? escaping : 'allow-utf-8'
     const extra = this.#options.exposeRegistry ? await this.#registryFamilies() : []
+    const contentType = format === 'protobuf' ? PROTOBUF_CONTENT_TYPE : format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE
+    const headers: Record<string, string> = { 'content-type': withEscaping(contentType, escaping) }
+    const compress = acceptsGzip(header(request, 'accept-encoding'))
+    if (format !== 'protobuf' && !compress && this.#store.renderChunks !== undefined) {
+      const chunks = await this.#store.renderChunks(format, extra, names)
+      if (format === 'openmetrics') chunks.push('# EOF\n')
+      return chunkedResponse(200, headers, chunks)
+    }
     let body: string | Buffer
-    let contentType: string
     if (format === 'protobuf') {
       body = await encodeDelimitedSliced(mergeFamilies(await this.#store.families(), extra).map(family => escapeFamily(family, names)))
-      contentType = PROTOBUF_CONTENT_TYPE
     } else {
       body = await this.#store.render(format, extra, names)
       if (format === 'openmetrics') body += '# EOF\n'
-      contentType = format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE
     }
-    const headers: Record<string, string> = { 'content-type': withEscaping(contentType, escaping) }
-    if (acceptsGzip(header(request, 'accept-encoding'))) {
+    if (compress) {
       body = await gzipAsync(body)
       headers['content-encoding'] = 'gzip'
     }
@@ -397,6 +404,52 @@ function approximateRequestSize (request: GatewayRequest): number {
   }
   const length = Number(header(request, 'content-length') ?? 0)
   return Number.isFinite(length) ? size + length : size
+}
+
+// An answer whose body comes in chunks; `body` joins them only for a reader that asks for it.
+function chunkedResponse (status: number, headers: Record<string, string>, chunks: readonly string[]): GatewayResponse {
+  let joined: string | undefined
+  return {
+    status,
+    headers,
+    chunks,
+    get body () {
+      joined ??= chunks.join('')
+      return joined
+    }
+  }
+}
+
+/** The answer with `headers` added to its own (replacing those of the same names), its body as it is (in chunks when it has them). */
+export function withHeaders (response: GatewayResponse, headers: Record<string, string>): GatewayResponse {
+  const merged = { ...response.headers, ...headers }
+  if (response.chunks !== undefined) return chunkedResponse(response.status, merged, response.chunks)
+  return { ...response, headers: merged }
+}
+
+/**
+ * Writes an answer to a `node:http` response: status, headers with the body's `Content-Length`
+ * (without one Node would answer chunked where the reference does not), then the body, chunk by
+ * chunk when it has them.
+ */
+export function writeResponse (res: ServerResponse, response: GatewayResponse): void {
+  const chunks = response.chunks
+  if (chunks === undefined) {
+    res.setHeader('content-length', Buffer.byteLength(response.body))
+    res.writeHead(response.status, response.headers).end(response.body)
+    return
+  }
+  res.setHeader('content-length', chunksLength(chunks))
+  res.writeHead(response.status, response.headers)
+  for (const chunk of chunks) res.write(chunk)
+  res.end()
+}
+
+/** The length in bytes of the text of `chunks`, as UTF-8. */
+export function chunksLength (chunks: readonly string[]): number {
+  let length = 0
+  for (const chunk of chunks) length += Buffer.byteLength(chunk)
+  return length
 }
 
 function emptyResponse (status: number): GatewayResponse {

@@ -6,7 +6,7 @@ import type { SecureContextOptions, TLSSocket } from 'node:tls'
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os'
 import { posix } from 'node:path'
 import { Registry, collectDefaultMetrics } from '../prom-client.js'
-import { Pushgateway, type GatewayResponse, type PushgatewayOptions } from '../gateway.js'
+import { Pushgateway, withHeaders, writeResponse, type GatewayResponse, type PushgatewayOptions } from '../gateway.js'
 import { InconsistentPushError } from '../errors.js'
 import { computeRoutePrefix, defaultFlags, routePrefixOf, statusFlags, type ServerFlags } from './flags.js'
 import { createLogger, type Logger } from '../log.js'
@@ -154,16 +154,15 @@ export async function startServer (flags: Partial<ServerFlags> = {}, logger?: Lo
     try {
       answer = config !== undefined && !await authorized(config, req) ? UNAUTHORIZED : await respond(gateway, prefix, method, url, req)
       // Lower-cased like the gateway's own, so that a configured header replaces one the gateway set.
-      if (config !== undefined) answer = { ...answer, headers: { ...answer.headers, ...Object.fromEntries(Object.entries(config.headers).map(([name, value]) => [name.toLowerCase(), value])) } }
+      if (config !== undefined) answer = withHeaders(answer, Object.fromEntries(Object.entries(config.headers).map(([name, value]) => [name.toLowerCase(), value])))
     } catch (err) {
       log.error({ method, url, source: sourceOf(req), err: (err as Error).message }, 'error handling request')
       answer = INTERNAL_ERROR
     }
     logRejected(log, req, answer)
     // While closing, no connection is kept for another request.
-    if (stopping) answer = { ...answer, headers: { ...answer.headers, connection: 'close' } }
-    res.setHeader('content-length', Buffer.byteLength(answer.body))
-    res.writeHead(answer.status, answer.headers).end(answer.body)
+    if (stopping) answer = withHeaders(answer, { connection: 'close' })
+    writeResponse(res, answer)
   }
 
   const addresses: string[] = []

@@ -122,6 +122,12 @@ export interface MetricStore {
    * `'allow-utf-8'`: names as they are stored.
    */
   render (format: RenderFormat, extra: readonly MetricFamily[], escaping?: EscapingScheme): Promise<string>
+  /**
+   * What `render` renders, as chunks to be written in order (none when it is empty), so that a
+   * large scrape is never one string, nor one buffer on its way to the socket. Optional: a store
+   * without it is rendered whole.
+   */
+  renderChunks? (format: RenderFormat, extra: readonly MetricFamily[], escaping?: EscapingScheme): Promise<string[]>
   /** Counts of stored groups and series. */
   size (): Promise<StoreSize>
   /**

@@ -187,7 +187,7 @@ t.test('a custom store deleting asynchronously', async t => {
       await store.delete(labels)
     }
   })
-  for (const name of ['push', 'repeat', 'recordFailure', 'wipe', 'groups', 'families', 'render', 'size'] as const) {
+  for (const name of ['push', 'repeat', 'recordFailure', 'wipe', 'groups', 'families', 'render', 'renderChunks', 'size'] as const) {
     Object.assign(asyncStore, { [name]: (store[name] as (...args: unknown[]) => unknown).bind(store) })
   }
   const { gateway, advance } = expiringGateway({ store: asyncStore, expiry: { ttl: 1 } })

@@ -108,7 +108,7 @@ t.test('any Content-Type is read as the reference reads it, inside and outside t
 
 t.test('an unexpected error answers 500 and is logged at error', async t => {
   const { server, base, lines } = await start(t)
-  server.gateway.store.render = async () => { throw new Error('disk on fire') }
+  server.gateway.store.render = server.gateway.store.renderChunks = async () => { throw new Error('disk on fire') }
   const answer = await send(base, 'GET', '/metrics')
   t.same([answer.status, answer.body, answer.headers['content-type']], [500, 'Internal Server Error\n', 'text/plain; charset=utf-8'])
   t.match(lines.join(''), /level=error msg="error handling request" method=GET url=\/metrics source=127\.0\.0\.1:\d+ err="disk on fire"\n/)

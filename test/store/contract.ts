@@ -233,6 +233,24 @@ export function testStoreContract (t: Test, create: () => Promise<MetricStore>):
       t.equal((await store.render('openmetrics', [])).includes('# TYPE m unknown\n'), true, 'OpenMetrics is rendered from the same store')
     })
 
+    t.test('a store that renders in chunks renders the same text, in pieces of 64 KiB or more but the last', async t => {
+      const store = await create()
+      if (store.renderChunks === undefined) {
+        t.pass('this store renders whole')
+        return
+      }
+      t.same(await store.renderChunks('text', []), [], 'nothing stored: no chunk')
+      const body = Array.from({ length: 100 }, (_, i) => `m{series="${'s'.repeat(40)}${i}"} ${i}\n`).join('')
+      for (let g = 0; g < 100; g++) await pushText(store, { job: 'a', instance: `i${g}` }, body)
+      const extra: MetricFamily[] = [{ name: 'own', type: 'gauge', help: 'Own.', metrics: [{ labels: [], value: 1 }] }]
+      for (const [format, escaping] of [['text', undefined], ['openmetrics', 'underscores']] as const) {
+        const chunks = await store.renderChunks(format, extra, escaping)
+        t.equal(chunks.join(''), await store.render(format, extra, escaping), `${format}: the chunks joined are the render`)
+        t.ok(chunks.length > 5, `${format}: ${chunks.length} chunks`)
+        t.ok(chunks.slice(0, -1).every(chunk => chunk.length >= 64 * 1024 && chunk.length < 64 * 1024 + 200), `${format}: each but the last 64 KiB and a line at most`)
+      }
+    })
+
     t.test('pushing the same series again updates help, unit, type and values', async t => {
       const store = await create()
       await pushText(store, { job: 'a' }, '# HELP m old help\n# TYPE m gauge\nm{x="1"} 1\n')

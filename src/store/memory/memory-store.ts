@@ -271,6 +271,10 @@ export class MemoryStore implements MetricStore {
     return await this.#index.render(format, extra, escaping)
   }
 
+  async renderChunks (format: RenderFormat, extra: readonly MetricFamily[], escaping?: EscapingScheme): Promise<string[]> {
+    return await this.#index.renderChunks(format, extra, escaping)
+  }
+
   /** Counts of groups and series as the limits count them, the two timestamp series of each group included. */
   async size (): Promise<StoreSize> {
     return { groups: this.#groups.size, series: this.#series + 2 * this.#groups.size }

@@ -183,6 +183,11 @@ export class RedisStore implements MetricStore {
     return await this.#groups.render(format, extra, escaping)
   }
 
+  async renderChunks (format: RenderFormat, extra: readonly MetricFamily[], escaping?: EscapingScheme): Promise<string[]> {
+    await this.#pull()
+    return await this.#groups.renderChunks(format, extra, escaping)
+  }
+
   async size (): Promise<StoreSize> {
     await this.#pull()
     return await this.#groups.size()
