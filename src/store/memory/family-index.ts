@@ -12,8 +12,8 @@ import { CHANGING_SCHEMES, NameClaims, type Rival } from './name-claims.js'
 
 // Metrics rendered afresh (or families copied) between two turns of the event loop during a scrape.
 const RENDER_BATCH = 2048
-/** The length of a chunk of a render (see `renderChunks`), at least, but for the last: 64 KiB. */
-export const CHUNK_LENGTH = 64 * 1024
+// The length of a chunk of a render (see `renderChunks`), at least, but for the last.
+const CHUNK_LENGTH = 64 * 1024
 
 // What a render is cached under: the format, and the escaping when it changes names.
 type RenderKey = RenderFormat | `${RenderFormat}:${EscapingScheme}`
