@@ -50,10 +50,10 @@ export function send (url, method, payload) {
 
 /**
  * Starts a server process and waits until its health check answers. With `ipc` the child gets an
- * IPC channel (for bench/probe.js).
+ * IPC channel (for bench/probe.js); `env` is added to its environment.
  */
-export async function start (name, command, args, base, { ipc = false } = {}) {
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe', ...(ipc ? ['ipc'] : [])] })
+export async function start (name, command, args, base, { ipc = false, env = {} } = {}) {
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe', ...(ipc ? ['ipc'] : [])], env: { ...process.env, ...env } })
   let stderr = ''
   child.stderr.on('data', chunk => { stderr += chunk })
   const deadline = Date.now() + 20_000

@@ -1,0 +1,14 @@
+// Preloaded into the framework alone by the footprint benchmark (bench/server.js bare-*):
+//   BENCH_BALLAST_BYTES=<n> node --import ./bench/ballast.js bench/server.js bare-express <port>
+// It keeps live, for the process's life, small objects holding strings and numbers until the heap
+// holds BENCH_BALLAST_BYTES more than before: as much as a gateway's store holds, so that the
+// framework's own garbage is collected in a heap as large as the one it meets beside a store.
+const target = Number(process.env.BENCH_BALLAST_BYTES ?? 0)
+const kept = []
+const start = process.memoryUsage().heapUsed
+for (let i = 0; process.memoryUsage().heapUsed - start < target; i++) {
+  for (let j = 0; j < 1000; j++, i++) {
+    kept.push({ labels: [{ name: 'kind', value: `k${i}` }], value: i + 0.5, line: `bench_items_total{instance="i${i}",job="bench",kind="k${i % 10}"} ${i}\n` })
+  }
+}
+globalThis.benchBallast = kept
