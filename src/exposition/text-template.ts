@@ -1,4 +1,4 @@
-import type { MetricFamily, MetricType } from './types.js'
+import { isSingleSample, type MetricFamily, type MetricType } from './types.js'
 import { parseGoFloat } from './parse-text.js'
 
 // A job usually pushes the same families and series again with new values. A text body that
@@ -46,7 +46,7 @@ export class ValueRecord {
 
   /** Notes the value read from `start` to before `end` for the metric at `metric` of the family `family`, of `type`. */
   add (type: MetricType, family: string, metric: number, start: number, end: number, value: number): void {
-    if (type !== 'counter' && type !== 'gauge' && type !== 'untyped') {
+    if (!isSingleSample(type)) {
       this.plain = false
       return
     }

@@ -10,6 +10,11 @@ export type MetricType = 'counter' | 'gauge' | 'summary' | 'untyped' | 'histogra
 /** All metric types, in the order of the protobuf enum (`COUNTER` = 0 … `GAUGE_HISTOGRAM` = 5). */
 export const METRIC_TYPES: readonly MetricType[] = ['counter', 'gauge', 'summary', 'untyped', 'histogram', 'gaugehistogram']
 
+/** Whether a metric of this type is one sample, a value (counter, gauge, untyped), rather than a summary or histogram. */
+export function isSingleSample (type: MetricType): boolean {
+  return type === 'counter' || type === 'gauge' || type === 'untyped'
+}
+
 /** One label: name and value. */
 export interface LabelPair {
   /** The label name. */

@@ -40,7 +40,7 @@ export function textHeader (name: string, type: MetricType, help: string | undef
  */
 export function textMetric (name: string, type: MetricType, metric: Metric): string {
   const labels = formatLabelPairs(metric.labels)
-  const end = metric.timestampMs === undefined ? '\n' : ' ' + formatInteger(metric.timestampMs) + '\n'
+  const end = lineEnd(metric)
   switch (type) {
     case 'counter':
     case 'gauge':
@@ -51,6 +51,22 @@ export function textMetric (name: string, type: MetricType, metric: Metric): str
     default:
       return textHistogram(name, labels, metric.histogram ?? NO_HISTOGRAM, end)
   }
+}
+
+/**
+ * Writes the one line of a counter, gauge or untyped metric as {@link textMetric} does, taking its
+ * series (name and labels) from `previous`: the line written for a metric of that type, name and
+ * labels, whose value or timestamp may differ.
+ */
+export function textMetricAfter (previous: string, name: string, metric: Metric): string {
+  // The value and the timestamp hold no brace: the series ends at the last one, when it has any.
+  const series = metric.labels.length === 0 && isLegacyMetricName(name) ? name : previous.slice(0, previous.lastIndexOf('}') + 1)
+  return series + ' ' + formatSampleValue(metric.value ?? 0) + lineEnd(metric)
+}
+
+// What ends a sample's line: its timestamp, if it has one, then a line feed.
+function lineEnd (metric: Metric): string {
+  return metric.timestampMs === undefined ? '\n' : ' ' + formatInteger(metric.timestampMs) + '\n'
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   formatSeries,
   textHeader,
   textMetric,
+  textMetricAfter,
   writeText
 } from '../../src/exposition/write-text.js'
 
@@ -362,6 +363,23 @@ t.test('textMetric', async t => {
     t.equal(textMetric('my.summary', 'summary', metric),
       '{"my.summary",a="1",quantile="0.5"} 3\n{"my.summary_sum",a="1"} 2\n{"my.summary_count",a="1"} 1\n')
   })
+})
+
+t.test('textMetricAfter writes what textMetric writes, the series taken from the line before', async t => {
+  const cases: Array<[string, LabelPair[]]> = [
+    ['m', []],
+    ['m', [{ name: 'a', value: 'x} 1' }, { name: 'b', value: 'q"\\\n' }]],
+    ['my.metric', []],
+    ['my.metric', [{ name: 'a.b', value: '}' }]]
+  ]
+  for (const [name, labels] of cases) {
+    for (const type of ['counter', 'gauge', 'untyped'] as const) {
+      const before = textMetric(name, type, { labels, value: 1, timestampMs: 5 })
+      for (const metric of [{ labels, value: 2.5 }, { labels, value: Number.NaN, timestampMs: -7 }, { labels }]) {
+        t.equal(textMetricAfter(before, name, metric), textMetric(name, type, metric), `${name} ${JSON.stringify(metric)}`)
+      }
+    }
+  }
 })
 
 t.test('helpers', async t => {

@@ -1,7 +1,7 @@
-import type { LabelPair, Metric, MetricFamily, MetricType } from '../../exposition/types.js'
+import { isSingleSample, type LabelPair, type Metric, type MetricFamily, type MetricType } from '../../exposition/types.js'
 import type { RenderFormat, StoredFamily } from '../store.js'
 import { compareLabelValues } from '../../exposition/metric-order.js'
-import { textHeader, textMetric } from '../../exposition/write-text.js'
+import { textHeader, textMetric, textMetricAfter } from '../../exposition/write-text.js'
 import { openMetricsHeader, openMetricsMetric } from '../../exposition/write-openmetrics.js'
 import { sameLabelSets } from '../../groups/consistency.js'
 import { dropSeriesKeys, seriesKeys } from '../../groups/series-keys.js'
@@ -29,6 +29,11 @@ interface Member {
   stored: StoredFamily
   /** Its lines in the text format, names as stored; undefined until rendered, and after a change. */
   text: string[] | undefined
+  /**
+   * Its text lines from before its values last changed, while its series did not: a line rendered
+   * afresh takes its series from there (most of a line, and most of the work of rendering it).
+   */
+  previous: Array<string | undefined> | undefined
   /** Its lines in OpenMetrics, names as stored; as `text`. */
   openmetrics: string[] | undefined
   /** Its lines with names escaped, by format and scheme; as `text`. */
@@ -154,18 +159,19 @@ export class FamilyIndex {
       this.#claims?.add(name)
     }
     // The consistency check lets only the sole holder of a family change its type.
+    const sameType = family.type === stored.family.type
     family.type = stored.family.type
     const member = family.members.get(groupId)
     if (member !== undefined && sameLabelSets(member.stored.family.metrics, metrics)) {
       // Values changed but the series did not: keep the order, re-render lazily.
       member.stored = stored
-      clearLines(member)
+      clearLines(member, sameType)
       return
     }
     if (member !== undefined) this.#forgetSeries(family, member)
     const labelNames = family.labelClaims === undefined ? undefined : distinctLabelNames(metrics)
     if (member === undefined) {
-      const added: Member = { group: groupId, job: group.labels['job'] as string, instance: group.labels['instance'], stored, text: undefined, openmetrics: undefined, escaped: undefined }
+      const added: Member = { group: groupId, job: group.labels['job'] as string, instance: group.labels['instance'], stored, text: undefined, previous: undefined, openmetrics: undefined, escaped: undefined }
       if (labelNames !== undefined) added.labelNames = labelNames
       family.members.set(groupId, added)
       countMember(family, added, 1)
@@ -173,7 +179,7 @@ export class FamilyIndex {
     } else {
       member.stored = stored
       this.#claimSeries(family, member)
-      clearLines(member)
+      clearLines(member, false)
       for (const label of member.labelNames ?? []) family.labelClaims?.remove(label)
       if (labelNames !== undefined) member.labelNames = labelNames
     }
@@ -425,7 +431,11 @@ export class FamilyIndex {
     let line = lines[index]
     if (line === undefined) {
       const metric = member.stored.family.metrics[index] as Metric
-      line = RENDERERS[view.format].metric(exposedName(name, view.escaping), type, escapeMetric(metric, view.escaping))
+      const previous = view.key === 'text' && isSingleSample(type) ? member.previous?.[index] : undefined
+      line = previous !== undefined
+        ? textMetricAfter(previous, name, metric)
+        : RENDERERS[view.format].metric(exposedName(name, view.escaping), type, escapeMetric(metric, view.escaping))
+      if (view.key === 'text') forgetPrevious(member, index)
       // Reading a character flattens the line now, in a render's slice: a family put together from
       // flat lines is written out (Buffer.from, gzip) in a third of the time, in one piece.
       line.charCodeAt(0)
@@ -593,8 +603,21 @@ function chunksOf (parts: readonly string[]): string[] {
   return chunks
 }
 
-function clearLines (member: Member): void {
+// Drops a member's rendered lines. With `sameSeries` (its type and series are as they were, only
+// values changed) its text lines are kept as `previous`, or the older ones if none were rendered since.
+function clearLines (member: Member, sameSeries: boolean): void {
+  member.previous = sameSeries ? member.text ?? member.previous : undefined
   member.text = undefined
   member.openmetrics = undefined
   member.escaped = undefined
+}
+
+// A previous line is read once: it goes when its line is rendered again, and the whole list with
+// the member's last line, the end of a render of the member in the usual order (any left are then
+// rendered in full).
+function forgetPrevious (member: Member, index: number): void {
+  const previous = member.previous
+  if (previous === undefined) return
+  if (index === previous.length - 1) member.previous = undefined
+  else previous[index] = undefined
 }

@@ -5,6 +5,7 @@ import { NameClaims } from '../../../src/store/memory/name-claims.js'
 import { parseText } from '../../../src/exposition/parse-text.js'
 import { prepareFamilies } from '../../../src/groups/sanitize.js'
 import type { StoredFamily } from '../../../src/store/store.js'
+import { emptyHistogram, type LabelPair, type Metric, type MetricType } from '../../../src/exposition/types.js'
 
 const PREFIX = 'pushed metrics are invalid or inconsistent with existing metrics: '
 
@@ -176,6 +177,85 @@ t.test('after any sequence of changes the exposition order is the one a fresh so
   }
   t.equal(mismatches, 0)
   t.ok(held.size > 10, `${held.size} groups hold the family at the end`)
+})
+
+t.test('after any sequence of changes a render is the one a fresh index renders, whatever lines it kept', async t => {
+  let seed = 7
+  // The high bits of the generator: its low bits repeat with a short period.
+  const random = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return Math.floor(seed / 2147483648 * n)
+  }
+  const pick = <T>(values: readonly T[]): T => values[random(values.length)] as T
+  // Label values with what a line's value and timestamp never hold, and what must be escaped.
+  const labelValue = (): string => pick(['1', 'x}y', 'sp ace', 'q"u\\o\nte', '} 9'])
+  const metric = (type: MetricType, labels: LabelPair[]): Metric => {
+    const value = pick([1, 2.5, Number.NaN, Number.POSITIVE_INFINITY, -0, 1e21, 7])
+    const made: Metric = { labels }
+    if (type === 'summary') made.summary = { sampleCount: 3, sampleSum: value, quantiles: [{ quantile: 0.5, value }] }
+    else if (type === 'histogram') made.histogram = { ...emptyHistogram(), sampleCount: 2, sampleSum: value, buckets: [{ upperBound: 1, cumulativeCount: 2 }] }
+    else made.value = value
+    if (random(3) === 0) made.timestampMs = 1_700_000_000_000 + random(1000)
+    return made
+  }
+  const seriesOf = (): LabelPair[][] => {
+    const all = [[], [{ name: 'a', value: labelValue() }], [{ name: 'a', value: labelValue() }, { name: 'b', value: labelValue() }]]
+    const kept = all.filter(() => random(2) === 0)
+    const unique = new Map(kept.map(labels => [JSON.stringify(labels), labels]))
+    return unique.size === 0 ? [[]] : [...unique.values()]
+  }
+  const labelsOf = (group: number): { id: string, labels: Record<string, string> } => ({ id: String(group), labels: { job: 'j', instance: String(group) } })
+  // Family `m` and `my.metric` are gauges every group may hold; `own<group>` is one group's, whose type changes.
+  const names = ['m', 'my.metric', 'own']
+  const index = new FamilyIndex()
+  const held = new Map<string, { group: number, stored: StoredFamily }>()
+  let renders = 0
+  let reused = 0
+  for (let step = 0; step < 600; step++) {
+    const group = random(12)
+    const base = pick(names)
+    const name = base === 'own' ? `own${group}` : base
+    const key = `${group} ${name}`
+    const current = held.get(key)
+    const change = random(6)
+    if (change === 0) {
+      index.remove(String(group), name)
+      held.delete(key)
+    } else if (current !== undefined && change < 4) {
+      // New values for the same series: in place, as a repeated push writes them, or in new metrics.
+      const { family } = current.stored
+      if (change === 1) {
+        for (const m of family.metrics) Object.assign(m, metric(family.type, m.labels))
+        index.set(labelsOf(group), current.stored)
+      } else {
+        const stored = { timeNs: 1n, family: { ...family, metrics: family.metrics.map(m => metric(family.type, m.labels)) } }
+        index.set(labelsOf(group), stored)
+        held.set(key, { group, stored })
+      }
+      reused++
+    } else {
+      const type: MetricType = base === 'own' ? pick(['gauge', 'counter', 'untyped', 'summary', 'histogram']) : 'gauge'
+      const stored = { timeNs: 1n, family: { name, type, metrics: seriesOf().map(labels => metric(type, labels)) } }
+      index.set(labelsOf(group), stored)
+      held.set(key, { group, stored })
+    }
+    if (random(3) !== 0) continue
+    const fresh = new FamilyIndex()
+    for (const { group: g, stored } of held.values()) fresh.set(labelsOf(g), stored)
+    const format = pick(['text', 'openmetrics'] as const)
+    t.equal(await index.render(format, []), await fresh.render(format, []), `render ${++renders} (${format}) after step ${step}`)
+  }
+  t.ok(renders > 100 && reused > 100, `${renders} renders, ${reused} changes of values only`)
+})
+
+t.test('a family whose only group changes its type, not its series, renders its lines afresh', async t => {
+  const index = new FamilyIndex()
+  const group = { id: 'g', labels: { job: 'j' } }
+  const labels = [{ name: 'a', value: '1' }]
+  index.set(group, { timeNs: 1n, family: { name: 'm', type: 'summary', metrics: [{ labels, summary: { sampleCount: 2, sampleSum: 3, quantiles: [] } }] } })
+  t.equal(await index.render('text', []), '# TYPE m summary\nm_sum{a="1"} 3\nm_count{a="1"} 2\n')
+  index.set(group, { timeNs: 1n, family: { name: 'm', type: 'gauge', metrics: [{ labels, value: 4 }] } })
+  t.equal(await index.render('text', []), '# TYPE m gauge\nm{a="1"} 4\n')
 })
 
 t.test('a series is looked up only among groups that could hold it: same job, same instance or none', async t => {
