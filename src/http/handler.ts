@@ -429,8 +429,8 @@ export function withHeaders (response: GatewayResponse, headers: Record<string, 
 
 /**
  * Writes an answer to a `node:http` response: status, headers with the body's `Content-Length`
- * (without one Node would answer chunked where the reference does not), then the body, chunk by
- * chunk when it has them.
+ * (without one Node would answer chunked where the reference does not), then the body; one that
+ * comes in chunks goes as their bytes (see `writeChunk`), the next chunk once the socket drained.
  */
 export function writeResponse (res: ServerResponse, response: GatewayResponse): void {
   const chunks = response.chunks
@@ -441,8 +441,37 @@ export function writeResponse (res: ServerResponse, response: GatewayResponse): 
   }
   res.setHeader('content-length', chunksLength(chunks))
   res.writeHead(response.status, response.headers)
-  for (const chunk of chunks) res.write(chunk)
-  res.end()
+  let next = 0
+  const writeMore = (): void => {
+    while (next < chunks.length) {
+      if (!writeChunk(res, chunks[next++] as string)) {
+        res.once('drain', writeMore)
+        return
+      }
+    }
+    res.end()
+  }
+  writeMore()
+}
+
+// Buffers that chunks are written from, each back here once the socket has taken its bytes. On
+// this project's VM, memory is slow to touch the first time: the strings of a scrape of 8.9 MB,
+// or a fresh buffer for each chunk, took 40 to 47 ms of the server's CPU to encode; these, 5 ms.
+const spareBuffers: Buffer[] = []
+const SPARE_BUFFERS = 8
+// A chunk of 64 KiB characters and a line, as bytes when they are ASCII; a larger one gets its own.
+const SPARE_BUFFER_LENGTH = 128 * 1024
+
+// Writes a chunk's UTF-8 bytes from a spare buffer when they fit in one; answers what `write` does.
+function writeChunk (res: ServerResponse, chunk: string): boolean {
+  const length = Buffer.byteLength(chunk)
+  if (length > SPARE_BUFFER_LENGTH) return res.write(Buffer.from(chunk))
+  const buffer = spareBuffers.pop() ?? Buffer.allocUnsafeSlow(SPARE_BUFFER_LENGTH)
+  buffer.write(chunk)
+  // Only once written: until then the socket may still read it.
+  return res.write(buffer.subarray(0, length), error => {
+    if (error == null && spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(buffer)
+  })
 }
 
 /** The length in bytes of the text of `chunks`, as UTF-8. */
