@@ -1,7 +1,7 @@
 import { formatGoFloat } from './format-float.js'
 import type { Exemplar, Histogram, Metric, MetricFamily, MetricType, Summary } from './types.js'
-import { emptyHistogram } from './types.js'
-import { escapeString, formatInteger, formatLabelPairs, formatMetricName, formatSeries } from './write-text.js'
+import { emptyHistogram, isSingleSample } from './types.js'
+import { escapeString, formatInteger, formatLabelPairs, formatMetricName, formatSeries, seriesOfLine } from './write-text.js'
 
 /** The `Content-Type` of an OpenMetrics 1.0.0 exposition. */
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8'
@@ -42,7 +42,7 @@ export function openMetricsHeader (name: string, type: MetricType, help: string 
  */
 export function openMetricsMetric (name: string, type: MetricType, metric: Metric): string {
   const labels = formatLabelPairs(metric.labels)
-  const time = metric.timestampMs === undefined ? '' : ' ' + formatOpenMetricsFloat(metric.timestampMs / 1000)
+  const time = timeOf(metric)
   switch (type) {
     case 'counter':
       return openMetricsCounter(name, labels, time, metric)
@@ -56,6 +56,19 @@ export function openMetricsMetric (name: string, type: MetricType, metric: Metri
   }
 }
 
+/**
+ * Writes what {@link openMetricsMetric} writes for a gauge or untyped metric, or a counter with
+ * neither exemplar nor created timestamp, taking its series (name and labels) from `previous`: the
+ * line written for a metric of that type, name and labels, whose value or timestamp may differ.
+ * Undefined when either may have more than its one line: write it in full.
+ */
+export function openMetricsMetricAfter (previous: string, name: string, type: MetricType, metric: Metric): string | undefined {
+  if (!isSingleSample(type)) return undefined
+  // A counter's exemplar follows its value, and its created timestamp is a line of its own.
+  if (type === 'counter' && (metric.exemplar !== undefined || metric.createdTimestampMs !== undefined || previous.indexOf('\n') !== previous.length - 1 || previous.includes(' # {'))) return undefined
+  return seriesOfLine(previous, name, metric) + ' ' + formatOpenMetricsFloat(metric.value ?? 0) + timeOf(metric) + '\n'
+}
+
 /** Writes families in OpenMetrics 1.0 in the given order, leaving out families without metrics, and ends with `# EOF`. */
 export function writeOpenMetrics (families: readonly MetricFamily[]): string {
   let out = ''
@@ -65,6 +78,11 @@ export function writeOpenMetrics (families: readonly MetricFamily[]): string {
     for (const metric of family.metrics) out += openMetricsMetric(family.name, family.type, metric)
   }
   return out + '# EOF\n'
+}
+
+// A sample's timestamp, in seconds after a space, or nothing.
+function timeOf (metric: Metric): string {
+  return metric.timestampMs === undefined ? '' : ' ' + formatOpenMetricsFloat(metric.timestampMs / 1000)
 }
 
 function openMetricsCounter (name: string, labels: string, time: string, metric: Metric): string {

@@ -1,6 +1,6 @@
 import { formatSampleValue } from './format-float.js'
 import type { Histogram, LabelPair, Metric, MetricFamily, MetricType, Summary } from './types.js'
-import { emptyHistogram } from './types.js'
+import { emptyHistogram, isSingleSample } from './types.js'
 import { isLegacyMetricName } from './names.js'
 
 /** The `Content-Type` of a text format 0.0.4 exposition, as the Go Pushgateway 1.5.1 sends it. */
@@ -54,14 +54,22 @@ export function textMetric (name: string, type: MetricType, metric: Metric): str
 }
 
 /**
- * Writes the one line of a counter, gauge or untyped metric as {@link textMetric} does, taking its
- * series (name and labels) from `previous`: the line written for a metric of that type, name and
- * labels, whose value or timestamp may differ.
+ * Writes what {@link textMetric} writes for a counter, gauge or untyped metric, taking its series
+ * (name and labels) from `previous`: the line written for a metric of that type, name and labels,
+ * whose value or timestamp may differ. Undefined for a summary or histogram: write it in full.
  */
-export function textMetricAfter (previous: string, name: string, metric: Metric): string {
+export function textMetricAfter (previous: string, name: string, type: MetricType, metric: Metric): string | undefined {
+  if (!isSingleSample(type)) return undefined
+  return seriesOfLine(previous, name, metric) + ' ' + formatSampleValue(metric.value ?? 0) + lineEnd(metric)
+}
+
+/**
+ * The series (name and labels) that starts `line`, one sample's line written for a metric of this
+ * name and labels, in the text format or in OpenMetrics without exemplar.
+ */
+export function seriesOfLine (line: string, name: string, metric: Metric): string {
   // The value and the timestamp hold no brace: the series ends at the last one, when it has any.
-  const series = metric.labels.length === 0 && isLegacyMetricName(name) ? name : previous.slice(0, previous.lastIndexOf('}') + 1)
-  return series + ' ' + formatSampleValue(metric.value ?? 0) + lineEnd(metric)
+  return metric.labels.length === 0 && isLegacyMetricName(name) ? name : line.slice(0, line.lastIndexOf('}') + 1)
 }
 
 // What ends a sample's line: its timestamp, if it has one, then a line feed.

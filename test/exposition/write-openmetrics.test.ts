@@ -6,6 +6,7 @@ import {
   OPENMETRICS_CONTENT_TYPE,
   openMetricsHeader,
   openMetricsMetric,
+  openMetricsMetricAfter,
   writeOpenMetrics
 } from '../../src/exposition/write-openmetrics.js'
 
@@ -340,6 +341,38 @@ t.test('openMetricsMetric and openMetricsHeader', async t => {
     t.equal(openMetricsHeader('a_seconds_total', 'counter', 'H"elp', 'seconds'),
       '# HELP a_seconds H\\"elp\n# TYPE a_seconds counter\n# UNIT a_seconds seconds\n')
   })
+})
+
+t.test('openMetricsMetricAfter writes what openMetricsMetric writes, the series taken from the line before, where that is all it takes', async t => {
+  const cases: Array<[string, LabelPair[]]> = [
+    ['m_total', []],
+    ['m_total', [{ name: 'a', value: 'x} # {1' }]],
+    ['my.metric', []],
+    ['my.metric', [{ name: 'a.b', value: '}' }]]
+  ]
+  for (const [name, labels] of cases) {
+    for (const type of ['counter', 'gauge', 'untyped'] as const) {
+      const before = openMetricsMetric(name, type, { labels, value: 1, timestampMs: 5 })
+      for (const metric of [{ labels, value: 2.5 }, { labels, value: Number.NaN, timestampMs: 1_700_000_000_123 }, { labels }]) {
+        const after = openMetricsMetricAfter(before, name, type, metric)
+        // A label value that looks like an exemplar makes a counter's line written in full.
+        if (type === 'counter' && before.includes(' # {')) t.equal(after, undefined)
+        else t.equal(after, openMetricsMetric(name, type, metric), `${type} ${name} ${JSON.stringify(metric)}`)
+      }
+    }
+  }
+  const labels = [{ name: 'a', value: '1' }]
+  const exemplar = { labels: [{ name: 'trace', value: 'x' }], value: 1 }
+  const withExemplar = openMetricsMetric('c_total', 'counter', { labels, value: 1, exemplar })
+  const withCreated = openMetricsMetric('c_total', 'counter', { labels, value: 1, createdTimestampMs: 5 })
+  t.match(withExemplar, / # \{trace="x"\} 1\.0\n$/)
+  t.match(withCreated, /\nc_created\{a="1"\} 0\.005\n$/)
+  t.equal(openMetricsMetricAfter(withExemplar, 'c_total', 'counter', { labels, value: 2 }), undefined, 'after an exemplar')
+  t.equal(openMetricsMetricAfter(withCreated, 'c_total', 'counter', { labels, value: 2 }), undefined, 'after a created line')
+  const plain = openMetricsMetric('c_total', 'counter', { labels, value: 1 })
+  t.equal(openMetricsMetricAfter(plain, 'c_total', 'counter', { labels, value: 2, exemplar }), undefined, 'with an exemplar')
+  t.equal(openMetricsMetricAfter(plain, 'c_total', 'counter', { labels, value: 2, createdTimestampMs: 5 }), undefined, 'with a created timestamp')
+  t.equal(openMetricsMetricAfter(plain, 'c', 'summary', { labels }), undefined, 'a summary is written in full')
 })
 
 t.test('writeOpenMetrics', async t => {

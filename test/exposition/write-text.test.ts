@@ -376,10 +376,11 @@ t.test('textMetricAfter writes what textMetric writes, the series taken from the
     for (const type of ['counter', 'gauge', 'untyped'] as const) {
       const before = textMetric(name, type, { labels, value: 1, timestampMs: 5 })
       for (const metric of [{ labels, value: 2.5 }, { labels, value: Number.NaN, timestampMs: -7 }, { labels }]) {
-        t.equal(textMetricAfter(before, name, metric), textMetric(name, type, metric), `${name} ${JSON.stringify(metric)}`)
+        t.equal(textMetricAfter(before, name, type, metric), textMetric(name, type, metric), `${name} ${JSON.stringify(metric)}`)
       }
     }
   }
+  t.equal(textMetricAfter('m_count 1\n', 'm', 'summary', { labels: [] }), undefined, 'a summary is written in full')
 })
 
 t.test('helpers', async t => {

@@ -1,8 +1,8 @@
-import { isSingleSample, type LabelPair, type Metric, type MetricFamily, type MetricType } from '../../exposition/types.js'
+import type { LabelPair, Metric, MetricFamily, MetricType } from '../../exposition/types.js'
 import type { RenderFormat, StoredFamily } from '../store.js'
 import { compareLabelValues } from '../../exposition/metric-order.js'
 import { textHeader, textMetric, textMetricAfter } from '../../exposition/write-text.js'
-import { openMetricsHeader, openMetricsMetric } from '../../exposition/write-openmetrics.js'
+import { openMetricsHeader, openMetricsMetric, openMetricsMetricAfter } from '../../exposition/write-openmetrics.js'
 import { sameLabelSets } from '../../groups/consistency.js'
 import { dropSeriesKeys, seriesKeys } from '../../groups/series-keys.js'
 import { nextTurn } from '../../clock.js'
@@ -29,13 +29,15 @@ interface Member {
   stored: StoredFamily
   /** Its lines in the text format, names as stored; undefined until rendered, and after a change. */
   text: string[] | undefined
+  /** Its lines in OpenMetrics, names as stored; as `text`. */
+  openmetrics: string[] | undefined
   /**
    * Its text lines from before its values last changed, while its series did not: a line rendered
    * afresh takes its series from there (most of a line, and most of the work of rendering it).
    */
-  previous: Array<string | undefined> | undefined
-  /** Its lines in OpenMetrics, names as stored; as `text`. */
-  openmetrics: string[] | undefined
+  previousText: Previous | undefined
+  /** Its OpenMetrics lines from before its values last changed; as `previousText`. */
+  previousOpenMetrics: Previous | undefined
   /** Its lines with names escaped, by format and scheme; as `text`. */
   escaped: Map<RenderKey, string[]> | undefined
   /** The distinct label names of its metrics, when the index claims names. */
@@ -89,9 +91,11 @@ interface JobMembers {
 const RENDERERS: Record<RenderFormat, {
   header: (name: string, type: MetricType, help: string | undefined, unit: string | undefined) => string
   metric: (name: string, type: MetricType, metric: Metric) => string
+  /** The metric's lines from its series in the line before its values changed, where that is all it takes. */
+  after: (previous: string, name: string, type: MetricType, metric: Metric) => string | undefined
 }> = {
-  text: { header: (name, type, help) => textHeader(name, type, help), metric: textMetric },
-  openmetrics: { header: openMetricsHeader, metric: openMetricsMetric }
+  text: { header: (name, type, help) => textHeader(name, type, help), metric: textMetric, after: textMetricAfter },
+  openmetrics: { header: openMetricsHeader, metric: openMetricsMetric, after: openMetricsMetricAfter }
 }
 
 /** Options of a {@link FamilyIndex}. */
@@ -171,7 +175,7 @@ export class FamilyIndex {
     if (member !== undefined) this.#forgetSeries(family, member)
     const labelNames = family.labelClaims === undefined ? undefined : distinctLabelNames(metrics)
     if (member === undefined) {
-      const added: Member = { group: groupId, job: group.labels['job'] as string, instance: group.labels['instance'], stored, text: undefined, previous: undefined, openmetrics: undefined, escaped: undefined }
+      const added: Member = { group: groupId, job: group.labels['job'] as string, instance: group.labels['instance'], stored, text: undefined, openmetrics: undefined, previousText: undefined, previousOpenMetrics: undefined, escaped: undefined }
       if (labelNames !== undefined) added.labelNames = labelNames
       family.members.set(groupId, added)
       countMember(family, added, 1)
@@ -431,11 +435,10 @@ export class FamilyIndex {
     let line = lines[index]
     if (line === undefined) {
       const metric = member.stored.family.metrics[index] as Metric
-      const previous = view.key === 'text' && isSingleSample(type) ? member.previous?.[index] : undefined
-      line = previous !== undefined
-        ? textMetricAfter(previous, name, metric)
-        : RENDERERS[view.format].metric(exposedName(name, view.escaping), type, escapeMetric(metric, view.escaping))
-      if (view.key === 'text') forgetPrevious(member, index)
+      const renderer = RENDERERS[view.format]
+      const previous = takePrevious(member, view.key, index)
+      line = (previous === undefined ? undefined : renderer.after(previous, name, type, metric)) ??
+        renderer.metric(exposedName(name, view.escaping), type, escapeMetric(metric, view.escaping))
       // Reading a character flattens the line now, in a render's slice: a family put together from
       // flat lines is written out (Buffer.from, gzip) in a third of the time, in one piece.
       line.charCodeAt(0)
@@ -604,20 +607,28 @@ function chunksOf (parts: readonly string[]): string[] {
 }
 
 // Drops a member's rendered lines. With `sameSeries` (its type and series are as they were, only
-// values changed) its text lines are kept as `previous`, or the older ones if none were rendered since.
+// values changed) its lines in the formats that keep them are kept as previous lines, or the older
+// ones if none were rendered since.
 function clearLines (member: Member, sameSeries: boolean): void {
-  member.previous = sameSeries ? member.text ?? member.previous : undefined
+  member.previousText = sameSeries ? member.text ?? member.previousText : undefined
+  member.previousOpenMetrics = sameSeries ? member.openmetrics ?? member.previousOpenMetrics : undefined
   member.text = undefined
   member.openmetrics = undefined
   member.escaped = undefined
 }
 
-// A previous line is read once: it goes when its line is rendered again, and the whole list with
-// the member's last line, the end of a render of the member in the usual order (any left are then
-// rendered in full).
-function forgetPrevious (member: Member, index: number): void {
-  const previous = member.previous
-  if (previous === undefined) return
-  if (index === previous.length - 1) member.previous = undefined
-  else previous[index] = undefined
+/** A member's lines from before its values changed, each gone once its line was rendered again. */
+type Previous = Array<string | undefined>
+
+// The previous line at `index` in the format of `key` (names as stored only), taken: it goes, and
+// the whole list with the member's last line, the end of a render of the member in the usual
+// order (any lines left are then rendered in full).
+function takePrevious (member: Member, key: RenderKey, index: number): string | undefined {
+  const previous = key === 'text' ? member.previousText : key === 'openmetrics' ? member.previousOpenMetrics : undefined
+  if (previous === undefined) return undefined
+  const line = previous[index]
+  if (index < previous.length - 1) previous[index] = undefined
+  else if (key === 'text') member.previousText = undefined
+  else member.previousOpenMetrics = undefined
+  return line
 }

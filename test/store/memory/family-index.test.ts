@@ -196,6 +196,9 @@ t.test('after any sequence of changes a render is the one a fresh index renders,
     else if (type === 'histogram') made.histogram = { ...emptyHistogram(), sampleCount: 2, sampleSum: value, buckets: [{ upperBound: 1, cumulativeCount: 2 }] }
     else made.value = value
     if (random(3) === 0) made.timestampMs = 1_700_000_000_000 + random(1000)
+    // What OpenMetrics writes of a counter after its value, or on a line of its own.
+    if (type === 'counter' && random(4) === 0) made.exemplar = { labels: [{ name: 'trace', value: labelValue() }], value }
+    if (type === 'counter' && random(4) === 0) made.createdTimestampMs = 1_600_000_000_000
     return made
   }
   const seriesOf = (): LabelPair[][] => {
@@ -205,7 +208,7 @@ t.test('after any sequence of changes a render is the one a fresh index renders,
     return unique.size === 0 ? [[]] : [...unique.values()]
   }
   const labelsOf = (group: number): { id: string, labels: Record<string, string> } => ({ id: String(group), labels: { job: 'j', instance: String(group) } })
-  // Family `m` and `my.metric` are gauges every group may hold; `own<group>` is one group's, whose type changes.
+  // Family `m` and `my.metric` are gauges every group may hold; `own<group>_total` is one group's, whose type changes.
   const names = ['m', 'my.metric', 'own']
   const index = new FamilyIndex()
   const held = new Map<string, { group: number, stored: StoredFamily }>()
@@ -214,7 +217,7 @@ t.test('after any sequence of changes a render is the one a fresh index renders,
   for (let step = 0; step < 600; step++) {
     const group = random(12)
     const base = pick(names)
-    const name = base === 'own' ? `own${group}` : base
+    const name = base === 'own' ? `own${group}_total` : base
     const key = `${group} ${name}`
     const current = held.get(key)
     const change = random(6)
