@@ -18,6 +18,9 @@ const CHUNK_LENGTH = 64 * 1024
 // What a render is cached under: the format, and the escaping when it changes names.
 type RenderKey = RenderFormat | `${RenderFormat}:${EscapingScheme}`
 
+/** A member's lines from before its values changed, each gone once its line was rendered again. */
+type Previous = Array<string | undefined>
+
 /** One group's share of an indexed family, with its rendered lines cached per format and escaping. */
 interface Member {
   /** The id of its group. */
@@ -616,9 +619,6 @@ function clearLines (member: Member, sameSeries: boolean): void {
   member.openmetrics = undefined
   member.escaped = undefined
 }
-
-/** A member's lines from before its values changed, each gone once its line was rendered again. */
-type Previous = Array<string | undefined>
 
 // The previous line at `index` in the format of `key` (names as stored only), taken: it goes, and
 // the whole list with the member's last line, the end of a render of the member in the usual
