@@ -6,8 +6,9 @@
 const target = Number(process.env.BENCH_BALLAST_BYTES ?? 0)
 const kept = []
 const start = process.memoryUsage().heapUsed
-for (let i = 0; process.memoryUsage().heapUsed - start < target; i++) {
-  for (let j = 0; j < 1000; j++, i++) {
+let i = 0
+while (process.memoryUsage().heapUsed - start < target) {
+  for (const end = i + 1000; i < end; i++) {
     kept.push({ labels: [{ name: 'kind', value: `k${i}` }], value: i + 0.5, line: `bench_items_total{instance="i${i}",job="bench",kind="k${i % 10}"} ${i}\n` })
   }
 }
