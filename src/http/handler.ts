@@ -439,12 +439,16 @@ export function writeResponse (res: ServerResponse, response: GatewayResponse): 
     res.writeHead(response.status, response.headers).end(response.body)
     return
   }
-  res.setHeader('content-length', chunksLength(chunks))
+  // Each chunk's length in bytes, for the header and then to pick its buffer: each is counted once.
+  const lengths = chunks.map(chunk => Buffer.byteLength(chunk))
+  res.setHeader('content-length', lengths.reduce((total, length) => total + length, 0))
   res.writeHead(response.status, response.headers)
   let next = 0
   const writeMore = (): void => {
     while (next < chunks.length) {
-      if (!writeChunk(res, chunks[next++] as string)) {
+      const chunk = chunks[next] as string
+      const length = lengths[next++] as number
+      if (!writeChunk(res, chunk, length)) {
         res.once('drain', writeMore)
         return
       }
@@ -462,9 +466,9 @@ const SPARE_BUFFERS = 8
 // A chunk of 64 KiB characters and a line, as bytes when they are ASCII; a larger one gets its own.
 const SPARE_BUFFER_LENGTH = 128 * 1024
 
-// Writes a chunk's UTF-8 bytes from a spare buffer when they fit in one; answers what `write` does.
-function writeChunk (res: ServerResponse, chunk: string): boolean {
-  const length = Buffer.byteLength(chunk)
+// Writes a chunk's UTF-8 bytes (`length` of them) from a spare buffer when they fit in one;
+// answers what `write` does.
+function writeChunk (res: ServerResponse, chunk: string, length: number): boolean {
   if (length > SPARE_BUFFER_LENGTH) return res.write(Buffer.from(chunk))
   const buffer = spareBuffers.pop() ?? Buffer.allocUnsafeSlow(SPARE_BUFFER_LENGTH)
   buffer.write(chunk)
