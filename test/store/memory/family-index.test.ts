@@ -18,6 +18,15 @@ function utf8Store (): MemoryStore {
   return new MemoryStore({ nameValidation: 'utf8' })
 }
 
+// A small deterministic generator: the same sequence on every run from a seed, an integer below
+// `n` at each call, taken from the high bits (the low bits repeat with a short period).
+function generator (seed: number): (n: number) => number {
+  return n => {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return Math.floor(seed / 2147483648 * n)
+  }
+}
+
 t.test('names are valid under the store\'s validation', async t => {
   const legacy = new MemoryStore()
   await t.rejects(push(legacy, { job: 'a' }, '{"my.metric"} 1\n'), { message: PREFIX + '"my.metric" is not a valid metric name' })
@@ -143,12 +152,7 @@ t.test('NameClaims counts holders', async t => {
 })
 
 t.test('after any sequence of changes the exposition order is the one a fresh sort gives', async t => {
-  // A small deterministic generator: the same sequence on every run.
-  let seed = 42
-  const random = (n: number): number => {
-    seed = (seed * 1103515245 + 12345) % 2147483648
-    return seed % n
-  }
+  const random = generator(42)
   const family = (group: number, series: number[]): StoredFamily => ({
     timeNs: 1n,
     family: { name: 'm', type: 'gauge', metrics: series.map(s => ({ labels: [{ name: 'g', value: String(group % 3) }, { name: 's', value: String(s) }], value: group * 100 + s })) }
@@ -180,12 +184,7 @@ t.test('after any sequence of changes the exposition order is the one a fresh so
 })
 
 t.test('after any sequence of changes a render is the one a fresh index renders, whatever lines it kept', async t => {
-  let seed = 7
-  // The high bits of the generator: its low bits repeat with a short period.
-  const random = (n: number): number => {
-    seed = (seed * 1103515245 + 12345) % 2147483648
-    return Math.floor(seed / 2147483648 * n)
-  }
+  const random = generator(7)
   const pick = <T>(values: readonly T[]): T => values[random(values.length)] as T
   // Label values with what a line's value and timestamp never hold, and what must be escaped.
   const labelValue = (): string => pick(['1', 'x}y', 'sp ace', 'q"u\\o\nte', '} 9'])
