@@ -10,8 +10,8 @@ export const IN_CI = process.env.CI === 'true'
 export interface Peer {
   /** What it is, for messages. */
   what: string
-  /** The Debian package `.ci/run` installs it from. */
-  debianPackage: string
+  /** The Debian package `.ci/run` installs it from; none for a peer from elsewhere, which names `install`. */
+  debianPackage?: string
   /** Its executable, absolute or looked up on PATH, or (with `readOnly`) a file that must exist. */
   path: string
   /** The path is a file to read, not a program to run. Default `false`. */
@@ -51,6 +51,15 @@ export const SYSTEMD_SOCKET_ACTIVATE: Peer = { what: 'systemd-socket-activate', 
 /** The openssl command line tool. */
 export const OPENSSL: Peer = { what: 'openssl', debianPackage: 'openssl', path: 'openssl' }
 
+// Node.js releases beside the machine's own, unpacked by scripts/node-peers.sh (which .ci/run runs).
+const NODE = fileURLToPath(new URL('../../.cache/node/', import.meta.url))
+const NODE_INSTALL = 'bash scripts/node-peers.sh'
+
+/** Node.js 22, the npm registry's official build, unpacked into the repository's `.cache`. */
+export const NODE_22: Peer = { what: 'Node.js 22', path: join(NODE, '22/bin/node'), install: NODE_INSTALL }
+/** Node.js 24, as `NODE_22`. */
+export const NODE_24: Peer = { what: 'Node.js 24', path: join(NODE, '24/bin/node'), install: NODE_INSTALL }
+
 /** The Redis server the Redis store's tests run against. */
 export const REDIS_SERVER: Peer = { what: 'redis-server', debianPackage: 'redis-server', path: 'redis-server' }
 
@@ -85,7 +94,7 @@ export function requirePeers (t: Test, ...peers: Peer[]): string[] | undefined {
     else paths.push(path)
   }
   if (missing.length === 0) return paths
-  const reason = missing.map(peer => `${peer.what} (${peer.path}) is missing: ${peer.install ?? `apt-get install -y ${peer.debianPackage}`}`).join('; ')
+  const reason = missing.map(peer => `${peer.what} (${peer.path}) is missing: ${peer.install ?? `apt-get install -y ${String(peer.debianPackage)}`}`).join('; ')
   if (IN_CI) t.fail(`${reason}; .ci/run installs it and CI must not skip this suite`)
   else t.plan(0, reason)
   return undefined
