@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CONNECTIONS, SECONDS, agent, body, fill, freePort, memory, scrapeMs, start, stop, throughput } from './harness.js'
+import { CONNECTIONS, NODE, NODE_VERSION, SECONDS, agent, body, fill, freePort, memory, scrapeMs, start, stop, throughput } from './harness.js'
 import { footprint } from './footprint.js'
 import { redisBench } from './redis.js'
 import { eventLoopBench } from './event-loop.js'
@@ -85,11 +85,11 @@ try {
     console.log(`${REFERENCE} is not installed (Debian package prometheus-pushgateway): no ratios.\n`)
   }
   let port = await freePort()
-  rows.push(await ours('standalone', process.execPath, ['dist/standalone/cli.js', `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'], port, ''))
+  rows.push(await ours('standalone', NODE, ['dist/standalone/cli.js', `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'], port, ''))
   port = await freePort()
-  rows.push(await ours('fastify', process.execPath, ['bench/server.js', 'fastify', String(port)], port, '/pushgateway'))
+  rows.push(await ours('fastify', NODE, ['bench/server.js', 'fastify', String(port)], port, '/pushgateway'))
   port = await freePort()
-  rows.push(await ours('express', process.execPath, ['bench/server.js', 'express', String(port)], port, '/pushgateway'))
+  rows.push(await ours('express', NODE, ['bench/server.js', 'express', String(port)], port, '/pushgateway'))
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }
@@ -108,7 +108,7 @@ const lines = [
 ]
 const format = value => value === undefined ? '–' : value >= 100 ? Math.round(value).toLocaleString('en') : value.toFixed(value >= 10 ? 1 : 2)
 const ratio = (row, key) => ref?.[key] === undefined || row[key] === undefined ? '' : ` (${format(row[key] / ref[key])}x)`
-console.log(`Node ${process.version}, ${SECONDS} s per throughput measurement, ${CONNECTIONS} connections, loopback; ratios to the reference with its check on.\n`)
+console.log(`Node ${NODE_VERSION}, ${SECONDS} s per throughput measurement, ${CONNECTIONS} connections, loopback; ratios to the reference with its check on.\n`)
 console.log(`| | ${rows.map(r => r.name).join(' | ')} |`)
 console.log(`|---|${rows.map(() => '---:').join('|')}|`)
 for (const [label, key] of lines) console.log(`| ${label} | ${rows.map(r => format(r[key]) + (r === ref ? '' : ratio(r, key))).join(' | ')} |`)

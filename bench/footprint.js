@@ -6,6 +6,8 @@
 //   npm run bench:footprint                  (builds first; npm run bench runs it too)
 //   BENCH_SECONDS=10 npm run bench:footprint (seconds of wrk load per gateway, default 5)
 //   BENCH_LARGE=1 npm run bench:footprint    (also 100,000 groups x 12 series: about 10 minutes more)
+//   BENCH_NODE=.cache/node/24/bin/node npm run bench:footprint (ours in another Node.js, as every
+//                                            benchmark takes it; scripts/node-peers.sh unpacks 22 and 24)
 //
 // For each gateway: a warm-up (100 groups pushed and scraped 30 times, then wiped); RSS (VmRSS)
 // empty; every group filled with one PUT; one scrape, as a Prometheus would; wrk PUTs of 12-series
@@ -27,7 +29,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
-import { agent, ask, cpuSeconds, fill, freePort, loadAverage, memory, preciseCpuSeconds, send, start, stop } from './harness.js'
+import { NODE, NODE_VERSION, agent, ask, cpuSeconds, fill, freePort, loadAverage, memory, preciseCpuSeconds, send, start, stop } from './harness.js'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 export const SERIES = 12
@@ -48,7 +50,7 @@ function targets (groups) {
   const origin = port => `http://127.0.0.1:${port}`
   const mount = kind => ({
     name: kind,
-    command: process.execPath,
+    command: NODE,
     args: port => [...node, 'bench/server.js', kind, String(port)],
     base: port => `${origin(port)}/pushgateway`
   })
@@ -63,7 +65,7 @@ function targets (groups) {
   }
   const standalone = {
     name: 'standalone',
-    command: process.execPath,
+    command: NODE,
     args: port => [...node, 'dist/standalone/cli.js', listen(port), '--log.level=error', '--web.enable-admin-api', '--limits.groups=0', '--limits.series=0'],
     base: origin
   }
@@ -302,7 +304,7 @@ async function aloneUnderLoad (target, groups, loads, ballastBytes = 0) {
 export async function footprint () {
   const sizes = process.env.BENCH_LARGE === '1' ? [10_000, 100_000] : [10_000]
   const started = performance.now()
-  console.log(`\nFootprint (issue 18): Node ${process.version}, ${SERIES}-series PUTs into existing groups, wrk -t1 -c16 for ${SECONDS} s per gateway, loopback, load generator on the same cores. Ours with the consistency check on; the reference with it off, --persistence.file= empty. Ratios: ours / reference.`)
+  console.log(`\nFootprint (issue 18): Node ${NODE_VERSION}, ${SERIES}-series PUTs into existing groups, wrk -t1 -c16 for ${SECONDS} s per gateway, loopback, load generator on the same cores. Ours with the consistency check on; the reference with it off, --persistence.file= empty. Ratios: ours / reference.`)
   if (!existsSync(REFERENCES[0][0])) console.log(`${REFERENCES[0][0]} is missing (scripts/debian-trixie-peers.sh fetches it): the reference is ${existsSync(REFERENCES[1][0]) ? 'Pushgateway 1.5.1' : 'not installed, no ratios'}.`)
   const checks = []
   for (const groups of sizes) {

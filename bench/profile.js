@@ -17,7 +17,7 @@ import { writeHeapSnapshot } from 'node:v8'
 import { Registry } from 'prom-client'
 import { Pushgateway } from '../dist/index.js'
 import { SERIES, load } from './footprint.js'
-import { agent, ask, body, fill, freePort, send, start, stop } from './harness.js'
+import { NODE, NODE_VERSION, agent, ask, body, fill, freePort, send, start, stop } from './harness.js'
 
 const GROUPS = 10_000
 const PUSHES = 20_000
@@ -154,7 +154,7 @@ async function inProcess (dir) {
 
 async function overHttp () {
   const port = await freePort()
-  const server = await start('standalone', process.execPath, [
+  const server = await start('standalone', NODE, [
     '--expose-gc', '--import', './bench/probe.js', 'dist/standalone/cli.js', `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'
   ], `http://127.0.0.1:${port}`, { ipc: true })
   try {
@@ -173,7 +173,7 @@ async function overHttp () {
 
 const dir = mkdtempSync(join(tmpdir(), 'pushgateway-profile-'))
 try {
-  console.log(`Node ${process.version}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`)
+  console.log(`Node ${NODE_VERSION}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`)
   await inProcess(dir)
   await overHttp()
 } finally {

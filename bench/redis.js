@@ -13,7 +13,7 @@ import { get } from 'node:http'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CONNECTIONS, SECONDS, agent, cpuSeconds, fill, freePort, loadAverage, scrapeMs, start, stop, throughput, treeCpuSeconds } from './harness.js'
+import { CONNECTIONS, NODE, NODE_VERSION, SECONDS, agent, cpuSeconds, fill, freePort, loadAverage, scrapeMs, start, stop, throughput, treeCpuSeconds } from './harness.js'
 
 const GROUPS = 10_000
 const REFERENCES = [
@@ -105,7 +105,7 @@ export async function redisBench () {
       redis = await startRedis(dir)
       const port = await freePort()
       const args = ['dist/standalone/cli.js', `--web.listen-address=127.0.0.1:${port}`, '--log.level=error', `--store.redis-url=${redis.url}`, `--web.workers=${workers}`]
-      rows.push(await measure(`Redis store, ${workers} worker${workers > 1 ? 's' : ''}`, process.execPath, args, `http://127.0.0.1:${port}`, redis.child.pid))
+      rows.push(await measure(`Redis store, ${workers} worker${workers > 1 ? 's' : ''}`, NODE, args, `http://127.0.0.1:${port}`, redis.child.pid))
       redis.child.kill('SIGTERM')
       await new Promise(resolve => redis.child.once('exit', resolve))
       redis = undefined
@@ -118,7 +118,7 @@ export async function redisBench () {
   const ref = binary === undefined ? undefined : rows[0]
   const format = value => value >= 100 ? Math.round(value).toLocaleString('en') : value.toFixed(value >= 10 ? 1 : 2)
   const cell = (row, key) => row[key] === undefined ? '—' : format(row[key]) + (ref?.[key] === undefined || row === ref ? '' : ` (${format(row[key] / ref[key])}x)`)
-  console.log(`\nRedis store (issue 15): Node ${process.version}, ${GROUPS.toLocaleString('en')} groups x 10 series, ${CONNECTIONS} connections for ${SECONDS} s, loopback, redis-server and the load generator on the same cores (appendfsync everysec). Ratios: ours / reference.\n`)
+  console.log(`\nRedis store (issue 15): Node ${NODE_VERSION}, ${GROUPS.toLocaleString('en')} groups x 10 series, ${CONNECTIONS} connections for ${SECONDS} s, loopback, redis-server and the load generator on the same cores (appendfsync everysec). Ratios: ours / reference.\n`)
   console.log(`| | ${rows.map(r => r.name).join(' | ')} |`)
   console.log(`|---|${rows.map(() => '---:').join('|')}|`)
   for (const [label, key] of [['fill 10,000 groups (s)', 'fill'], ['pushes/s at 10,000 groups', 'pushes'], ['scrape, nothing changed, median of 20 (ms)', 'scrapeMs'], ['scrape after 1 % of groups changed, median of 20 (ms)', 'scrapeChangedMs'],
