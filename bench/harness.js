@@ -14,8 +14,9 @@ export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
 export const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS })
 /** The Node.js that runs our gateways (`BENCH_NODE`, default the one running the benchmark). */
 export const NODE = process.env.BENCH_NODE ?? process.execPath
-/** That Node.js's version, as `node --version` prints it. */
-export const NODE_VERSION = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim()
+/** That Node.js's version, as `node --version` prints it, and `NODE_OPTIONS` when they are set (ours inherit them). */
+export const NODE_VERSION = spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim() +
+  (process.env.NODE_OPTIONS ? ` (NODE_OPTIONS=${process.env.NODE_OPTIONS})` : '')
 
 /** The push body: `series` series (`series - 2` counters and two gauges), values changing with `round`. */
 export function body (round, series = 10) {

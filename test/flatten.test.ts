@@ -5,6 +5,7 @@ import { flatten } from '../src/flatten.js'
 import { NODE_22, NODE_24, requirePeers } from './helpers/peers.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/flatten-heap.js', import.meta.url))
+const RENDER_FIXTURE = fileURLToPath(new URL('./fixtures/render-cache-heap.js', import.meta.url))
 
 t.test('flatten answers the string it is given, equal and whole', async t => {
   for (const text of ['', 'a', 'x'.repeat(13) + String(Math.random()), 'é😀\n' + 'y'.repeat(20)]) {
@@ -22,5 +23,19 @@ t.test('a line kept through flatten takes under 0.6x the heap of the rope it was
     const { version, optimized, rope, flattened } = JSON.parse(out) as { version: string, optimized: boolean, rope: number, flattened: number }
     t.ok(optimized, `${version}: flatten ran optimized`)
     t.ok(flattened < 0.6 * rope, `${version}: ${flattened.toFixed(0)} bytes a line flattened, ${rope.toFixed(0)} as a rope`)
+  }
+})
+
+// The same through the gateway: after the first scrape, the heap each line of the render cache
+// holds beyond its characters. Flat, 132 to 148 bytes (the string's header, its slots in the
+// cache and in the family's order); with the lines kept as ropes, 303 in Node 24 and 542 in 22.
+t.test('the render cache keeps each line in under 220 bytes beyond its characters, in every release', async t => {
+  const releases = requirePeers(t, NODE_22, NODE_24)
+  if (releases === undefined) return
+  for (const node of [process.execPath, ...releases]) {
+    const out = execFileSync(node, ['--expose-gc', RENDER_FIXTURE], { encoding: 'utf8', timeout: 120_000 })
+    const { version, lines, overhead } = JSON.parse(out) as { version: string, lines: number, overhead: number }
+    t.equal(lines, 28_000, `${version}: 2,000 groups of 12 series and 2 timestamps`)
+    t.ok(overhead < 220, `${version}: ${overhead.toFixed(0)} bytes a line beyond its characters`)
   }
 })
