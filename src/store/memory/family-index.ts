@@ -442,7 +442,7 @@ export class FamilyIndex {
       const renderer = RENDERERS[view.format]
       const previous = takePrevious(member, view.key, index)
       // Flat now, in a render's slice: a family put together from flat lines is written out
-      // (Buffer.from, gzip) in a third of the time, in one piece, and a rope kept costs 2.5x the heap.
+      // (Buffer.from, gzip) in a third of the time, in one piece, and a rope kept takes twice the heap.
       line = flatten((previous === undefined ? undefined : renderer.after(previous, name, type, metric)) ??
         renderer.metric(exposedName(name, view.escaping), type, escapeMetric(metric, view.escaping)))
       lines[index] = line
